@@ -1,0 +1,3 @@
+"""kubectl-apiinfo: which API group/version serves a Kubernetes resource."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from kubectl_apiinfo.cli import main
+
+main()

@@ -1,0 +1,298 @@
+"""The one shape of "what an API server serves": groups -> versions -> resources.
+
+A catalog release, a live cluster's discovery, a cache entry and an import
+bundle are all an APISnapshot, so every query works on every source.  The JSON
+form (to_dict / from_dict) leaves out empty and default fields, which keeps the
+shipped catalog small; from_dict validates, because bundles come from outside.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+SCHEMA_VERSION = 1
+
+# apimachinery's kube-aware version regex (k8s.io/apimachinery/pkg/version).
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_LEVELS = {"alpha": 0, "beta": 1, None: 2}
+
+
+def stability(version: str) -> str:
+    """'stable', 'beta' or 'alpha' for a kube-like version name, else 'other'."""
+    m = _KUBE_VERSION.match(version)
+    if not m:
+        return "other"
+    return m.group(2) or "stable"
+
+
+def version_priority_key(version: str) -> tuple:
+    """Sort key: sorted(versions, key=version_priority_key) puts the highest priority first.
+
+    Kube-like versions outrank every other string; among them stable > beta >
+    alpha, then the higher major, then the higher alpha/beta number.  Other
+    strings rank in ascending alphabetical order.
+    """
+    m = _KUBE_VERSION.match(version)
+    if not m:
+        return (1, 0, 0, 0, version)
+    major, level, n = m.groups()
+    return (0, -_LEVELS[level], -int(major), -int(n or 0), "")
+
+
+def group_version(group: str, version: str) -> str:
+    """The apiVersion string: 'v1' for the core group, 'apps/v1' otherwise."""
+    return f"{group}/{version}" if group else version
+
+
+@dataclass
+class Subresource:
+    name: str
+    kind: str
+    group: str
+    version: str
+    verbs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Resource:
+    name: str  # plural, as in the URL
+    kind: str
+    namespaced: bool
+    verbs: list[str] = field(default_factory=list)
+    singular: str = ""
+    short_names: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    subresources: list[Subresource] = field(default_factory=list)
+    # False where the source contains the resource but a default API server
+    # does not serve it (catalog releases only; a live cluster serves all).
+    served: bool = True
+
+    @property
+    def singular_name(self) -> str:
+        # Built-in servers derive the singular from the kind; old ones leave it empty.
+        return self.singular or self.kind.lower()
+
+
+@dataclass
+class GroupVersion:
+    version: str
+    resources: list[Resource] = field(default_factory=list)
+
+    @property
+    def served(self) -> bool:
+        return any(r.served for r in self.resources)
+
+    @property
+    def stability(self) -> str:
+        return stability(self.version)
+
+
+@dataclass
+class Group:
+    name: str  # "" is the core group
+    versions: list[GroupVersion] = field(default_factory=list)
+    # The server's preferred version; None means "the highest-priority served one".
+    preferred: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        self.versions.sort(key=lambda gv: version_priority_key(gv.version))
+
+    @property
+    def preferred_version(self) -> Optional[str]:
+        if self.preferred:
+            return self.preferred
+        for gv in self.versions:
+            if gv.served:
+                return gv.version
+        return None
+
+    def version(self, name: str) -> Optional[GroupVersion]:
+        for gv in self.versions:
+            if gv.version == name:
+                return gv
+        return None
+
+
+@dataclass
+class SnapshotSource:
+    kind: str  # "catalog", "cluster", ...
+    name: str  # what to call it in answers: "Kubernetes 1.33", a context name, ...
+    kubernetes_version: str = ""
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class APISnapshot:
+    source: SnapshotSource
+    groups: list[Group] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Discovery order, except that the core group always comes first, as in kubectl.
+        self.groups.sort(key=lambda g: g.name != "")
+
+    def group(self, name: str) -> Optional[Group]:
+        for g in self.groups:
+            if g.name == name:
+                return g
+        return None
+
+    def iter_resources(self, served_only: bool = True) -> Iterator[tuple[Group, GroupVersion, Resource]]:
+        for g in self.groups:
+            for gv in g.versions:
+                for r in gv.resources:
+                    if r.served or not served_only:
+                        yield g, gv, r
+
+    def to_dict(self) -> dict:
+        return {
+            "schemaVersion": SCHEMA_VERSION,
+            "source": _source_to_dict(self.source),
+            "groups": [_group_to_dict(g) for g in self.groups],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "APISnapshot":
+        return _snapshot_from_dict(data)
+
+
+# --- JSON form -------------------------------------------------------------
+
+
+def _source_to_dict(s: SnapshotSource) -> dict:
+    d: dict[str, Any] = {"kind": s.kind, "name": s.name}
+    if s.kubernetes_version:
+        d["kubernetesVersion"] = s.kubernetes_version
+    if s.notes:
+        d["notes"] = list(s.notes)
+    if s.extra:
+        d["extra"] = dict(s.extra)
+    return d
+
+
+def _group_to_dict(g: Group) -> dict:
+    d: dict[str, Any] = {"name": g.name}
+    if g.preferred:
+        d["preferredVersion"] = g.preferred
+    d["versions"] = [
+        {"version": gv.version, "resources": [_resource_to_dict(r, g.name, gv.version) for r in gv.resources]}
+        for gv in g.versions
+    ]
+    return d
+
+
+def _resource_to_dict(r: Resource, group: str, version: str) -> dict:
+    d: dict[str, Any] = {"name": r.name, "kind": r.kind, "namespaced": r.namespaced, "verbs": list(r.verbs)}
+    if r.singular:
+        d["singularName"] = r.singular
+    if r.short_names:
+        d["shortNames"] = list(r.short_names)
+    if r.categories:
+        d["categories"] = list(r.categories)
+    if r.subresources:
+        subs = []
+        for s in r.subresources:
+            sd: dict[str, Any] = {"name": s.name, "kind": s.kind}
+            # Like aggregated discovery: group/version only where they differ from the parent's.
+            if s.group != group:
+                sd["group"] = s.group
+            if s.version != version:
+                sd["version"] = s.version
+            sd["verbs"] = list(s.verbs)
+            subs.append(sd)
+        d["subresources"] = subs
+    if not r.served:
+        d["served"] = False
+    return d
+
+
+class SnapshotFormatError(ValueError):
+    """The data is not a snapshot in our JSON form; the message says where."""
+
+
+def _expect(value: Any, typ: type | tuple, where: str) -> Any:
+    if not isinstance(value, typ):
+        names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+        raise SnapshotFormatError(f"{where}: expected {names}, got {type(value).__name__}")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    _expect(value, list, where)
+    for i, item in enumerate(value):
+        _expect(item, str, f"{where}[{i}]")
+    return list(value)
+
+
+def _snapshot_from_dict(data: Any) -> APISnapshot:
+    _expect(data, dict, "snapshot")
+    version = data.get("schemaVersion")
+    if version != SCHEMA_VERSION:
+        raise SnapshotFormatError(f"snapshot: unsupported schemaVersion {version!r} (this tool reads {SCHEMA_VERSION})")
+    src = _expect(data.get("source"), dict, "source")
+    source = SnapshotSource(
+        kind=_expect(src.get("kind"), str, "source.kind"),
+        name=_expect(src.get("name"), str, "source.name"),
+        kubernetes_version=_expect(src.get("kubernetesVersion", ""), str, "source.kubernetesVersion"),
+        notes=_strings(src.get("notes", []), "source.notes"),
+        extra=_expect(src.get("extra", {}), dict, "source.extra"),
+    )
+    groups = []
+    seen_groups = set()
+    for gi, gd in enumerate(_expect(data.get("groups"), list, "groups")):
+        gw = f"groups[{gi}]"
+        _expect(gd, dict, gw)
+        gname = _expect(gd.get("name"), str, f"{gw}.name")
+        if gname in seen_groups:
+            raise SnapshotFormatError(f"{gw}: group {gname!r} appears twice")
+        seen_groups.add(gname)
+        preferred = gd.get("preferredVersion")
+        if preferred is not None:
+            _expect(preferred, str, f"{gw}.preferredVersion")
+        versions = []
+        for vi, vd in enumerate(_expect(gd.get("versions"), list, f"{gw}.versions")):
+            vw = f"{gw}.versions[{vi}]"
+            _expect(vd, dict, vw)
+            vname = _expect(vd.get("version"), str, f"{vw}.version")
+            if not vname:
+                raise SnapshotFormatError(f"{vw}.version: empty")
+            resources = [
+                _resource_from_dict(rd, f"{vw}.resources[{ri}]", gname, vname)
+                for ri, rd in enumerate(_expect(vd.get("resources", []), list, f"{vw}.resources"))
+            ]
+            versions.append(GroupVersion(vname, resources))
+        groups.append(Group(gname, versions, preferred or None))
+    return APISnapshot(source, groups)
+
+
+def _resource_from_dict(rd: Any, where: str, group: str, version: str) -> Resource:
+    _expect(rd, dict, where)
+    name = _expect(rd.get("name"), str, f"{where}.name")
+    if not name:
+        raise SnapshotFormatError(f"{where}.name: empty")
+    subs = []
+    for si, sd in enumerate(_expect(rd.get("subresources", []), list, f"{where}.subresources")):
+        sw = f"{where}.subresources[{si}]"
+        _expect(sd, dict, sw)
+        subs.append(
+            Subresource(
+                name=_expect(sd.get("name"), str, f"{sw}.name"),
+                kind=_expect(sd.get("kind", ""), str, f"{sw}.kind"),
+                group=_expect(sd.get("group", group), str, f"{sw}.group"),
+                version=_expect(sd.get("version", version), str, f"{sw}.version"),
+                verbs=_strings(sd.get("verbs", []), f"{sw}.verbs"),
+            )
+        )
+    return Resource(
+        name=name,
+        kind=_expect(rd.get("kind", ""), str, f"{where}.kind"),
+        namespaced=_expect(rd.get("namespaced", False), bool, f"{where}.namespaced"),
+        verbs=_strings(rd.get("verbs", []), f"{where}.verbs"),
+        singular=_expect(rd.get("singularName", ""), str, f"{where}.singularName"),
+        short_names=_strings(rd.get("shortNames", []), f"{where}.shortNames"),
+        categories=_strings(rd.get("categories", []), f"{where}.categories"),
+        subresources=subs,
+        served=_expect(rd.get("served", True), bool, f"{where}.served"),
+    )
