@@ -158,7 +158,9 @@ def _split_path(path: str) -> Optional[tuple[str, str, str]]:
 
 
 def spec_kubernetes_version(spec: dict) -> str:
-    return str(spec.get("info", {}).get("version", ""))
+    version = str(spec.get("info", {}).get("version", ""))
+    # release-branch specs say "unversioned"; only a real version is worth quoting
+    return version if re.fullmatch(r"v?\d+\.\d+.*", version) else ""
 
 
 # --- which API a default cluster serves -----------------------------------
@@ -302,7 +304,9 @@ class Builder:
             index.append({"version": name, "origin": origin, "defaultsDerived": lists is None})
             for r in records:
                 key = (r["group"], r["version"], r["kind"])
-                entry = history.setdefault(r["resource"], {}).setdefault(key, {"contained": [], "served": []})
+                entry = history.setdefault(r["resource"], {}).setdefault(
+                    key, {"contained": [], "served": [], "shortNames": self.short_names(r)}
+                )
                 entry["contained"].append(name)
                 if served[(r["group"], r["version"], r["resource"])]:
                     entry["served"].append(name)
@@ -311,6 +315,9 @@ class Builder:
         write_json(out / "index.json", {"releases": index, "newest": names[-1]})
         write_json(out / "lifecycle.json", self.lifecycle)
         write_json(out / "history.json", compile_history(history, names))
+
+    def short_names(self, record: Record) -> list[str]:
+        return list(self.names.get((record["group"], record["resource"]), {}).get("shortNames", []))
 
     def snapshot(self, name: str, records: list[Record], served: dict, notes: list[str], derived: bool) -> APISnapshot:
         groups: dict[str, dict[str, list[Resource]]] = {}
@@ -365,6 +372,8 @@ def compile_history(history: dict, names: list[str]) -> dict:
         entries = []
         for (group, version, kind), e in sorted(history[resource].items()):
             entry = {"group": group, "version": version, "kind": kind, "contained": ranges(e["contained"], names)}
+            if e["shortNames"]:
+                entry["shortNames"] = e["shortNames"]
             if e["served"]:
                 entry["served"] = ranges(e["served"], names)
             entries.append(entry)

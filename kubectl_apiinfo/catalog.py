@@ -1,0 +1,117 @@
+"""The offline catalog of Kubernetes releases that ships inside the package.
+
+Files are read through the module's loader, so the same code works from a
+wheel, from a zipapp and from a source checkout (where the compiled catalog
+sits at the top level in catalog/data).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import lru_cache
+from typing import Any, Optional
+
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.model import APISnapshot, group_version
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_LOCATIONS = (
+    os.path.join(_HERE, "catalog_data"),  # installed: inside the package
+    os.path.join(os.path.dirname(_HERE), "catalog", "data"),  # source checkout
+)
+
+
+def _read(relpath: str) -> Any:
+    for base in _LOCATIONS:
+        try:
+            data = __loader__.get_data(os.path.join(base, relpath))  # type: ignore[name-defined]
+        except OSError:
+            continue
+        return json.loads(data)
+    raise UserError(
+        f"the offline catalog is missing ({relpath}); reinstall kubectl-apiinfo, "
+        "or run 'python catalog/build_catalog.py' in a source checkout"
+    )
+
+
+@lru_cache(maxsize=None)
+def index() -> dict:
+    return _read("index.json")
+
+
+def release_names() -> list[str]:
+    return [r["version"] for r in index()["releases"]]
+
+
+def newest() -> str:
+    return index()["newest"]
+
+
+def normalize_release(text: str) -> str:
+    """'1.24', 'v1.24' and 'v1.24.3' all name the catalog release '1.24'."""
+    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?", text.strip())
+    if not m:
+        raise UserError(f"--kube-version {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
+    name = f"{int(m.group(1))}.{int(m.group(2))}"
+    names = release_names()
+    if name not in names:
+        raise UserError(
+            f"Kubernetes {name} is not in the catalog, which has {names[0]} to {names[-1]}; "
+            "run 'kubectl-apiinfo releases' to list them"
+        )
+    return name
+
+
+def load_release(name: str) -> APISnapshot:
+    """One release as an APISnapshot; name must come from normalize_release()."""
+    return APISnapshot.from_dict(_read(f"releases/{name}.json"))
+
+
+@lru_cache(maxsize=None)
+def lifecycle() -> dict:
+    return _read("lifecycle.json")
+
+
+@lru_cache(maxsize=None)
+def history() -> dict:
+    return _read("history.json")
+
+
+def lifecycle_of(group: str, version: str, kind: str) -> dict:
+    return lifecycle().get(f"{group_version(group, version)}/{kind}", {})
+
+
+def minor_key(release: str) -> tuple[int, int]:
+    """'1.9' < '1.16': compare releases as numbers."""
+    major, minor = release.split(".")
+    return int(major), int(minor)
+
+
+def span(first: str, last: str) -> str:
+    return first if first == last else f"{first}–{last}"
+
+
+def removal_note(facts: dict, contained: Optional[list[list[str]]]) -> str:
+    """Plain words for when an API stops being served: planned versus what the releases show.
+
+    facts is a lifecycle entry; contained is the API's catalog ranges ([first, last] pairs).
+    """
+    planned = facts.get("removed")
+    last = contained[-1][1] if contained else None
+    if not planned:
+        return ""
+    newest_release = newest()
+    if minor_key(planned) > minor_key(newest_release):
+        if last and last != newest_release:
+            return f"gone after {last} (planned for removal in {planned})"
+        return f"planned for removal in {planned}"
+    if last is None:
+        return f"removed in {planned}"
+    if minor_key(last) >= minor_key(planned):
+        return f"removed in {planned} (still re-enableable in {span(planned, last)})"
+    major, minor = minor_key(planned)
+    if minor_key(last) < (major, minor - 1):
+        return f"gone after {last} (planned for removal in {planned})"
+    return f"removed in {planned}"

@@ -1,0 +1,273 @@
+"""Answers to the plugin's questions, as plain data: the -o json / -o yaml shapes.
+
+render.py turns the same data into tables and text, so every output format
+says the same thing.  Every function works on any APISnapshot: a catalog
+release or a cluster's discovery.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from kubectl_apiinfo import catalog
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.model import APISnapshot, group_version, stability, version_priority_key
+from kubectl_apiinfo.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
+
+
+def source_info(snapshot: APISnapshot) -> dict:
+    s = snapshot.source
+    info = {"kind": s.kind, "name": s.name, "kubernetesVersion": s.kubernetes_version or None}
+    if s.notes:
+        info["notes"] = list(s.notes)
+    return info
+
+
+def _lifecycle(group: str, version: str, kind: str, contained: Optional[list] = None) -> dict:
+    facts = catalog.lifecycle_of(group, version, kind)
+    if contained is None:
+        contained = _contained(group, version, kind)
+    return {
+        "introduced": facts.get("introduced"),
+        "deprecated": facts.get("deprecated"),
+        "removed": facts.get("removed"),
+        "replacement": facts.get("replacement"),
+        "note": catalog.removal_note(facts, contained),
+    }
+
+
+def _contained(group: str, version: str, kind: str) -> Optional[list]:
+    for entries in catalog.history().values():
+        for e in entries:
+            if (e["group"], e["version"], e["kind"]) == (group, version, kind):
+                return e["contained"]
+    return None
+
+
+def _match_answer(m: Match) -> dict:
+    best_gv, best = m.best()
+    preferred = m.group.preferred_version
+    any_served = bool(m.served_versions)
+    versions = []
+    for gv, r in m.versions:
+        versions.append(
+            {
+                "groupVersion": group_version(m.group.name, gv.version),
+                "version": gv.version,
+                "stability": stability(gv.version),
+                "preferred": gv.version == preferred,
+                "served": r.served,
+                "kind": r.kind,
+                "namespaced": r.namespaced,
+                "verbs": list(r.verbs),
+                "subresources": [
+                    {
+                        "name": s.name,
+                        "groupVersion": group_version(s.group, s.version),
+                        "kind": s.kind,
+                        "verbs": list(s.verbs),
+                    }
+                    for s in r.subresources
+                ],
+                "lifecycle": _lifecycle(m.group.name, gv.version, r.kind),
+            }
+        )
+    return {
+        "name": m.name,
+        "group": m.group.name,
+        "qualifiedName": m.qualified_name,
+        "kind": best.kind,
+        "namespaced": best.namespaced,
+        "singularName": best.singular_name,
+        "shortNames": list(best.short_names),
+        "categories": list(best.categories),
+        "preferredVersion": preferred,
+        "served": any_served,
+        "apiVersion": group_version(m.group.name, best_gv.version) if any_served else None,
+        "versions": versions,
+    }
+
+
+def _history(entries: list[dict]) -> list[dict]:
+    entries = sorted(
+        entries, key=lambda e: (e["group"] != "", e["group"], e["resource"], version_priority_key(e["version"]))
+    )
+    return [
+        {
+            "resource": e["resource"],
+            "group": e["group"],
+            "version": e["version"],
+            "groupVersion": group_version(e["group"], e["version"]),
+            "kind": e["kind"],
+            "contained": e["contained"],
+            "served": e.get("served", []),
+            "lifecycle": _lifecycle(e["group"], e["version"], e["kind"], e["contained"]),
+        }
+        for e in entries
+    ]
+
+
+def explain(snapshot: APISnapshot, word: str) -> dict:
+    """Everything about the resource(s) a word names; raises UserError for an unknown word."""
+    matches = resolve(snapshot, word)
+    hist = catalog.history()
+    if matches:
+        group_given = interpretations(word)[0].group is not None
+        groups = {m.group.name for m in matches}
+        entries = [
+            dict(e, resource=plural)
+            for plural in sorted({m.name for m in matches})
+            for e in hist.get(plural, [])
+            if not group_given or e["group"] in groups
+        ]
+    else:
+        entries = history_entries(hist, word)
+        if not entries:
+            raise UserError(_unknown_message(snapshot, word, hist))
+    pick = kubectl_pick(matches)
+    served = [m for m in matches if m.served_versions]
+    answer = {
+        "query": word,
+        "source": source_info(snapshot),
+        "resources": [_match_answer(m) for m in matches],
+        "kubectlPick": None,
+        "kubectlPickNote": "",
+        "history": _history(entries),
+    }
+    if pick is not None:
+        gv, _ = pick.best()
+        certain = len(served) == 1 or pick.group.name == "" or snapshot.source.kind != "catalog"
+        if certain:
+            answer["kubectlPick"] = {
+                "resource": pick.name,
+                "group": pick.group.name,
+                "version": gv.version,
+                "groupVersion": group_version(pick.group.name, gv.version),
+            }
+            if len(served) > 1:
+                answer["kubectlPickNote"] = (
+                    "the core group comes first" if pick.group.name == "" else "its group comes first in discovery"
+                )
+        else:
+            answer["kubectlPickNote"] = (
+                "kubectl takes the group the API server lists first, which the catalog does not record; "
+                "qualify the name (" + ", ".join(m.qualified_name for m in served) + ")"
+            )
+    return answer
+
+
+def _unknown_message(snapshot: APISnapshot, word: str, hist: dict) -> str:
+    import difflib  # only on this error path
+
+    query = interpretations(word)[-1].name
+    names = known_names(snapshot, hist)
+    close = []
+    for near in difflib.get_close_matches(query, sorted(names), n=6, cutoff=0.75):
+        if names[near] not in close:
+            close.append(names[near])
+    where = snapshot.source.name
+    hint = f"; did you mean {' or '.join(repr(c) for c in close[:3])}?" if close else ""
+    return f"{where} has no resource type {word!r}{hint} ('kubectl apiinfo resources' lists them all)"
+
+
+def not_served_message(answer: dict) -> Optional[str]:
+    """The error line for a resource the snapshot has no trace of, though the catalog's history does."""
+    if answer["resources"]:
+        return None
+    last = None
+    for h in answer["history"]:
+        for first, end in h["served"]:
+            if last is None or catalog.minor_key(end) > catalog.minor_key(last[1]):
+                last = (h["groupVersion"], end)
+    name = answer["source"]["name"]
+    if last is None:
+        return f"{answer['query']!r} is not served by {name}, nor by default in any catalog release"
+    return f"{answer['query']!r} is not served by {name}; it was last served by {last[0]} in {last[1]} (history above)"
+
+
+# --- api-resources and api-versions ---------------------------------------
+
+
+def resources(
+    snapshot: APISnapshot,
+    api_group: Optional[str] = None,
+    namespaced: Optional[bool] = None,
+    verbs: Optional[list[str]] = None,
+    categories: Optional[list[str]] = None,
+    sort_by: Optional[str] = None,
+) -> list[dict]:
+    """What kubectl api-resources lists: each served resource at its group's preferred version,
+    plus resources only found in other versions (discovery's ServerPreferredResources)."""
+    rows = []
+    for g in snapshot.groups:
+        seen: set[str] = set()
+        preferred = g.preferred_version
+        ordered = sorted(g.versions, key=lambda gv: gv.version != preferred)
+        for gv in ordered:
+            for r in gv.resources:
+                if not r.served or r.name in seen or not r.verbs:
+                    continue
+                seen.add(r.name)
+                if api_group is not None and g.name != api_group:
+                    continue
+                if namespaced is not None and r.namespaced != namespaced:
+                    continue
+                if verbs and not set(verbs) <= set(r.verbs):
+                    continue
+                if categories and not set(categories) <= set(r.categories):
+                    continue
+                rows.append(
+                    {
+                        "name": r.name,
+                        "shortNames": list(r.short_names),
+                        "apiVersion": group_version(g.name, gv.version),
+                        "group": g.name,
+                        "namespaced": r.namespaced,
+                        "kind": r.kind,
+                        "verbs": list(r.verbs),
+                        "categories": list(r.categories),
+                    }
+                )
+    field = {"name": "name", "kind": "kind"}.get(sort_by or "", "group")
+    # kubectl sorts stably by the field, ties broken by name.
+    rows.sort(key=lambda row: (row[field], row["name"]))
+    return rows
+
+
+def versions(snapshot: APISnapshot, include_unserved: bool = False) -> list[dict]:
+    """What kubectl api-versions lists, with stability and preference; sorted like kubectl."""
+    rows = []
+    for g in snapshot.groups:
+        preferred = g.preferred_version
+        for gv in g.versions:
+            if not gv.served and not include_unserved:
+                continue
+            rows.append(
+                {
+                    "groupVersion": group_version(g.name, gv.version),
+                    "group": g.name,
+                    "version": gv.version,
+                    "stability": stability(gv.version),
+                    "preferred": gv.version == preferred,
+                    "served": gv.served,
+                    "resources": sum(1 for r in gv.resources if r.served or include_unserved),
+                }
+            )
+    rows.sort(key=lambda row: row["groupVersion"])
+    return rows
+
+
+def releases() -> list[dict]:
+    rows = []
+    newest = catalog.newest()
+    for r in catalog.index()["releases"]:
+        rows.append(
+            {
+                "version": r["version"],
+                "newest": r["version"] == newest,
+                "origin": r["origin"],
+                "defaultsDerived": r["defaultsDerived"],
+            }
+        )
+    return rows
+

@@ -1,0 +1,203 @@
+"""Output: kubectl-style tables, the explain-style text, json, yaml and name.
+
+Tables follow kubectl's printers.GetNewTabWriter (Go's text/tabwriter with a
+minimum cell width of 6 and a padding of 3; the last column is not padded), so
+our columns line up exactly like kubectl's.  YAML is imported only for -o yaml.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterable, Sequence
+
+from kubectl_apiinfo.catalog import span
+
+OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name")
+_MIN_WIDTH, _PADDING = 6, 3
+
+
+def tabwrite(rows: Sequence[Sequence[str]], indent: str = "") -> str:
+    """Align rows of cells the way kubectl's tab writer does."""
+    if not rows:
+        return ""
+    ncols = max(len(r) for r in rows)
+    widths = [0] * ncols
+    for r in rows:
+        for i, cell in enumerate(r[:-1]):
+            widths[i] = max(widths[i], len(cell) + _PADDING, _MIN_WIDTH)
+    lines = []
+    for r in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(r[:-1])]
+        lines.append(indent + "".join(cells) + (r[-1] if r else ""))
+    return "\n".join(lines) + "\n"
+
+
+def to_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_yaml(data) -> str:
+    import yaml  # only for -o yaml
+
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def structured(data, output: str) -> str:
+    return to_json(data) if output == "json" else to_yaml(data)
+
+
+def _ranges(rs: Iterable[Sequence[str]]) -> str:
+    return ", ".join(span(a, b) for a, b in rs) or "-"
+
+
+def _or_dash(value) -> str:
+    return str(value) if value else "-"
+
+
+def _replacement(rep) -> str:
+    # "apps/v1/Deployment" -> "apps/v1 Deployment"
+    if not rep:
+        return "-"
+    gv, _, kind = rep.rpartition("/")
+    return f"{gv} {kind}"
+
+
+# --- resources / versions / releases -------------------------------------
+
+
+def resources_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    if wide:
+        header += ["VERBS", "CATEGORIES"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["name"], ",".join(r["shortNames"]), r["apiVersion"], str(r["namespaced"]).lower(), r["kind"]]
+        if wide:
+            # kubectl prints these Go slices with %v
+            cells += ["[" + " ".join(r["verbs"]) + "]", "[" + " ".join(r["categories"]) + "]"]
+        table.append(cells)
+    return tabwrite(table)
+
+
+def resources_names(rows: list[dict]) -> str:
+    return "".join(f"{r['name']}.{r['group']}\n" if r["group"] else f"{r['name']}\n" for r in rows)
+
+
+def versions_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["APIVERSION", "STABILITY", "PREFERRED"]
+    if wide:
+        header += ["SERVED", "RESOURCES"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["groupVersion"], r["stability"], "yes" if r["preferred"] else "no"]
+        if wide:
+            cells += ["yes" if r["served"] else "no", str(r["resources"])]
+        table.append(cells)
+    return tabwrite(table)
+
+
+def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["VERSION", "NEWEST", "DEFAULTS"]
+    if wide:
+        header.append("SOURCE")
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["version"], "yes" if r["newest"] else "", "derived" if r["defaultsDerived"] else "kube-apiserver lists"]
+        if wide:
+            cells.append(r["origin"])
+        table.append(cells)
+    return tabwrite(table)
+
+
+# --- the explain-style answer --------------------------------------------
+
+
+def _source_line(source: dict) -> str:
+    if source["kind"] == "catalog":
+        return f"{source['name']} (offline catalog; SERVED means served by a default API server)"
+    return source["name"]
+
+
+def _subresources(subs: list[dict], parent_gv: str) -> str:
+    parts = []
+    for s in subs:
+        kind = s["kind"] if s["groupVersion"] == parent_gv else f"{s['groupVersion']} {s['kind']}"
+        parts.append(f"{s['name']} ({kind}: {' '.join(s['verbs']) or '-'})")
+    return ", ".join(parts) or "<none>"
+
+
+def explain_text(answer: dict, wide: bool) -> str:
+    out = []
+    source = _source_line(answer["source"])
+    for res in answer["resources"]:
+        best = next((v for v in res["versions"] if v["groupVersion"] == res["apiVersion"]), res["versions"][0])
+        fields = [
+            ("RESOURCE:", res["qualifiedName"]),
+            ("KIND:", res["kind"]),
+            ("SCOPE:", "Namespaced" if res["namespaced"] else "Cluster"),
+            ("APIVERSION:", res["apiVersion"] or f"<not served by default> (newest: {best['groupVersion']})"),
+            ("PREFERRED:", _or_dash(res["preferredVersion"]) + " (the group's preferred version)"),
+            ("SINGULAR:", res["singularName"]),
+            ("SHORT NAMES:", ",".join(res["shortNames"]) or "<none>"),
+            ("CATEGORIES:", ",".join(res["categories"]) or "<none>"),
+            ("VERBS:", " ".join(best["verbs"]) or "<none>"),
+            ("SUBRESOURCES:", _subresources(best["subresources"], best["groupVersion"])),
+            ("SOURCE:", source),
+        ]
+        out.append(tabwrite([list(f) for f in fields]))
+        out.append("\nVERSIONS:\n")
+        header = ["GROUP/VERSION", "STABILITY", "PREFERRED", "SERVED", "DEPRECATED", "REMOVED", "REPLACEMENT"]
+        if wide:
+            header += ["KIND", "VERBS", "SUBRESOURCES"]
+        table = [header]
+        for v in res["versions"]:
+            lc = v["lifecycle"]
+            cells = [
+                v["groupVersion"],
+                v["stability"],
+                "yes" if v["preferred"] else "no",
+                "yes" if v["served"] else "no",
+                _or_dash(lc["deprecated"]),
+                lc["note"] or "-",
+                _replacement(lc["replacement"]),
+            ]
+            if wide:
+                cells += [v["kind"], " ".join(v["verbs"]), ",".join(s["name"] for s in v["subresources"]) or "-"]
+            table.append(cells)
+        out.append(tabwrite(table, indent="  "))
+        out.append("\n")
+    if len(answer["resources"]) > 1 or (answer["resources"] and answer["kubectlPickNote"]):
+        pick = answer["kubectlPick"]
+        if pick:
+            line = f"kubectl picks {pick['resource']} in {pick['groupVersion']}"
+            if answer["kubectlPickNote"]:
+                line += f" ({answer['kubectlPickNote']})"
+        else:
+            line = answer["kubectlPickNote"] or "kubectl finds none of these served"
+        out.append(f"KUBECTL: {line}\n\n")
+    if answer["history"]:
+        out.append("HISTORY (offline catalog):\n")
+        header = ["GROUP/VERSION", "KIND", "SERVED BY DEFAULT", "IN RELEASE", "INTRODUCED", "DEPRECATED", "REMOVED",
+                  "REPLACEMENT"]
+        table = [header]
+        plurals = {h["resource"] for h in answer["history"]}
+        for h in answer["history"]:
+            lc = h["lifecycle"]
+            table.append(
+                [
+                    h["groupVersion"] if len(plurals) == 1 else f"{h['groupVersion']} ({h['resource']})",
+                    h["kind"],
+                    _ranges(h["served"]),
+                    _ranges(h["contained"]),
+                    _or_dash(lc["introduced"]),
+                    _or_dash(lc["deprecated"]),
+                    lc["note"] or "-",
+                    _replacement(lc["replacement"]),
+                ]
+            )
+        out.append(tabwrite(table, indent="  "))
+    return "".join(out)
+
+
+def explain_names(answer: dict) -> str:
+    return "".join(f"{r['qualifiedName']}\n" for r in answer["resources"])
