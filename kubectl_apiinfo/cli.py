@@ -235,7 +235,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     except Exception as e:  # noqa: BLE001 - one line instead of a traceback, always
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
             # typer/click usage errors: unknown flag, missing argument, bad value
-            _fail(f"{e.format_message()} (see 'kubectl apiinfo --help')", e.exit_code)
+            ctx = getattr(e, "ctx", None)
+            path = ctx.command_path.replace("kubectl-apiinfo", "kubectl apiinfo") if ctx else "kubectl apiinfo"
+            _fail(f"{e.format_message().rstrip('.')} (see '{path} --help')", e.exit_code)
         if os.environ.get("KUBECTL_APIINFO_DEBUG"):
             raise
         _fail(f"unexpected {type(e).__name__}: {e} (set KUBECTL_APIINFO_DEBUG=1 for details)", 2)

@@ -195,10 +195,9 @@ def _resource_to_dict(r: Resource, group: str, version: str) -> dict:
         subs = []
         for s in r.subresources:
             sd: dict[str, Any] = {"name": s.name, "kind": s.kind}
-            # Like aggregated discovery: group/version only where they differ from the parent's.
-            if s.group != group:
+            # group/version only where they differ from the parent's (like a cross-group Scale)
+            if (s.group, s.version) != (group, version):
                 sd["group"] = s.group
-            if s.version != version:
                 sd["version"] = s.version
             sd["verbs"] = list(s.verbs)
             subs.append(sd)

@@ -135,7 +135,7 @@ def explain_text(answer: dict, wide: bool) -> str:
             ("RESOURCE:", res["qualifiedName"]),
             ("KIND:", res["kind"]),
             ("SCOPE:", "Namespaced" if res["namespaced"] else "Cluster"),
-            ("APIVERSION:", res["apiVersion"] or f"<not served by default> (newest: {best['groupVersion']})"),
+            ("APIVERSION:", res["apiVersion"] or f"<none served> (only {best['groupVersion']}, which is off by default)"),
             ("PREFERRED:", _or_dash(res["preferredVersion"]) + " (the group's preferred version)"),
             ("SINGULAR:", res["singularName"]),
             ("SHORT NAMES:", ",".join(res["shortNames"]) or "<none>"),

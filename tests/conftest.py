@@ -1,0 +1,71 @@
+"""Shared test helpers: the real command in a subprocess, and the shared Kubernetes data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+K8S_DATA = Path(os.environ.get("K8S_DATA", ROOT.parent / "shared" / "k8s-data"))
+COMMAND = Path(sys.executable).parent / "kubectl-apiinfo"
+
+sys.path.insert(0, str(ROOT / "catalog"))
+
+
+@pytest.fixture
+def k8s_data() -> Path:
+    if not (K8S_DATA / "default-enabled.json").exists():
+        pytest.skip(f"the shared Kubernetes data is not at {K8S_DATA} (set K8S_DATA)")
+    return K8S_DATA
+
+
+def clean_env(home: Path, **extra: str) -> dict:
+    """An environment with no kubeconfig or cache of the developer's leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "KUBECTL_APIINFO"))}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    env.update(extra)
+    return env
+
+
+class CLI:
+    def __init__(self, home: Path):
+        self.home = home
+        self.env = clean_env(home)
+
+    def __call__(self, *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 60):
+        return subprocess.run(
+            [str(COMMAND), *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd or self.home,
+            env=env or self.env,
+            timeout=timeout,
+        )
+
+    def json(self, *args: str):
+        result = self(*args, "-o", "json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> CLI:
+    home = tmp_path / "home"
+    home.mkdir()
+    return CLI(home)
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    """A failure the kubectl way: non-zero, one line on stderr, no traceback."""
+    assert result.returncode != 0, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
