@@ -84,12 +84,7 @@ def show(
         raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
     snapshot = _snapshot(kube_version)
     answer = query.explain(snapshot, resource)
-    if fmt in ("json", "yaml"):
-        _emit(render.structured(answer, fmt))
-    elif fmt == "name":
-        _emit(render.explain_names(answer))
-    else:
-        _emit(render.explain_text(answer, wide=fmt == "wide"))
+    _emit(render.explain(answer, fmt))
     problem = query.not_served_message(answer)
     if problem:
         raise UserError(problem)
@@ -120,12 +115,7 @@ def resources(
         categories=_split(categories),
         sort_by=sort_by,
     )
-    if fmt in ("json", "yaml"):
-        _emit(render.structured({"resources": rows}, fmt))
-    elif fmt == "name":
-        _emit(render.resources_names(rows))
-    else:
-        _emit(render.resources_table(rows, wide=fmt == "wide", no_headers=no_headers))
+    _emit(render.listing("resources", rows, fmt, no_headers))
 
 
 @app.command("versions", help="List the served group/versions, like 'kubectl api-versions', with stability and preference.")
@@ -136,24 +126,14 @@ def versions(
 ) -> None:
     fmt = _output(output)
     rows = query.versions(_snapshot(kube_version))
-    if fmt in ("json", "yaml"):
-        _emit(render.structured({"versions": rows}, fmt))
-    elif fmt == "name":
-        _emit("".join(r["groupVersion"] + "\n" for r in rows))
-    else:
-        _emit(render.versions_table(rows, wide=fmt == "wide", no_headers=no_headers))
+    _emit(render.listing("versions", rows, fmt, no_headers))
 
 
 @app.command("releases", help="List the Kubernetes releases in the offline catalog.")
 def releases(output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> None:
     fmt = _output(output)
     rows = query.releases()
-    if fmt in ("json", "yaml"):
-        _emit(render.structured({"releases": rows}, fmt))
-    elif fmt == "name":
-        _emit("".join(r["version"] + "\n" for r in rows))
-    else:
-        _emit(render.releases_table(rows, wide=fmt == "wide", no_headers=no_headers))
+    _emit(render.listing("releases", rows, fmt, no_headers))
 
 
 @app.command("version", help="Print the plugin's version.")

@@ -79,8 +79,8 @@ def resources_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
     return tabwrite(table)
 
 
-def resources_names(rows: list[dict]) -> str:
-    return "".join(f"{r['name']}.{r['group']}\n" if r["group"] else f"{r['name']}\n" for r in rows)
+def _resource_name(row: dict) -> str:
+    return f"{row['name']}.{row['group']}" if row["group"] else row["name"]
 
 
 def versions_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
@@ -201,3 +201,29 @@ def explain_text(answer: dict, wide: bool) -> str:
 
 def explain_names(answer: dict) -> str:
     return "".join(f"{r['qualifiedName']}\n" for r in answer["resources"])
+
+
+# A listing's table printer and its -o name form.
+_LISTINGS = {
+    "resources": (resources_table, _resource_name),
+    "versions": (versions_table, lambda row: row["groupVersion"]),
+    "releases": (releases_table, lambda row: row["version"]),
+}
+
+
+def listing(kind: str, rows: list[dict], output: str, no_headers: bool) -> str:
+    """resources / versions / releases in any output format; json and yaml wrap rows as {kind: rows}."""
+    table, name = _LISTINGS[kind]
+    if output in ("json", "yaml"):
+        return structured({kind: rows}, output)
+    if output == "name":
+        return "".join(name(row) + "\n" for row in rows)
+    return table(rows, wide=output == "wide", no_headers=no_headers)
+
+
+def explain(answer: dict, output: str) -> str:
+    if output in ("json", "yaml"):
+        return structured(answer, output)
+    if output == "name":
+        return explain_names(answer)
+    return explain_text(answer, wide=output == "wide")

@@ -16,6 +16,9 @@ COMMAND = Path(sys.executable).parent / "kubectl-apiinfo"
 
 sys.path.insert(0, str(ROOT / "catalog"))
 
+# Fixtures for the fake API server and a real kubectl live beside the server code.
+pytest_plugins = ["fakeapi.fixtures"]
+
 
 @pytest.fixture
 def k8s_data() -> Path:
