@@ -1,0 +1,830 @@
+"""A small, faithful fake Kubernetes API server: discovery only.
+
+Run it as ``python tests/fakeapi/server.py --config CONFIG.json``.  It prints one
+JSON line on stdout (``{"ready": true, "port": N, "url": "..."}``) once it
+listens, then serves until it gets SIGTERM.  Only the standard library is used
+(plus the package under test, for the APISnapshot it serves).
+
+Config keys (JSON object; relative paths are relative to the config file):
+
+  what is served
+    release          catalog release ("1.33"); only resources with served=True
+    snapshot         path of an APISnapshot JSON file (to_dict form); every
+                     resource with served=True (one of release/snapshot)
+    crd_groups       N synthetic CRD groups g0001.example.com ... (default 0)
+    crd_versions     versions of each CRD group (default ["v1"])
+    metrics          true adds the aggregated API metrics.k8s.io/v1beta1
+    git_version      /version's gitVersion (default: from the snapshot)
+    aggregated       false = a legacy-only server (before 1.26) (default true)
+
+  transport and authentication
+    host, port       default 127.0.0.1 and 0 (a free port)
+    http             true = plain HTTP (default HTTPS)
+    tls_cert         PEM file: server certificate chain (HTTPS)
+    tls_key          PEM file: its private key (HTTPS)
+    token            require "Authorization: Bearer <token>" ...
+    client_ca        ... or a client certificate signed by this CA
+                     (either one is enough; neither set = no authentication)
+
+  faults (also changeable at run time: POST /__fake__/config)
+    fail_group_versions  ["metrics.k8s.io/v1beta1"]: legacy GET answers 503,
+                         aggregated discovery marks the version Stale
+    unauthorized         true: every API request gets 401
+    latency_ms           sleep this long before every response
+    malformed            ["/apis"]: these paths answer 200 with invalid JSON
+    status_override      {"/apis": 500}: these paths answer that status
+
+Like a kube-apiserver, responses over 128 KiB are gzipped for clients that send
+"Accept-Encoding: gzip"; discovery answers carry an ETag and honour If-None-Match.
+
+Control endpoints (no authentication, not counted, no faults):
+  GET  /__fake__/requests   {"count", "paths", "requests": [{method, path, query, headers}]}
+  POST /__fake__/reset      forget the counted requests
+  GET  /__fake__/config     the current fault settings
+  POST /__fake__/config     merge a JSON object of fault settings
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import re
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import unquote, urlsplit
+
+try:
+    from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, group_version
+except ImportError:  # run from a checkout without the package installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, group_version
+
+DISCOVERY_GROUP = "apidiscovery.k8s.io"
+AGGREGATED_KIND = "APIGroupDiscoveryList"
+AGGREGATED_VERSIONS = ("v2", "v2beta1")
+# Like a kube-apiserver (APIResponseCompression): gzip bodies over 128 KiB for clients that accept it.
+GZIP_THRESHOLD = 128 * 1024
+
+FAULT_DEFAULTS: dict[str, Any] = {
+    "fail_group_versions": [],
+    "unauthorized": False,
+    "latency_ms": 0,
+    "malformed": [],
+    "status_override": {},
+}
+
+_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+_MESSAGES = {
+    401: "Unauthorized",
+    404: "the server could not find the requested resource",
+    405: "the server does not allow this method on the requested resource",
+    406: "the server was unable to respond with a content type that the client supports",
+    500: "an error on the server has prevented the request from succeeding",
+    503: "the server is currently unable to handle the request",
+}
+
+
+# --- what is served ----------------------------------------------------------
+
+
+def validate_faults(data: Any) -> dict:
+    """Check a (partial) fault setting; raises ValueError naming the bad key."""
+    if not isinstance(data, dict):
+        raise ValueError("fault settings must be a JSON object")
+    out = {}
+    for key, value in data.items():
+        if key not in FAULT_DEFAULTS:
+            raise ValueError(f"unknown fault setting {key!r} (known: {', '.join(sorted(FAULT_DEFAULTS))})")
+        if key in ("fail_group_versions", "malformed"):
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ValueError(f"{key} must be a list of strings")
+        elif key == "unauthorized":
+            if not isinstance(value, bool):
+                raise ValueError("unauthorized must be true or false")
+        elif key == "latency_ms":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError("latency_ms must be a non-negative number")
+        elif key == "status_override":
+            if not (
+                isinstance(value, dict)
+                and all(isinstance(k, str) and isinstance(v, int) and 100 <= v <= 599 for k, v in value.items())
+            ):
+                raise ValueError("status_override must map paths to HTTP status codes")
+        out[key] = value
+    return out
+
+
+def crd_group(index: int, versions: list[str]) -> Group:
+    verbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"]
+    return Group(
+        name=f"g{index:04d}.example.com",
+        versions=[
+            GroupVersion(v, [Resource("widgets", "Widget", True, list(verbs), singular="widget")]) for v in versions
+        ],
+    )
+
+
+def metrics_group() -> Group:
+    return Group(
+        name="metrics.k8s.io",
+        versions=[
+            GroupVersion(
+                "v1beta1",
+                [
+                    Resource("nodes", "NodeMetrics", False, ["get", "list"], singular=""),
+                    Resource("pods", "PodMetrics", True, ["get", "list"], singular=""),
+                ],
+            )
+        ],
+    )
+
+
+class ServedGroup:
+    """One group as the server lists it: served versions only, highest priority first."""
+
+    def __init__(self, group: Group):
+        self.name = group.name
+        self.versions: list[tuple[str, list[Resource]]] = []
+        for gv in group.versions:
+            served = sorted((r for r in gv.resources if r.served), key=lambda r: r.name)
+            if served:
+                self.versions.append((gv.version, served))
+        names = [v for v, _ in self.versions]
+        self.preferred = group.preferred if group.preferred in names else (names[0] if names else None)
+        if self.preferred and names and names[0] != self.preferred:
+            # Aggregated discovery says "first is preferred": keep both forms consistent.
+            self.versions.sort(key=lambda item: item[0] != self.preferred)
+
+
+def build_snapshot(config: dict, base: Path) -> APISnapshot:
+    if "release" in config and "snapshot" in config:
+        raise ValueError("give either 'release' or 'snapshot', not both")
+    if "release" in config:
+        from kubectl_apiinfo import catalog
+
+        snap = catalog.load_release(catalog.normalize_release(str(config["release"])))
+    elif "snapshot" in config:
+        path = Path(config["snapshot"])
+        if not path.is_absolute():
+            path = base / path
+        snap = APISnapshot.from_dict(json.loads(path.read_text()))
+    else:
+        raise ValueError("the config needs 'release' or 'snapshot'")
+    extra: list[Group] = []
+    if config.get("metrics"):
+        extra.append(metrics_group())
+    n = int(config.get("crd_groups", 0))
+    versions = list(config.get("crd_versions", ["v1"]))
+    extra.extend(crd_group(i, versions) for i in range(1, n + 1))
+    if extra:
+        known = {g.name for g in snap.groups}
+        clash = [g.name for g in extra if g.name in known]
+        if clash:
+            raise ValueError(f"groups already in the snapshot: {clash}")
+        snap = APISnapshot(snap.source, list(snap.groups) + extra)
+    return snap
+
+
+def version_info(git_version: str) -> dict:
+    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$", git_version.strip())
+    if not m:
+        raise ValueError(f"not a Kubernetes version: {git_version!r}")
+    major, minor, patch, rest = m.group(1), m.group(2), m.group(3) or "0", m.group(4)
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": f"v{major}.{minor}.{patch}{rest}",
+        "gitCommit": hashlib.sha1(f"fake-{major}.{minor}.{patch}{rest}".encode()).hexdigest(),
+        "gitTreeState": "clean",
+        "buildDate": "2025-01-01T00:00:00Z",
+        "goVersion": "go1.24.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+# --- the JSON bodies ---------------------------------------------------------
+
+
+def _gv_for_discovery(group: str, version: str) -> dict:
+    return {"groupVersion": group_version(group, version), "version": version}
+
+
+def legacy_group(g: ServedGroup) -> dict:
+    d: dict[str, Any] = {"name": g.name, "versions": [_gv_for_discovery(g.name, v) for v, _ in g.versions]}
+    if g.preferred:
+        d["preferredVersion"] = _gv_for_discovery(g.name, g.preferred)
+    return d
+
+
+def legacy_resources(g: ServedGroup, version: str, resources: list[Resource]) -> dict:
+    entries = []
+    for r in resources:
+        e: dict[str, Any] = {
+            "name": r.name,
+            "singularName": r.singular_name,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": list(r.verbs),
+        }
+        if r.short_names:
+            e["shortNames"] = list(r.short_names)
+        if r.categories:
+            e["categories"] = list(r.categories)
+        entries.append(e)
+        for s in r.subresources:
+            se: dict[str, Any] = {"name": f"{r.name}/{s.name}", "singularName": "", "namespaced": r.namespaced}
+            if (s.group, s.version) != (g.name, version):
+                se["group"] = s.group
+                se["version"] = s.version
+            se["kind"] = s.kind
+            se["verbs"] = list(s.verbs)
+            entries.append(se)
+    entries.sort(key=lambda e: e["name"])
+    d: dict[str, Any] = {"kind": "APIResourceList"}
+    if g.name:
+        d["apiVersion"] = "v1"  # the core list has none, as on a real server
+    d["groupVersion"] = group_version(g.name, version)
+    d["resources"] = entries
+    return d
+
+
+def _response_kind(group: str, version: str, kind: str, parent_group: str, parent_version: str) -> dict:
+    if (group, version) == (parent_group, parent_version):
+        group, version = "", ""
+    return {"group": group, "version": version, "kind": kind}
+
+
+def aggregated_item(g: ServedGroup, failed: set[str]) -> dict:
+    versions = []
+    for version, resources in g.versions:
+        if group_version(g.name, version) in failed:
+            versions.append({"version": version, "freshness": "Stale"})
+            continue
+        out = []
+        for r in resources:
+            e: dict[str, Any] = {
+                "resource": r.name,
+                "responseKind": _response_kind(g.name, version, r.kind, g.name, version),
+                "scope": "Namespaced" if r.namespaced else "Cluster",
+                "singularResource": r.singular_name,
+                "verbs": list(r.verbs),
+            }
+            if r.short_names:
+                e["shortNames"] = list(r.short_names)
+            if r.categories:
+                e["categories"] = list(r.categories)
+            if r.subresources:
+                e["subresources"] = [
+                    {
+                        "subresource": s.name,
+                        "responseKind": _response_kind(s.group, s.version, s.kind, g.name, version),
+                        "verbs": list(s.verbs),
+                    }
+                    for s in sorted(r.subresources, key=lambda s: s.name)
+                ]
+            out.append(e)
+        versions.append({"version": version, "resources": out, "freshness": "Current"})
+    metadata: dict[str, Any] = {"creationTimestamp": None}
+    if g.name:  # ObjectMeta.name is omitempty: the core group's item has no name key
+        metadata = {"name": g.name, "creationTimestamp": None}
+    return {"metadata": metadata, "versions": versions}
+
+
+def aggregated_list(groups: list[ServedGroup], failed: set[str], api_version: str) -> dict:
+    return {
+        "kind": AGGREGATED_KIND,
+        "apiVersion": f"{DISCOVERY_GROUP}/{api_version}",
+        "metadata": {},
+        "items": [aggregated_item(g, failed) for g in groups],
+    }
+
+
+def status_body(code: int, message: Optional[str] = None, details: Optional[dict] = None) -> dict:
+    d: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message or _MESSAGES.get(code, f"the server responded with status {code}"),
+        "reason": _REASONS.get(code, "Unknown"),
+    }
+    if details is not None:
+        d["details"] = details
+    d["code"] = code
+    return d
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+# --- content negotiation -----------------------------------------------------
+
+
+def parse_accept(header: Optional[str]) -> list[tuple[str, dict, float]]:
+    """Media ranges of an Accept header as (type/subtype, params, q), best first.
+
+    Parameters may come in any order; values may be quoted.  Ranges with an
+    invalid q are dropped; equal q keeps the header order.
+    """
+    if header is None or not header.strip():
+        return [("*/*", {}, 1.0)]
+    ranges = []
+    for position, part in enumerate(_split_outside_quotes(header, ",")):
+        pieces = _split_outside_quotes(part, ";")
+        mtype = pieces[0].strip().lower()
+        if not mtype:
+            continue
+        if "/" not in mtype:
+            mtype = "*/*" if mtype == "*" else mtype
+        params: dict[str, str] = {}
+        q = 1.0
+        bad = False
+        for p in pieces[1:]:
+            if "=" not in p:
+                continue
+            k, v = p.split("=", 1)
+            k, v = k.strip().lower(), v.strip()
+            if len(v) >= 2 and v[0] == v[-1] == '"':
+                v = v[1:-1]
+            if k == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    bad = True
+                if not 0 <= q <= 1:
+                    bad = True
+            else:
+                params[k] = v
+        if not bad:
+            ranges.append((position, mtype, params, q))
+    ranges.sort(key=lambda r: (-r[3], r[0]))
+    return [(m, p, q) for _, m, p, q in ranges]
+
+
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    out, cur, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == sep and not quoted:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def negotiate(accept: Optional[str], aggregated_allowed: bool) -> Optional[str]:
+    """'v2' / 'v2beta1' (aggregated discovery), 'json' (plain) or None (406)."""
+    for mtype, params, q in parse_accept(accept):
+        if q <= 0:
+            continue
+        if mtype in ("*/*", "application/*"):
+            return "json"
+        if mtype != "application/json":
+            continue  # protobuf, yaml, ...: not offered by this server
+        if any(k in params for k in ("g", "v", "as")):
+            if (
+                aggregated_allowed
+                and params.get("g") == DISCOVERY_GROUP
+                and params.get("as") == AGGREGATED_KIND
+                and params.get("v") in AGGREGATED_VERSIONS
+            ):
+                return params["v"]
+            continue
+        return "json"
+    return None
+
+
+# --- the server --------------------------------------------------------------
+
+
+class State:
+    """Everything the handler threads share; the lock guards the mutable parts."""
+
+    def __init__(self, config: dict, base: Path):
+        self.config = config
+        self.snapshot = build_snapshot(config, base)
+        self.groups = [ServedGroup(g) for g in self.snapshot.groups]
+        self.groups = [g for g in self.groups if g.versions]
+        self.core = next((g for g in self.groups if g.name == ""), None)
+        self.api_groups = [g for g in self.groups if g.name != ""]
+        self.by_name = {g.name: g for g in self.api_groups}
+        self.aggregated = bool(config.get("aggregated", True))
+        self.token = config.get("token") or None
+        self.client_ca = bool(config.get("client_ca"))
+        kv = config.get("git_version") or self.snapshot.source.kubernetes_version
+        if not kv:
+            from kubectl_apiinfo import catalog
+
+            kv = catalog.newest()
+        self.version = version_info(str(kv))
+        self.lock = threading.Lock()
+        self.faults = dict(FAULT_DEFAULTS)
+        self.faults.update(validate_faults({k: config[k] for k in FAULT_DEFAULTS if k in config}))
+        self.log: list[dict] = []
+        self._cache: dict[tuple, tuple[bytes, str]] = {}
+        self.server_address = ""
+
+    def current_faults(self) -> dict:
+        with self.lock:
+            return json.loads(json.dumps(self.faults))
+
+    def merge_faults(self, data: Any) -> dict:
+        update = validate_faults(data)
+        with self.lock:
+            self.faults.update(update)
+        return self.current_faults()
+
+    def record(self, entry: dict) -> None:
+        with self.lock:
+            self.log.append(entry)
+
+    def body(self, key: tuple) -> tuple[bytes, str]:
+        """A discovery body and its ETag, built once per (endpoint, representation, faults)."""
+        with self.lock:
+            hit = self._cache.get(key)
+        if hit:
+            return hit
+        data = self._build(key)
+        raw = dumps(data)
+        etag = '"' + hashlib.sha256(repr(key[:2]).encode() + raw).hexdigest()[:32].upper() + '"'
+        with self.lock:
+            self._cache[key] = (raw, etag)
+        return raw, etag
+
+    def _build(self, key: tuple) -> Any:
+        what, form, arg, failed = key
+        if what == "api":
+            if form == "json":
+                return {
+                    "kind": "APIVersions",
+                    "versions": [v for v, _ in self.core.versions] if self.core else [],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": self.server_address}],
+                }
+            return aggregated_list([self.core] if self.core else [], set(failed), form)
+        if what == "apis":
+            if form == "json":
+                return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [legacy_group(g) for g in self.api_groups]}
+            return aggregated_list(self.api_groups, set(failed), form)
+        if what == "group":
+            return {"kind": "APIGroup", "apiVersion": "v1", **legacy_group(self.by_name[arg])}
+        if what == "resources":
+            gname, version = arg
+            g = self.core if gname == "" else self.by_name[gname]
+            return legacy_resources(g, version, dict(g.versions)[version])
+        raise KeyError(what)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-kube-apiserver"
+    sys_version = ""
+    timeout = 30  # idle keep-alive connections end after this long
+    server: "FakeServer"
+
+    _entry: Optional[dict] = None
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class name
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def send_response(self, code: int, message: Optional[str] = None) -> None:
+        # Like a kube-apiserver: a Date header but no Server header.
+        if self._entry is not None:
+            with self.server.state.lock:
+                self._entry["status"] = code
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    # Every method goes through one place: a real server answers them all.
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        path = unquote(parts.path) or "/"
+        body_in = self._read_body()
+        self._entry = None
+        if path.startswith("/__fake__/"):
+            self._control(path, body_in)
+            return
+        headers = {k: v for k, v in self.headers.items()}
+        if "Authorization" in headers:
+            headers["Authorization"] = headers["Authorization"].split(" ", 1)[0] + " <redacted>"
+        self._entry = {"method": self.command, "path": path, "query": parts.query, "headers": headers, "status": None}
+        state.record(self._entry)
+        faults = state.current_faults()
+        if faults["latency_ms"]:
+            time.sleep(faults["latency_ms"] / 1000.0)
+        if faults["unauthorized"] or not self._authenticated():
+            self._status(401)
+            return
+        override = faults["status_override"].get(path)
+        if override:
+            self._status(override)
+            return
+        if self.command not in ("GET", "HEAD"):
+            self._status(405)
+            return
+        self._route(path, faults)
+
+    def _authenticated(self) -> bool:
+        state = self.server.state
+        if not state.token and not state.client_ca:
+            return True
+        if state.token:
+            auth = self.headers.get("Authorization", "")
+            scheme, _, value = auth.partition(" ")
+            if scheme.lower() == "bearer" and value.strip() == state.token:
+                return True
+        if state.client_ca and isinstance(self.connection, ssl.SSLSocket):
+            # CERT_OPTIONAL: a presented certificate was verified against the client CA
+            # during the handshake; getpeercert() is empty when none was presented.
+            if self.connection.getpeercert():
+                return True
+        return False
+
+    def _route(self, path: str, faults: dict) -> None:
+        state = self.server.state
+        failed = tuple(sorted(faults["fail_group_versions"]))
+        segments = [s for s in path.split("/") if s]
+        if path.endswith("/") and len(path) > 1:
+            self._status(404)
+            return
+        if segments == ["version"]:
+            self._send(200, dumps(state.version), "application/json", path, faults)
+            return
+        if segments in (["healthz"], ["livez"], ["readyz"]):
+            self._send(200, b"ok", "text/plain; charset=utf-8", path, faults)
+            return
+        if segments in (["api"], ["apis"]):
+            form = negotiate(self.headers.get("Accept"), state.aggregated)
+            if not state.aggregated:
+                form = "json"
+            if form is None:
+                self._status(406)
+                return
+            # The legacy lists do not change with faults; only aggregated ones carry freshness.
+            raw, etag = state.body((segments[0], form, None, failed if form != "json" else ()))
+            ctype = "application/json"
+            if form != "json":
+                ctype = f"application/json;g={DISCOVERY_GROUP};v={form};as={AGGREGATED_KIND}"
+            self._send(200, raw, ctype, path, faults, etag=etag, vary=True)
+            return
+        if segments and segments[0] in ("api", "apis") and negotiate(self.headers.get("Accept"), False) is None:
+            self._status(406)  # the other discovery documents come in plain JSON only
+            return
+        if len(segments) == 2 and segments[0] == "api":
+            self._resource_list("", segments[1], path, faults)
+            return
+        if len(segments) == 2 and segments[0] == "apis":
+            if segments[1] not in state.by_name:
+                self._status(404)
+                return
+            raw, etag = state.body(("group", "json", segments[1], ()))
+            self._send(200, raw, "application/json", path, faults, etag=etag)
+            return
+        if len(segments) == 3 and segments[0] == "apis":
+            self._resource_list(segments[1], segments[2], path, faults)
+            return
+        self._status(404)
+
+    def _resource_list(self, group: str, version: str, path: str, faults: dict) -> None:
+        state = self.server.state
+        g = state.core if group == "" else state.by_name.get(group)
+        if g is None or version not in dict(g.versions):
+            self._status(404)
+            return
+        if group_version(group, version) in faults["fail_group_versions"]:
+            self._status(
+                503,
+                details={"causes": [{"reason": "UnexpectedServerResponse", "message": "service unavailable"}]},
+            )
+            return
+        raw, etag = state.body(("resources", "json", (group, version), ()))
+        self._send(200, raw, "application/json", path, faults, etag=etag)
+
+    def _send(
+        self,
+        code: int,
+        raw: bytes,
+        ctype: str,
+        path: str,
+        faults: dict,
+        etag: Optional[str] = None,
+        vary: bool = False,
+    ) -> None:
+        if path in faults["malformed"]:
+            raw = raw[: max(1, len(raw) // 2)] if len(raw) > 2 else b"{"
+            etag = None
+        if etag and code == 200 and _etag_matches(self.headers.get("If-None-Match"), etag):
+            self.send_response(304)
+            self._common_headers()
+            self.send_header("ETag", etag)
+            if vary:
+                self.send_header("Vary", "Accept")
+            self.end_headers()
+            return
+        gzipped = len(raw) > GZIP_THRESHOLD and _accepts_gzip(self.headers.get("Accept-Encoding"))
+        if gzipped:
+            raw = gzip.compress(raw, compresslevel=4, mtime=0)
+        self.send_response(code)
+        self._common_headers()
+        self.send_header("Content-Type", ctype)
+        if etag:
+            self.send_header("ETag", etag)
+        if vary:
+            self.send_header("Vary", "Accept")
+        if gzipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(raw)
+
+    def _common_headers(self) -> None:
+        self.send_header("Audit-Id", str(uuid.uuid4()))
+        self.send_header("Cache-Control", "no-cache, private")
+
+    def _status(self, code: int, details: Optional[dict] = None) -> None:
+        raw = dumps(status_body(code, details=details))
+        self.send_response(code)
+        self._common_headers()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(raw)
+
+    def _json(self, code: int, data: Any) -> None:
+        raw = dumps(data)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _control(self, path: str, body: bytes) -> None:
+        state = self.server.state
+        if path == "/__fake__/requests" and self.command == "GET":
+            with state.lock:
+                log = list(state.log)
+            self._json(200, {"count": len(log), "paths": [e["path"] for e in log], "requests": log})
+        elif path == "/__fake__/reset" and self.command == "POST":
+            with state.lock:
+                state.log.clear()
+            self._json(200, {"count": 0})
+        elif path == "/__fake__/config" and self.command == "GET":
+            self._json(200, state.current_faults())
+        elif path == "/__fake__/config" and self.command == "POST":
+            try:
+                data = json.loads(body or b"{}")
+                self._json(200, state.merge_faults(data))
+            except ValueError as e:
+                self._json(400, {"error": str(e)})
+        else:
+            self._json(404, {"error": f"no control endpoint {self.command} {path}"})
+
+
+def _accepts_gzip(header: Optional[str]) -> bool:
+    for coding in (header or "").split(","):
+        name, _, params = coding.strip().partition(";")
+        if name.strip().lower() == "gzip":
+            q = params.strip()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
+
+
+def _etag_matches(header: Optional[str], etag: str) -> bool:
+    if not header:
+        return False
+    candidates = [c.strip() for c in header.split(",")]
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], state: State, ssl_context: Optional[ssl.SSLContext], verbose=False):
+        self.state = state
+        self.ssl_context = ssl_context
+        self.verbose = verbose
+        super().__init__(address, Handler)
+
+    def finish_request(self, request: socket.socket, client_address: Any) -> None:
+        # The TLS handshake runs here, in the connection's own thread, so one slow
+        # or broken client never holds up accept() for the others.
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            request.settimeout(15)
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, socket.timeout, TimeoutError)):
+            return  # a client going away is normal
+        super().handle_error(request, client_address)
+
+
+def make_ssl_context(config: dict, base: Path) -> ssl.SSLContext:
+    def p(key: str) -> str:
+        value = Path(config[key])
+        return str(value if value.is_absolute() else base / value)
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(p("tls_cert"), p("tls_key"))
+    ctx.set_alpn_protocols(["http/1.1"])
+    if config.get("client_ca"):
+        ctx.load_verify_locations(p("client_ca"))
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+    return ctx
+
+
+def create_server(config: dict, base: Path = Path("."), verbose: bool = False) -> FakeServer:
+    """Build (and bind) a server from a config dict; call serve_forever() on it."""
+    state = State(config, base)
+    ctx = None
+    if not config.get("http"):
+        if not (config.get("tls_cert") and config.get("tls_key")):
+            raise ValueError("HTTPS needs tls_cert and tls_key (or set http: true)")
+        ctx = make_ssl_context(config, base)
+    server = FakeServer((config.get("host", "127.0.0.1"), int(config.get("port", 0))), state, ctx, verbose)
+    host, port = server.server_address[:2]
+    state.server_address = f"{host}:{port}"
+    server.url = f"{'http' if ctx is None else 'https'}://{host}:{port}"  # type: ignore[attr-defined]
+    return server
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="A fake Kubernetes API server (discovery only).")
+    parser.add_argument("--config", required=True, help="JSON config file")
+    parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    args = parser.parse_args(argv)
+    config_path = Path(args.config).resolve()
+    config = json.loads(config_path.read_text())
+    server = create_server(config, config_path.parent, verbose=args.verbose)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.server_address[:2]
+    sys.stdout.write(json.dumps({"ready": True, "port": port, "url": server.url}) + "\n")  # type: ignore[attr-defined]
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
