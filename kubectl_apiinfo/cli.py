@@ -8,6 +8,8 @@ clashes with one.  Flags may come before or after the words, as in kubectl.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 from typing import List, Optional
@@ -19,9 +21,9 @@ try:
 except ImportError:  # Python 3.8
     from typing_extensions import Annotated  # type: ignore
 
-from kubectl_apiinfo import __version__, catalog, query, render
+from kubectl_apiinfo import __version__, query, render, sources
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.model import APISnapshot
+from kubectl_apiinfo.sources import ClusterFlags
 
 DEFAULT_COMMAND = "show"
 
@@ -60,9 +62,41 @@ def _output(value: str) -> str:
     return value
 
 
-def _snapshot(kube_version: Optional[str]) -> APISnapshot:
-    name = catalog.normalize_release(kube_version) if kube_version else catalog.newest()
-    return catalog.load_release(name)
+def _opt(*names: str, help: str, metavar: Optional[str] = None, flag: bool = False):
+    default = False if flag else None
+    annotation = Annotated[bool if flag else Optional[str], typer.Option(*names, help=help, metavar=metavar)]
+    return inspect.Parameter(names[0].lstrip("-").replace("-", "_"), inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+# kubectl's connection flags, shared by every command that reads a cluster.
+_CLUSTER_PARAMS = [
+    _opt("--kubeconfig", metavar="FILE", help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config)."),
+    _opt("--context", metavar="NAME", help="The kubeconfig context to use."),
+    _opt("--cluster", metavar="NAME", help="The kubeconfig cluster to use."),
+    _opt("--user", metavar="NAME", help="The kubeconfig user to use."),
+    _opt("--server", "-s", metavar="URL", help="The API server's address, e.g. http://127.0.0.1:8001 behind 'kubectl proxy'."),
+    _opt("--token", metavar="TOKEN", help="Bearer token for the API server."),
+    _opt("--request-timeout", metavar="DURATION", help="How long to wait for the server (0 = no limit; 30s, 1m, ...). Default 30s."),
+    _opt("--cache-dir", metavar="DIR", help="Where snapshots are kept (else KUBECTL_APIINFO_CACHE_DIR, else the user cache dir)."),
+    _opt("--refresh", flag=True, help="Fetch the cluster's discovery again instead of answering from the cache."),
+    _opt("--offline", flag=True, help="Never touch the network: answer from the cache (ours, else kubectl's)."),
+]
+
+
+def with_cluster_flags(func):
+    """Add the cluster flags to a command; it receives them as one ClusterFlags argument."""
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "flags"]
+
+    @functools.wraps(func)
+    def command(**kwargs):
+        flags = ClusterFlags(**{p.name: kwargs.pop(p.name) for p in _CLUSTER_PARAMS})
+        if flags.refresh and flags.offline:
+            raise UserError("--refresh and --offline contradict each other; pick one")
+        return func(flags=flags, **kwargs)
+
+    command.__signature__ = signature.replace(parameters=own + _CLUSTER_PARAMS)  # type: ignore[attr-defined]
+    return command
 
 
 def _emit(text: str) -> None:
@@ -74,7 +108,9 @@ def _emit(text: str) -> None:
     help="Explain a resource: the group/versions that serve it and its history. "
     "The default command: 'kubectl apiinfo deployments' is 'kubectl apiinfo show deployments'.",
 )
+@with_cluster_flags
 def show(
+    flags: ClusterFlags,
     resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="plural, singular, short name, Kind, resource.group or resource.version.group")],
     kube_version: KubeVersionOpt = None,
     output: OutputOpt = "table",
@@ -82,7 +118,7 @@ def show(
     fmt = _output(output)
     if not resource.strip():
         raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
-    snapshot = _snapshot(kube_version)
+    snapshot = sources.snapshot_for_query(flags, kube_version)
     answer = query.explain(snapshot, resource)
     _emit(render.explain(answer, fmt))
     problem = query.not_served_message(answer)
@@ -91,7 +127,9 @@ def show(
 
 
 @app.command("resources", help="List the served resources, like 'kubectl api-resources'.")
+@with_cluster_flags
 def resources(
+    flags: ClusterFlags,
     kube_version: KubeVersionOpt = None,
     output: OutputOpt = "table",
     api_group: Annotated[Optional[str], typer.Option("--api-group", help="Limit to resources in this API group ('' for core).")] = None,
@@ -108,7 +146,7 @@ def resources(
     if sort_by not in (None, "", "name", "kind"):
         raise UserError("--sort-by accepts only name or kind")
     rows = query.resources(
-        _snapshot(kube_version),
+        sources.snapshot_for_query(flags, kube_version),
         api_group=api_group,
         namespaced=None if namespaced is None else _bool(namespaced, "--namespaced"),
         verbs=_split(verbs),
@@ -119,13 +157,15 @@ def resources(
 
 
 @app.command("versions", help="List the served group/versions, like 'kubectl api-versions', with stability and preference.")
+@with_cluster_flags
 def versions(
+    flags: ClusterFlags,
     kube_version: KubeVersionOpt = None,
     output: OutputOpt = "table",
     no_headers: NoHeadersOpt = False,
 ) -> None:
     fmt = _output(output)
-    rows = query.versions(_snapshot(kube_version))
+    rows = query.versions(sources.snapshot_for_query(flags, kube_version))
     _emit(render.listing("versions", rows, fmt, no_headers))
 
 
@@ -139,6 +179,83 @@ def releases(output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> N
 @app.command("version", help="Print the plugin's version.")
 def version() -> None:
     _emit(f"kubectl-apiinfo {__version__}\n")
+
+
+@app.command("refresh", help="Fetch clusters' discovery into the cache (the current context, or all of them).")
+@with_cluster_flags
+def refresh(
+    flags: ClusterFlags,
+    all_contexts: Annotated[bool, typer.Option("--all-contexts", help="Refresh every context of the kubeconfig, concurrently.")] = False,
+    output: OutputOpt = "table",
+    no_headers: NoHeadersOpt = False,
+) -> None:
+    fmt = _output(output)
+    contexts = sources.refresh_targets(flags, all_contexts)
+    results = sources.refresh_many(flags, contexts, show_progress=sys.stderr.isatty() and len(contexts) > 1)
+    _emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
+    failures = [(c, err) for c, _, err in results if err]
+    if failures:
+        context, err = failures[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise UserError(f"refreshing {context} failed: {err}{more}")
+
+
+cache_app = typer.Typer(help="Show, drop, export and import cached cluster snapshots.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+CacheDirOpt = Annotated[
+    Optional[str], typer.Option("--cache-dir", metavar="DIR", help="The cache directory (else KUBECTL_APIINFO_CACHE_DIR, else the user cache dir).")
+]
+
+
+@cache_app.command("list", help="List the cached snapshots: which cluster, which Kubernetes, how old.")
+def cache_list(cache_dir: CacheDirOpt = None, output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> None:
+    fmt = _output(output)
+    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
+    try:
+        rows = query.cached(cache.entries())
+    finally:
+        cache.close()
+    _emit(render.listing("snapshots", rows, fmt, no_headers))
+
+
+@cache_app.command("clear", help="Drop cached snapshots: the named ones (context names), or all.")
+def cache_clear(
+    names: Annotated[Optional[List[str]], typer.Argument(metavar="[NAME]...", help="Context names; none means every snapshot.")] = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
+    try:
+        entries = cache.entries()
+        if names:
+            unknown = [n for n in names if n not in {e.name for e in entries}]
+            if unknown:
+                raise UserError(f"no cached snapshot named {unknown[0]!r}; 'kubectl apiinfo cache list' shows them")
+            dropped = cache.clear(e.identity for e in entries if e.name in names)
+        else:
+            dropped = cache.clear()
+    finally:
+        cache.close()
+    sys.stderr.write(f"dropped {dropped} snapshot{'' if dropped == 1 else 's'}\n")
+
+
+@cache_app.command("export", help="Write every cached snapshot to FILE, a plain JSON bundle for an air-gapped machine.")
+def cache_export(file: Annotated[str, typer.Argument(metavar="FILE")], cache_dir: CacheDirOpt = None) -> None:
+    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
+    try:
+        count = cache.export_bundle(file)
+    finally:
+        cache.close()
+    sys.stderr.write(f"exported {count} snapshot{'' if count == 1 else 's'} to {file}\n")
+
+
+@cache_app.command("import", help="Add the snapshots of a bundle made by 'cache export'; a bad bundle changes nothing.")
+def cache_import(file: Annotated[str, typer.Argument(metavar="FILE")], cache_dir: CacheDirOpt = None) -> None:
+    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
+    try:
+        entries = cache.import_bundle(file)
+    finally:
+        cache.close()
+    sys.stderr.write(f"imported {len(entries)} snapshot{'' if len(entries) == 1 else 's'}: {', '.join(e.name for e in entries)}\n")
 
 
 def _bool(value: str, flag: str) -> bool:
@@ -160,16 +277,15 @@ def _split(values: Optional[List[str]]) -> Optional[List[str]]:
 # --- argv routing and error handling --------------------------------------
 
 
-def _command_table() -> tuple[set[str], set[str]]:
-    """Subcommand names, and every option that takes a value (so its value is not a positional word)."""
-    command = typer.main.get_command(app)
-    names = set(getattr(command, "commands", {}))
+def _valued_options(command) -> set[str]:
+    """Every option in the command tree that takes a value (so its value is not a positional word)."""
     valued: set[str] = set()
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False):
+            valued.update(param.opts)
     for sub in getattr(command, "commands", {}).values():
-        for param in sub.params:
-            if getattr(param, "param_type_name", "") == "option" and not getattr(param, "is_flag", False):
-                valued.update(param.opts)
-    return names, valued
+        valued |= _valued_options(sub)
+    return valued
 
 
 # Like Go's pflag booleans: a bare --namespaced means true; --namespaced=false works too.
@@ -177,26 +293,31 @@ _OPTIONAL_VALUE_FLAGS = {"--namespaced"}
 
 
 def route(args: list[str]) -> list[str]:
-    """Put the subcommand first, or make 'show' the command when the first word is not one."""
-    names, valued = _command_table()
+    """Put each subcommand word first, or make 'show' the command when the first word is not one."""
+    root = typer.main.get_command(app)
     args = [
         f"{a}=true" if a in _OPTIONAL_VALUE_FLAGS and (i + 1 == len(args) or args[i + 1].lower() not in ("true", "false")) else a
         for i, a in enumerate(args)
     ]
+    return _route(root, args, _valued_options(root), top=True)
+
+
+def _route(group, args: list[str], valued: set[str], top: bool) -> list[str]:
+    names = getattr(group, "commands", {})
     i = 0
     while i < len(args):
         arg = args[i]
         if arg == "--":
-            return [DEFAULT_COMMAND] + args if i + 1 < len(args) else args
+            return [DEFAULT_COMMAND] + args if top and i + 1 < len(args) else args
         if arg.startswith("-") and arg != "-":
-            if arg in valued:
-                i += 2
-            else:
-                i += 1
+            i += 2 if arg in valued else 1
             continue
         if arg in names:
-            return [arg] + args[:i] + args[i + 1 :]
-        return [DEFAULT_COMMAND] + args
+            rest = args[:i] + args[i + 1 :]
+            if getattr(names[arg], "commands", None):
+                rest = _route(names[arg], rest, valued, top=False)
+            return [arg] + rest
+        return [DEFAULT_COMMAND] + args if top else args
     return args
 
 

@@ -271,3 +271,38 @@ def releases() -> list[dict]:
         )
     return rows
 
+
+
+# --- the cache and refreshes ---------------------------------------------
+
+
+def _snapshot_summary(snapshot: APISnapshot) -> dict:
+    return {
+        "kubernetesVersion": snapshot.source.kubernetes_version or None,
+        "discovery": snapshot.source.extra.get("discovery"),
+        "groups": len(snapshot.groups),
+        "resources": sum(1 for _ in snapshot.iter_resources()),
+        "failedGroupVersions": sorted(snapshot.source.extra.get("failedGroupVersions") or {}),
+    }
+
+
+def cached(entries) -> list[dict]:
+    """One row per cached snapshot (cache.Entry objects)."""
+    import datetime
+
+    rows = []
+    for e in entries:
+        fetched = datetime.datetime.fromtimestamp(e.fetched_at, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append({"name": e.name, "server": e.server, "fetchedAt": fetched, "age": e.age(), **_snapshot_summary(e.snapshot), "identity": e.identity})
+    return rows
+
+
+def refreshed(results) -> list[dict]:
+    """One row per refreshed context: (label, entry or None, error or None) triples."""
+    rows = []
+    for label, entry, error in results:
+        row = {"context": label, "server": entry.server if entry else None, "error": error}
+        if entry:
+            row.update(_snapshot_summary(entry.snapshot))
+        rows.append(row)
+    return rows

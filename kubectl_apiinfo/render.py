@@ -203,11 +203,39 @@ def explain_names(answer: dict) -> str:
     return "".join(f"{r['qualifiedName']}\n" for r in answer["resources"])
 
 
+def snapshots_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["NAME", "SERVER", "KUBERNETES", "FETCHED", "GROUPS", "RESOURCES"]
+    if wide:
+        header += ["DISCOVERY", "FAILED"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["name"], r["server"], _or_dash(r["kubernetesVersion"]), r["age"], str(r["groups"]), str(r["resources"])]
+        if wide:
+            cells += [_or_dash(r["discovery"]), ",".join(r["failedGroupVersions"]) or "-"]
+        table.append(cells)
+    return tabwrite(table)
+
+
+def refreshed_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["CONTEXT", "SERVER", "KUBERNETES", "DISCOVERY", "RESOURCES", "RESULT"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        if r["error"]:
+            table.append([r["context"], "-", "-", "-", "-", "failed"])
+            continue
+        failed = r["failedGroupVersions"]
+        result = "ok" if not failed else f"partial: {','.join(failed)} failed"
+        table.append([r["context"], r["server"], _or_dash(r["kubernetesVersion"]), r["discovery"], str(r["resources"]), result])
+    return tabwrite(table)
+
+
 # A listing's table printer and its -o name form.
 _LISTINGS = {
     "resources": (resources_table, _resource_name),
     "versions": (versions_table, lambda row: row["groupVersion"]),
     "releases": (releases_table, lambda row: row["version"]),
+    "snapshots": (snapshots_table, lambda row: row["name"]),
+    "refreshed": (refreshed_table, lambda row: row["context"]),
 }
 
 

@@ -1,0 +1,238 @@
+"""Where a query's snapshot comes from: a catalog release, a cluster's cached
+snapshot, a fresh fetch, or kubectl's own discovery cache.
+
+The first query for a cluster fetches and stores; later ones answer from the
+cache with no request at all.  An unreachable cluster falls back to the cached
+snapshot (with a warning), then to kubectl's cache, then to the catalog release
+of the server version last seen.  requests is imported only to fetch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
+
+from kubectl_apiinfo import catalog
+from kubectl_apiinfo.cache import Entry, SnapshotCache, default_dir, describe_age
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.model import APISnapshot
+
+DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
+
+
+@dataclass
+class ClusterFlags:
+    kubeconfig: Optional[str] = None
+    context: Optional[str] = None
+    cluster: Optional[str] = None
+    user: Optional[str] = None
+    server: Optional[str] = None
+    token: Optional[str] = None
+    request_timeout: Optional[str] = None
+    cache_dir: Optional[str] = None
+    refresh: bool = False
+    offline: bool = False
+
+    @property
+    def names_a_cluster(self) -> bool:
+        return any((self.kubeconfig, self.context, self.cluster, self.user, self.server, self.token))
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def parse_timeout(text: Optional[str]) -> Optional[float]:
+    """kubectl's --request-timeout: '0' means none, else 30s, 1m, 500ms, 1h2m3s or plain seconds."""
+    if text is None:
+        return DEFAULT_TIMEOUT
+    text = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise UserError(f"--request-timeout {text!r} is not a duration; use forms like 0, 30s, 1m or 500ms")
+        scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+        seconds = sum(float(n) * scale[u] for n, u in parts)
+    return None if seconds == 0 else seconds
+
+
+def open_cache(flags: ClusterFlags) -> SnapshotCache:
+    return SnapshotCache(flags.cache_dir or default_dir(), warn)
+
+
+def load_access(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None):
+    """The cluster the flags and kubeconfig name, or None when none is configured and none was asked for."""
+    from kubectl_apiinfo.kubeconfig import KubeConfig
+
+    config = KubeConfig.read(flags.kubeconfig, os.environ if environ is None else environ)
+    nothing_selected = not (config.current_context or flags.context or flags.cluster or flags.server)
+    if nothing_selected and not flags.names_a_cluster:
+        return None  # no kubeconfig, or one with no current context: the catalog answers
+    return config.access(
+        context=flags.context, cluster=flags.cluster, user=flags.user, server=flags.server, token=flags.token
+    )
+
+
+def catalog_snapshot(kube_version: Optional[str], note: str = "") -> APISnapshot:
+    name = catalog.normalize_release(kube_version) if kube_version else catalog.newest()
+    snapshot = catalog.load_release(name)
+    if note:
+        snapshot.source.notes.insert(0, note)
+    return snapshot
+
+
+def _from_entry(entry: Entry, cached: bool) -> APISnapshot:
+    snapshot = entry.snapshot
+    extra = snapshot.source.extra
+    extra["age"] = entry.age()
+    extra["fromCache"] = cached
+    failed = extra.get("failedGroupVersions") or {}
+    if failed:
+        warn(
+            f"discovery of {', '.join(sorted(failed))} failed on {entry.name} "
+            f"({next(iter(failed.values()))}); the answer covers everything else"
+        )
+    return snapshot
+
+
+def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous: Optional[Entry], progress=None) -> Entry:
+    """Fetch discovery and store it; on any failure the previous snapshot stays as it was."""
+    from kubectl_apiinfo import discovery
+    from kubectl_apiinfo.transport import Client
+
+    if access.insecure_skip_tls_verify:
+        warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.server}: its certificate is not checked")
+    with Client(access, timeout) as client:
+        fetched = discovery.fetch(
+            client, access.context_name or access.server, previous.etags if previous else None, progress
+        )
+    if fetched.not_modified and previous is not None:
+        entry = Entry(previous.identity, previous.name, previous.server, previous.snapshot, time.time(),
+                      fetched.server_version, previous.etags)
+    else:
+        entry = Entry(
+            identity=access.identity,
+            name=access.context_name or access.server,
+            server=access.server,
+            snapshot=fetched.snapshot,
+            fetched_at=time.time(),
+            server_version={k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))},
+            etags=fetched.etags,
+        )
+    cache.put(entry)
+    cache.remember_version(access.identity, entry.snapshot.source.kubernetes_version)
+    return entry
+
+
+def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
+    if kube_version:
+        return catalog_snapshot(kube_version)
+    access = load_access(flags)
+    if access is None:
+        return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
+    timeout = parse_timeout(flags.request_timeout)
+    cache = open_cache(flags)
+    try:
+        entry = cache.get(access.identity)
+        if entry is not None and not flags.refresh:
+            return _from_entry(entry, cached=True)
+        if flags.offline:
+            return _offline_fallback(access, cache, entry, None)
+        from kubectl_apiinfo.discovery import DiscoveryError
+
+        try:
+            return _from_entry(fetch_into(cache, access, timeout, entry), cached=False)
+        except DiscoveryError as e:
+            if not e.unreachable and entry is None:
+                raise
+            return _offline_fallback(access, cache, entry, e)
+    finally:
+        cache.close()
+
+
+def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:
+    from kubectl_apiinfo import kubectl_cache
+
+    name = access.context_name or access.server
+    why = f"{error}" if error else "--offline"
+    if entry is not None:
+        if error:
+            warn(f"{error}; answering from the snapshot fetched {entry.age()}")
+        return _from_entry(entry, cached=True)
+    kube = kubectl_cache.load(access.server, name, os.environ)
+    if kube is not None:
+        age = describe_age(time.time() - kube.source.extra["fetchedAtEpoch"])
+        warn(f"{why}: answering from kubectl's discovery cache for {access.server} ({age})")
+        kube.source.extra["age"] = age
+        return kube
+    version = cache.last_version(access.identity)
+    if version and version in catalog.release_names():
+        warn(f"{why}: no snapshot of {name}; answering from the catalog release {version}, its last seen version")
+        return catalog_snapshot(version, f"{name} could not be read; this is the catalog release of its last seen version.")
+    if error:
+        raise UserError(f"{error}; and there is no cached snapshot of {name} to answer from")
+    raise UserError(
+        f"no snapshot of {name} is cached; run once without --offline while the cluster is reachable, "
+        "or 'kubectl apiinfo cache import FILE'"
+    )
+
+
+# --- refresh of several clusters ----------------------------------------
+
+
+def refresh_targets(flags: ClusterFlags, all_contexts: bool) -> list[Optional[str]]:
+    """The contexts to refresh: every one in the kubeconfig, or just the one the flags select."""
+    if not all_contexts:
+        return [flags.context]
+    if flags.context:
+        raise UserError("--all-contexts and --context contradict each other; pick one")
+    from kubectl_apiinfo.kubeconfig import context_names
+
+    names = context_names(kubeconfig=flags.kubeconfig, environ=os.environ)
+    if not names:
+        raise UserError("the kubeconfig has no contexts to refresh")
+    return names
+
+
+def refresh_many(
+    flags: ClusterFlags, contexts: list[Optional[str]], show_progress: bool
+) -> list[tuple[str, Optional[Entry], Optional[str]]]:
+    """Fetch several contexts at once; returns (context, entry or None, error or None) in the given order."""
+    from dataclasses import replace
+
+    timeout = parse_timeout(flags.request_timeout)
+    cache = open_cache(flags)
+    done = [0]
+
+    def one(context: Optional[str]):
+        label = context or "(current context)"
+        try:
+            access = load_access(replace(flags, context=context))
+            if access is None:
+                return label, None, "no cluster is configured (no kubeconfig)"
+            label = access.context_name or access.server
+            entry = fetch_into(cache, access, timeout, cache.get(access.identity))
+            return label, entry, None
+        except UserError as e:
+            return label, None, str(e)
+        finally:
+            done[0] += 1
+            if show_progress:
+                sys.stderr.write(f"\rrefreshed {done[0]}/{len(contexts)}")
+                sys.stderr.flush()
+
+    try:
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(contexts)))) as pool:
+            results = list(pool.map(one, contexts))
+    finally:
+        if show_progress:
+            sys.stderr.write("\n")
+        cache.close()
+    return results
