@@ -15,9 +15,14 @@ from kubectl_apiinfo.model import APISnapshot, group_version, stability, version
 from kubectl_apiinfo.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
 
 
+_SOURCE_EXTRAS = ("server", "gitVersion", "fetchedAt", "age", "fromCache", "discovery", "failedGroupVersions")
+
+
 def source_info(snapshot: APISnapshot) -> dict:
+    """What the answer describes: a catalog release, or which cluster and how old its data is."""
     s = snapshot.source
     info = {"kind": s.kind, "name": s.name, "kubernetesVersion": s.kubernetes_version or None}
+    info.update({k: s.extra[k] for k in _SOURCE_EXTRAS if k in s.extra})
     if s.notes:
         info["notes"] = list(s.notes)
     return info

@@ -73,8 +73,7 @@ def resources_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
     for r in rows:
         cells = [r["name"], ",".join(r["shortNames"]), r["apiVersion"], str(r["namespaced"]).lower(), r["kind"]]
         if wide:
-            # kubectl prints these Go slices with %v
-            cells += ["[" + " ".join(r["verbs"]) + "]", "[" + " ".join(r["categories"]) + "]"]
+            cells += [",".join(r["verbs"]), ",".join(r["categories"])]
         table.append(cells)
     return tabwrite(table)
 
@@ -115,7 +114,15 @@ def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
 def _source_line(source: dict) -> str:
     if source["kind"] == "catalog":
         return f"{source['name']} (offline catalog; SERVED means served by a default API server)"
-    return source["name"]
+    version = source.get("gitVersion") or source.get("kubernetesVersion")
+    where = f"context {source['name']}" if source["name"] != source.get("server") else "server"
+    line = f"{where} at {source.get('server', '?')}"
+    if version:
+        line += f", Kubernetes {version}"
+    if source["kind"] == "kubectl-cache":
+        return line + f", from kubectl's discovery cache ({source.get('age', '?')})"
+    fetched = "cached, fetched " + source["age"] if source.get("fromCache") else "fetched just now"
+    return line + f", discovery {fetched}"
 
 
 def _subresources(subs: list[dict], parent_gv: str) -> str:

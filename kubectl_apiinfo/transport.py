@@ -40,18 +40,25 @@ class Client:
         self.timeout = timeout
         self.requests = 0
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._tmp: Optional[str] = None
         self.session = requests.Session()
+        # Not requests' environment handling: REQUESTS_CA_BUNDLE would override the
+        # kubeconfig's CA and ~/.netrc would add credentials kubectl never sends.
+        self.session.trust_env = False
         self.session.headers["User-Agent"] = USER_AGENT
-        if access.proxy_url:
-            self.session.proxies = {"http": access.proxy_url, "https": access.proxy_url}
+        self.session.proxies = _proxies(access)
+        self.verify: object = True
         if access.insecure_skip_tls_verify:
-            self.session.verify = False
+            self.verify = False
             import urllib3
 
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # we warn once ourselves
         elif access.ca_data:
-            self.session.verify = self._file("ca.crt", access.ca_data)
+            self.verify = self._file("ca.crt", access.ca_data)
+        elif os.environ.get("SSL_CERT_FILE"):
+            self.verify = os.environ["SSL_CERT_FILE"]  # Go's crypto/x509 honours it too
+        self.cert: Optional[tuple[str, str]] = None
         if access.tls_server_name:
             adapter = _ServerNameAdapter(access.tls_server_name, pool_maxsize=64)
         else:
@@ -73,7 +80,7 @@ class Client:
         pair = self.access.credentials.client_cert()
         if pair:
             cert, key = pair
-            self.session.cert = (self._file("client.crt", cert), self._file("client.key", key))
+            self.cert = (self._file("client.crt", cert), self._file("client.key", key))
 
     def close(self) -> None:
         self.session.close()
@@ -94,7 +101,9 @@ class Client:
             self.requests += 1
         url = self.server + path
         try:
-            return self.session.get(url, headers=headers, timeout=self.timeout, allow_redirects=False)
+            return self.session.get(
+                url, headers=headers, timeout=self.timeout, allow_redirects=False, verify=self.verify, cert=self.cert
+            )
         except requests.exceptions.SSLError as e:
             raise DiscoveryError(
                 f"TLS with {self.server} failed ({_reason(e)}); check the cluster's certificate-authority in your kubeconfig"
@@ -112,18 +121,29 @@ class Client:
 
     def get(self, path: str, accept: str, etag: Optional[str] = None) -> requests.Response:
         """GET with credentials; after a 401 the credentials get one chance to refresh."""
+        credentials = self.access.credentials
         for attempt in (1, 2):
-            headers = {"Accept": accept, **self.access.credentials.auth_headers()}
+            used = (credentials.auth_headers(), self.cert)
+            headers = {"Accept": accept, **used[0]}
             if etag:
                 headers["If-None-Match"] = etag
             response = self._send(path, headers)
-            if response.status_code == 401 and attempt == 1 and self.access.credentials.refresh():
-                self._apply_client_cert()
+            if response.status_code == 401 and attempt == 1 and self._refresh_after_401(used):
                 continue
             break
         if response.status_code in (200, 304):
             return response
         raise self._status_error(path, response)
+
+    def _refresh_after_401(self, used: tuple) -> bool:
+        """Refresh once for all concurrent requests: only if the refused credential is still current."""
+        with self._refresh_lock:
+            if (self.access.credentials.auth_headers(), self.cert) != used:
+                return True  # another request already refreshed; retry with the new one
+            if not self.access.credentials.refresh():
+                return False
+            self._apply_client_cert()
+            return True
 
     def get_json(self, path: str, accept: str) -> dict:
         return self.decode(self.get(path, accept))
@@ -149,6 +169,16 @@ class Client:
         if status == 403:
             return DiscoveryError(f"{self.server} forbids {who} to read {path} (403 Forbidden)")
         return DiscoveryError(f"GET {path} on {self.server} answered {status} {response.reason or ''}".rstrip())
+
+
+def _proxies(access) -> dict:
+    """The kubeconfig's proxy-url, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY, which (as in Go) never apply to loopback."""
+    if access.proxy_url:
+        return {"http": access.proxy_url, "https": access.proxy_url}
+    host = (requests.utils.urlparse(access.server).hostname or "").lower()
+    if host == "localhost" or host.startswith("127.") or host == "::1":
+        return {}
+    return requests.utils.get_environ_proxies(access.server)
 
 
 def _path(response: requests.Response) -> str:
