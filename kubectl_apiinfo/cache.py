@@ -24,6 +24,7 @@ BUNDLE_VERSION = 1
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 _KEY_PREFIX = "snapshot:"
 _VERSION_PREFIX = "version:"  # the server version last seen; survives 'cache clear'
+_RESOLVED_PREFIX = "resolved:"  # unchanged kubeconfig files + flags -> cluster identity
 
 
 def default_dir(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -149,6 +150,16 @@ class SnapshotCache:
 
     def put(self, entry: Entry) -> None:
         self._cache.set(_KEY_PREFIX + entry.identity, entry.to_dict())
+
+    def remember_resolution(self, key: str, identity: str) -> None:
+        self._cache.set(_RESOLVED_PREFIX + key, identity)
+
+    def resolution(self, key: str) -> Optional[str]:
+        try:
+            value = self._cache.get(_RESOLVED_PREFIX + key)
+        except Exception:  # noqa: BLE001 - a miss only costs parsing the kubeconfig
+            return None
+        return value if isinstance(value, str) else None
 
     def remember_version(self, identity: str, version: str) -> None:
         if version:

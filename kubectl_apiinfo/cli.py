@@ -292,9 +292,8 @@ def _valued_options(command) -> set[str]:
 _OPTIONAL_VALUE_FLAGS = {"--namespaced"}
 
 
-def route(args: list[str]) -> list[str]:
+def route(root, args: list[str]) -> list[str]:
     """Put each subcommand word first, or make 'show' the command when the first word is not one."""
-    root = typer.main.get_command(app)
     args = [
         f"{a}=true" if a in _OPTIONAL_VALUE_FLAGS and (i + 1 == len(args) or args[i + 1].lower() not in ("true", "false")) else a
         for i, a in enumerate(args)
@@ -324,7 +323,8 @@ def _route(group, args: list[str], valued: set[str], top: bool) -> list[str]:
 def main(argv: Optional[list[str]] = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        status = app(args=route(args), prog_name="kubectl-apiinfo", standalone_mode=False)
+        root = typer.main.get_command(app)  # built once: it costs milliseconds on every run
+        status = root.main(args=route(root, args), prog_name="kubectl-apiinfo", standalone_mode=False)
     except UserError as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:

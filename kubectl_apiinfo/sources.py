@@ -131,15 +131,43 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
     return entry
 
 
+def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
+    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names and stats.
+
+    While they are unchanged they name the same cluster, so a cached answer need not parse YAML.
+    """
+    import hashlib
+    import json
+
+    stats = []
+    for path in files:
+        st = os.stat(path)
+        stats.append((os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns))
+    chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": flags.server}
+    return hashlib.sha256(json.dumps([stats, chosen], sort_keys=True).encode()).hexdigest()
+
+
 def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
     if kube_version:
         return catalog_snapshot(kube_version)
-    access = load_access(flags)
-    if access is None:
-        return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
-    timeout = parse_timeout(flags.request_timeout)
+    from kubectl_apiinfo.kubeconfig import kubeconfig_files
+
+    files = kubeconfig_files(flags.kubeconfig, os.environ)
+    if not files and not flags.server and not flags.names_a_cluster:
+        return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
     cache = open_cache(flags)
     try:
+        key = _resolution_key(flags, files)
+        if not flags.refresh:
+            identity = cache.resolution(key)
+            entry = cache.get(identity) if identity else None
+            if entry is not None:
+                return _from_entry(entry, cached=True)
+        access = load_access(flags)
+        if access is None:
+            return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
+        cache.remember_resolution(key, access.identity)
+        timeout = parse_timeout(flags.request_timeout)
         entry = cache.get(access.identity)
         if entry is not None and not flags.refresh:
             return _from_entry(entry, cached=True)
