@@ -451,3 +451,52 @@ def test_broken_kubeconfig_is_one_line(tmp_path):
     assert_one_line_error(Env(tmp_path / "home", config)("deployments"), "not valid YAML")
     assert_one_line_error(Env(tmp_path / "home2")("deployments", "--kubeconfig", str(tmp_path / "nope")), "does not exist")
     assert_one_line_error(Env(tmp_path / "home3")("deployments", "--request-timeout", "soon", "-s", "https://127.0.0.1:1"), "--request-timeout")
+
+
+def test_switching_context_is_noticed_although_answers_come_from_the_cache(fake_apiserver, tmp_path):
+    import yaml
+
+    one = fake_apiserver(release="1.33", token="tok-one")
+    two = fake_apiserver(release="1.29", token="tok-two")
+    a = yaml.safe_load(one.write_kubeconfig(tmp_path / "a.yaml", context_name="one").read_text())
+    b = yaml.safe_load(two.write_kubeconfig(tmp_path / "b.yaml", context_name="two").read_text())
+    for key in ("clusters", "users", "contexts"):
+        a[key] += b[key]
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump(a))
+    me = Env(tmp_path / "home", config)
+    assert me.json("versions")["versions"] and me.json("pods")["source"]["kubernetesVersion"] == "1.33"
+    assert me.json("pods", "--context", "two")["source"]["kubernetesVersion"] == "1.29"
+    a["current-context"] = "two"  # what 'kubectl config use-context two' does
+    config.write_text(yaml.safe_dump(a))
+    assert me.json("pods")["source"]["kubernetesVersion"] == "1.29"
+    assert me.json("pods", "--context", "one")["source"]["kubernetesVersion"] == "1.33"
+
+
+def test_token_flag_overrides_the_kubeconfig_user(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="the-right-one")
+    me = user(tmp_path, api, token="an-old-one")
+    assert_one_line_error(me("deployments"), "401 Unauthorized")
+    assert me.json("deployments", "--token", "the-right-one")["resources"][0]["apiVersion"] == "apps/v1"
+
+
+def test_request_timeout(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", latency_ms=3000)
+    me = user(tmp_path, api)
+    result = me("deployments", "--request-timeout", "500ms")
+    assert_one_line_error(result, "did not answer within 0.5s", "--request-timeout")
+    api.set_faults(latency_ms=0)
+    assert me("deployments", "--request-timeout", "5s", "-o", "name").stdout == "deployments.apps\n"
+
+
+def test_cache_directory_flag_and_environment_variable(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    elsewhere = tmp_path / "elsewhere"
+    me.env["KUBECTL_APIINFO_CACHE_DIR"] = str(elsewhere)
+    me.json("deployments")
+    assert (elsewhere / "cache.db").exists() and not me.cache_dir.exists()
+    flagged = tmp_path / "flagged"
+    me.json("deployments", "--cache-dir", str(flagged))
+    assert (flagged / "cache.db").exists()
+    assert [s["name"] for s in me.json("cache", "list", "--cache-dir", str(flagged))["snapshots"]] == ["fake"]
