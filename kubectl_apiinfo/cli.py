@@ -192,8 +192,9 @@ def refresh(
     fmt = _output(output)
     contexts = sources.refresh_targets(flags, all_contexts)
     results = sources.refresh_many(flags, contexts, show_progress=sys.stderr.isatty() and len(contexts) > 1)
-    _emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
     failures = [(c, err) for c, _, err in results if err]
+    if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
+        _emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
     if failures:
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""

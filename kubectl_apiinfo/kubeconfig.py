@@ -336,7 +336,10 @@ def _resolve(path: str, entry: Optional[_Entry]) -> Optional[str]:
 
 def _with_scheme(server: str, tls: bool) -> str:
     # client-go: a server without a scheme is https when TLS is configured, else http.
-    parts = urlsplit(server)
+    try:
+        parts = urlsplit(server)
+    except ValueError as e:
+        raise UserError(f"the server address {server!r} is not a valid URL ({e}); fix the cluster's server or --server") from None
     if not parts.scheme or not parts.netloc:
         server = ("https://" if tls else "http://") + server
     return server.rstrip("/")

@@ -104,6 +104,8 @@ class Client:
             return self.session.get(
                 url, headers=headers, timeout=self.timeout, allow_redirects=False, verify=self.verify, cert=self.cert
             )
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, ValueError):
+            raise DiscoveryError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or --server") from None
         except requests.exceptions.SSLError as e:
             raise DiscoveryError(
                 f"TLS with {self.server} failed ({_reason(e)}); check the cluster's certificate-authority in your kubeconfig"

@@ -500,3 +500,8 @@ def test_cache_directory_flag_and_environment_variable(fake_apiserver, tmp_path)
     me.json("deployments", "--cache-dir", str(flagged))
     assert (flagged / "cache.db").exists()
     assert [s["name"] for s in me.json("cache", "list", "--cache-dir", str(flagged))["snapshots"]] == ["fake"]
+
+
+@pytest.mark.parametrize("server,fragment", [("https://[::1", "not a valid URL"), ("https://127.0.0.1:1", "Connection refused")])
+def test_bad_server_addresses_are_one_line(tmp_path, server, fragment):
+    assert_one_line_error(Env(tmp_path / "home")("-s", server, "deployments"), fragment)
