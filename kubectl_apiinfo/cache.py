@@ -123,6 +123,12 @@ class SnapshotCache:
     def close(self) -> None:
         self._cache.close()
 
+    def __enter__(self) -> "SnapshotCache":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def get(self, identity: str) -> Optional[Entry]:
         import sqlite3
 

@@ -211,11 +211,8 @@ CacheDirOpt = Annotated[
 @cache_app.command("list", help="List the cached snapshots: which cluster, which Kubernetes, how old.")
 def cache_list(cache_dir: CacheDirOpt = None, output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> None:
     fmt = _output(output)
-    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
-    try:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
         rows = query.cached(cache.entries())
-    finally:
-        cache.close()
     _emit(render.listing("snapshots", rows, fmt, no_headers))
 
 
@@ -224,8 +221,7 @@ def cache_clear(
     names: Annotated[Optional[List[str]], typer.Argument(metavar="[NAME]...", help="Context names; none means every snapshot.")] = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
-    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
-    try:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
         entries = cache.entries()
         if names:
             unknown = [n for n in names if n not in {e.name for e in entries}]
@@ -234,29 +230,30 @@ def cache_clear(
             dropped = cache.clear(e.identity for e in entries if e.name in names)
         else:
             dropped = cache.clear()
-    finally:
-        cache.close()
-    sys.stderr.write(f"dropped {dropped} snapshot{'' if dropped == 1 else 's'}\n")
+    _note(f"dropped {_count(dropped)}")
 
 
 @cache_app.command("export", help="Write every cached snapshot to FILE, a plain JSON bundle for an air-gapped machine.")
 def cache_export(file: Annotated[str, typer.Argument(metavar="FILE")], cache_dir: CacheDirOpt = None) -> None:
-    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
-    try:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
         count = cache.export_bundle(file)
-    finally:
-        cache.close()
-    sys.stderr.write(f"exported {count} snapshot{'' if count == 1 else 's'} to {file}\n")
+    _note(f"exported {_count(count)} to {file}")
 
 
 @cache_app.command("import", help="Add the snapshots of a bundle made by 'cache export'; a bad bundle changes nothing.")
 def cache_import(file: Annotated[str, typer.Argument(metavar="FILE")], cache_dir: CacheDirOpt = None) -> None:
-    cache = sources.open_cache(ClusterFlags(cache_dir=cache_dir))
-    try:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
         entries = cache.import_bundle(file)
-    finally:
-        cache.close()
-    sys.stderr.write(f"imported {len(entries)} snapshot{'' if len(entries) == 1 else 's'}: {', '.join(e.name for e in entries)}\n")
+    _note(f"imported {_count(len(entries))}: {', '.join(e.name for e in entries)}")
+
+
+def _count(n: int) -> str:
+    return f"{n} snapshot{'' if n == 1 else 's'}"
+
+
+def _note(message: str) -> None:
+    """What a command did, on stderr, so stdout stays the answer."""
+    sys.stderr.write(message + "\n")
 
 
 def _bool(value: str, flag: str) -> bool:

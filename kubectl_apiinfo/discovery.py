@@ -13,10 +13,13 @@ import datetime as _dt
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, SnapshotSource, Subresource
+
+if TYPE_CHECKING:  # transport imports requests; discovery itself must not
+    from kubectl_apiinfo.transport import Client
 
 ACCEPT_AGGREGATED = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"

@@ -181,7 +181,7 @@ def not_served_message(answer: dict) -> Optional[str]:
         return None
     last = None
     for h in answer["history"]:
-        for first, end in h["served"]:
+        for _first, end in h["served"]:
             if last is None or catalog.minor_key(end) > catalog.minor_key(last[1]):
                 last = (h["groupVersion"], end)
     name = answer["source"]["name"]

@@ -15,7 +15,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
+from typing import Mapping, Optional
 
 from kubectl_apiinfo import catalog
 from kubectl_apiinfo.cache import Entry, SnapshotCache, default_dir, describe_age
@@ -155,8 +155,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
-    cache = open_cache(flags)
-    try:
+    with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
         if not flags.refresh:
             identity = cache.resolution(key)
@@ -181,8 +180,6 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
             if not e.unreachable and entry is None:
                 raise
             return _offline_fallback(access, cache, entry, e)
-    finally:
-        cache.close()
 
 
 def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:

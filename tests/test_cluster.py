@@ -40,6 +40,19 @@ def user(tmp_path: Path, api, **kw) -> Env:
     return Env(tmp_path / "home", api.write_kubeconfig(tmp_path / "kubeconfig", **kw))
 
 
+def two_contexts(tmp_path: Path, one, two) -> tuple[Path, dict]:
+    """One kubeconfig with contexts 'one' and 'two' (current: one) for two servers; and its content."""
+    import yaml
+
+    a = yaml.safe_load(one.write_kubeconfig(tmp_path / "a.yaml", context_name="one").read_text())
+    b = yaml.safe_load(two.write_kubeconfig(tmp_path / "b.yaml", context_name="two").read_text())
+    for key in ("clusters", "users", "contexts"):
+        a[key] += b[key]
+    config = tmp_path / "kubeconfig"
+    config.write_text(yaml.safe_dump(a))
+    return config, a
+
+
 def served_rows(snapshot_json: dict) -> set:
     return {(r["name"], r["apiVersion"]) for r in snapshot_json["resources"]}
 
@@ -410,16 +423,10 @@ def test_a_bundle_with_a_valid_and_a_broken_entry_imports_nothing(fake_apiserver
 
 
 def test_refresh_all_contexts_fetches_every_cluster(fake_apiserver, tmp_path):
-    import yaml
 
     one = fake_apiserver(release="1.33", token="tok-one")
     two = fake_apiserver(release="1.29", token="tok-two", aggregated=False)
-    a = yaml.safe_load(one.write_kubeconfig(tmp_path / "a.yaml", context_name="one").read_text())
-    b = yaml.safe_load(two.write_kubeconfig(tmp_path / "b.yaml", context_name="two").read_text())
-    for key in ("clusters", "users", "contexts"):
-        a[key] += b[key]
-    config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(a))
+    config, a = two_contexts(tmp_path, one, two)
     me = Env(tmp_path / "home", config)
     rows = {r["context"]: r for r in me.json("refresh", "--all-contexts")["refreshed"]}
     assert set(rows) == {"one", "two"}
@@ -458,12 +465,7 @@ def test_switching_context_is_noticed_although_answers_come_from_the_cache(fake_
 
     one = fake_apiserver(release="1.33", token="tok-one")
     two = fake_apiserver(release="1.29", token="tok-two")
-    a = yaml.safe_load(one.write_kubeconfig(tmp_path / "a.yaml", context_name="one").read_text())
-    b = yaml.safe_load(two.write_kubeconfig(tmp_path / "b.yaml", context_name="two").read_text())
-    for key in ("clusters", "users", "contexts"):
-        a[key] += b[key]
-    config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump(a))
+    config, a = two_contexts(tmp_path, one, two)
     me = Env(tmp_path / "home", config)
     assert me.json("versions")["versions"] and me.json("pods")["source"]["kubernetesVersion"] == "1.33"
     assert me.json("pods", "--context", "two")["source"]["kubernetesVersion"] == "1.29"
