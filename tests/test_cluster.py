@@ -507,3 +507,38 @@ def test_cache_directory_flag_and_environment_variable(fake_apiserver, tmp_path)
 @pytest.mark.parametrize("server,fragment", [("https://[::1", "not a valid URL"), ("https://127.0.0.1:1", "Connection refused")])
 def test_bad_server_addresses_are_one_line(tmp_path, server, fragment):
     assert_one_line_error(Env(tmp_path / "home")("-s", server, "deployments"), fragment)
+
+
+def test_a_refresh_killed_midway_leaves_the_previous_snapshot(fake_apiserver, tmp_path):
+    import signal
+    import time
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    before = me.json("resources")
+    api.set_faults(latency_ms=5000)
+    refreshing = subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 10
+    while api.requests()["count"] == 0 and time.time() < deadline:
+        time.sleep(0.05)  # wait until the refresh is talking to the server
+    assert api.requests()["count"] > 0
+    refreshing.send_signal(signal.SIGKILL)
+    refreshing.wait()
+    api.stop()
+    assert me.json("resources", "--offline") == before
+
+
+@pytest.mark.skipif(not __import__("shutil").which("script"), reason="needs util-linux 'script' for a terminal")
+def test_refresh_shows_progress_on_a_terminal_only(fake_apiserver, tmp_path):
+    import shlex
+
+    one = fake_apiserver(release="1.33", token="tok-one")
+    two = fake_apiserver(release="1.29", token="tok-two")
+    config, _ = two_contexts(tmp_path, one, two)
+    me = Env(tmp_path / "home", config)
+    piped = me("refresh", "--all-contexts")
+    assert piped.returncode == 0 and "refreshed" not in piped.stderr
+    command = shlex.join([str(COMMAND), "refresh", "--all-contexts"])
+    tty = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, env=me.env, cwd=me.home)
+    assert tty.returncode == 0
+    assert "refreshed 2/2" in tty.stdout  # script puts the terminal's stdout and stderr together
