@@ -27,7 +27,30 @@ from kubectl_apiinfo.sources import ClusterFlags
 
 DEFAULT_COMMAND = "show"
 
+class _Commands(typer.core.TyperGroup):
+    """The top-level group: shell completion offers resource names too, as they are the default command."""
+
+    def shell_complete(self, ctx, incomplete):
+        from click.shell_completion import CompletionItem
+
+        from kubectl_apiinfo import completion
+
+        items = super().shell_complete(ctx, incomplete)
+        try:
+            names = completion.resource_names([])
+        except Exception:  # noqa: BLE001 - completion must never break the shell
+            names = []
+        return items + [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
+def _complete_resource(incomplete: str) -> list[str]:
+    from kubectl_apiinfo import completion
+
+    return [n for n in completion.resource_names([]) if n.startswith(incomplete)]
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="kubectl-apiinfo",
     help=(
         "Which API group/version serves a Kubernetes resource: kind, scope, short names, verbs, "
@@ -36,7 +59,6 @@ app = typer.Typer(
         "ingresses.v1beta1.networking.k8s.io)."
     ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -111,7 +133,14 @@ def _emit(text: str) -> None:
 @with_cluster_flags
 def show(
     flags: ClusterFlags,
-    resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="plural, singular, short name, Kind, resource.group or resource.version.group")],
+    resource: Annotated[
+        str,
+        typer.Argument(
+            metavar="RESOURCE",
+            help="plural, singular, short name, Kind, resource.group or resource.version.group",
+            autocompletion=_complete_resource,
+        ),
+    ],
     kube_version: KubeVersionOpt = None,
     output: OutputOpt = "table",
 ) -> None:
@@ -296,6 +325,9 @@ def route(root, args: list[str]) -> list[str]:
         f"{a}=true" if a in _OPTIONAL_VALUE_FLAGS and (i + 1 == len(args) or args[i + 1].lower() not in ("true", "false")) else a
         for i, a in enumerate(args)
     ]
+    root_options = {opt for p in root.params for opt in p.opts} - {"--help", "-h"}
+    if any(a.split("=", 1)[0] in root_options for a in args):
+        return args  # --install-completion, --show-completion [SHELL]: the group's own options
     return _route(root, args, _valued_options(root), top=True)
 
 
@@ -319,6 +351,11 @@ def _route(group, args: list[str], valued: set[str], top: bool) -> list[str]:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
+    if os.path.basename(sys.argv[0]).startswith("kubectl_complete-"):
+        # Installed (or linked) as kubectl's completion helper for this plugin.
+        from kubectl_apiinfo import completion
+
+        return completion.main(argv)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         root = typer.main.get_command(app)  # built once: it costs milliseconds on every run

@@ -182,6 +182,32 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
             return _offline_fallback(access, cache, entry, e)
 
 
+def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
+    """The cluster's cached snapshot, else the catalog: silently, with no network and no fetch."""
+    if kube_version:
+        try:
+            return catalog_snapshot(kube_version)
+        except UserError:
+            return catalog_snapshot(None)
+    try:
+        from kubectl_apiinfo.kubeconfig import kubeconfig_files
+
+        files = kubeconfig_files(flags.kubeconfig, os.environ)
+        directory = flags.cache_dir or default_dir()
+        if (files or flags.server) and os.path.isdir(directory):
+            with SnapshotCache(directory, warn=lambda message: None) as cache:
+                identity = cache.resolution(_resolution_key(flags, files))
+                if identity is None:
+                    access = load_access(flags)
+                    identity = access.identity if access else None
+                entry = cache.get(identity) if identity else None
+                if entry is not None:
+                    return entry.snapshot
+    except UserError:
+        pass
+    return catalog_snapshot(None)
+
+
 def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:
     from kubectl_apiinfo import kubectl_cache
 
