@@ -12,6 +12,7 @@ import functools
 import inspect
 import os
 import sys
+import typing
 from typing import List, Optional
 
 import typer
@@ -107,8 +108,11 @@ _CLUSTER_PARAMS = [
 
 def with_cluster_flags(func):
     """Add the cluster flags to a command; it receives them as one ClusterFlags argument."""
-    signature = inspect.signature(func, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "flags"]
+    # Resolve the string annotations (from __future__) here: typer reads __signature__ as it is.
+    # get_type_hints rather than signature(eval_str=True), which needs Python 3.10.
+    hints = typing.get_type_hints(func, include_extras=True)
+    signature = inspect.signature(func)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values() if p.name != "flags"]
 
     @functools.wraps(func)
     def command(**kwargs):
