@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import sys
 import typing
 from typing import List, Optional
@@ -22,7 +21,7 @@ try:
 except ImportError:  # Python 3.8
     from typing_extensions import Annotated  # type: ignore
 
-from kubectl_apiinfo import __version__, query, render, sources
+from kubectl_apiinfo import __version__, commands, query, render, sources
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.sources import ClusterFlags
 
@@ -78,13 +77,6 @@ OutputOpt = Annotated[
 NoHeadersOpt = Annotated[bool, typer.Option("--no-headers", help="Don't print column headers.")]
 
 
-def _output(value: str) -> str:
-    value = value or "table"
-    if value not in render.OUTPUT_FORMATS:
-        raise UserError(f"--output {value!r} is not available; use one of {'|'.join(render.OUTPUT_FORMATS)}")
-    return value
-
-
 def _opt(*names: str, help: str, metavar: Optional[str] = None, flag: bool = False):
     default = False if flag else None
     annotation = Annotated[bool if flag else Optional[str], typer.Option(*names, help=help, metavar=metavar)]
@@ -116,17 +108,10 @@ def with_cluster_flags(func):
 
     @functools.wraps(func)
     def command(**kwargs):
-        flags = ClusterFlags(**{p.name: kwargs.pop(p.name) for p in _CLUSTER_PARAMS})
-        if flags.refresh and flags.offline:
-            raise UserError("--refresh and --offline contradict each other; pick one")
-        return func(flags=flags, **kwargs)
+        return func(flags=ClusterFlags(**{p.name: kwargs.pop(p.name) for p in _CLUSTER_PARAMS}), **kwargs)
 
     command.__signature__ = signature.replace(parameters=own + _CLUSTER_PARAMS)  # type: ignore[attr-defined]
     return command
-
-
-def _emit(text: str) -> None:
-    sys.stdout.write(text)
 
 
 @app.command(
@@ -148,15 +133,7 @@ def show(
     kube_version: KubeVersionOpt = None,
     output: OutputOpt = "table",
 ) -> None:
-    fmt = _output(output)
-    if not resource.strip():
-        raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
-    snapshot = sources.snapshot_for_query(flags, kube_version)
-    answer = query.explain(snapshot, resource)
-    _emit(render.explain(answer, fmt))
-    problem = query.not_served_message(answer)
-    if problem:
-        raise UserError(problem)
+    commands.show(flags, resource, kube_version, output)
 
 
 @app.command("resources", help="List the served resources, like 'kubectl api-resources'.")
@@ -175,18 +152,7 @@ def resources(
     sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="Sort by 'name' or 'kind'.")] = None,
     no_headers: NoHeadersOpt = False,
 ) -> None:
-    fmt = _output(output)
-    if sort_by not in (None, "", "name", "kind"):
-        raise UserError("--sort-by accepts only name or kind")
-    rows = query.resources(
-        sources.snapshot_for_query(flags, kube_version),
-        api_group=api_group,
-        namespaced=None if namespaced is None else _bool(namespaced, "--namespaced"),
-        verbs=_split(verbs),
-        categories=_split(categories),
-        sort_by=sort_by,
-    )
-    _emit(render.listing("resources", rows, fmt, no_headers))
+    commands.resources(flags, kube_version, output, api_group, namespaced, verbs, categories, sort_by, no_headers)
 
 
 @app.command("versions", help="List the served group/versions, like 'kubectl api-versions', with stability and preference.")
@@ -197,21 +163,17 @@ def versions(
     output: OutputOpt = "table",
     no_headers: NoHeadersOpt = False,
 ) -> None:
-    fmt = _output(output)
-    rows = query.versions(sources.snapshot_for_query(flags, kube_version))
-    _emit(render.listing("versions", rows, fmt, no_headers))
+    commands.versions(flags, kube_version, output, no_headers)
 
 
 @app.command("releases", help="List the Kubernetes releases in the offline catalog.")
 def releases(output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> None:
-    fmt = _output(output)
-    rows = query.releases()
-    _emit(render.listing("releases", rows, fmt, no_headers))
+    commands.releases(output, no_headers)
 
 
 @app.command("version", help="Print the plugin's version.")
 def version() -> None:
-    _emit(f"kubectl-apiinfo {__version__}\n")
+    commands.emit(f"kubectl-apiinfo {__version__}\n")
 
 
 @app.command("refresh", help="Fetch clusters' discovery into the cache (the current context, or all of them).")
@@ -222,12 +184,13 @@ def refresh(
     output: OutputOpt = "table",
     no_headers: NoHeadersOpt = False,
 ) -> None:
-    fmt = _output(output)
+    fmt = commands.check_output(output)
+    commands.check_cluster_flags(flags)
     contexts = sources.refresh_targets(flags, all_contexts)
     results = sources.refresh_many(flags, contexts, show_progress=sys.stderr.isatty() and len(contexts) > 1)
     failures = [(c, err) for c, _, err in results if err]
     if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
-        _emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
+        commands.emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
     if failures:
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
@@ -243,10 +206,10 @@ CacheDirOpt = Annotated[
 
 @cache_app.command("list", help="List the cached snapshots: which cluster, which Kubernetes, how old.")
 def cache_list(cache_dir: CacheDirOpt = None, output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> None:
-    fmt = _output(output)
+    fmt = commands.check_output(output)
     with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
         rows = query.cached(cache.entries())
-    _emit(render.listing("snapshots", rows, fmt, no_headers))
+    commands.emit(render.listing("snapshots", rows, fmt, no_headers))
 
 
 @cache_app.command("clear", help="Drop cached snapshots: the named ones (context names), or all.")
@@ -287,22 +250,6 @@ def _count(n: int) -> str:
 def _note(message: str) -> None:
     """What a command did, on stderr, so stdout stays the answer."""
     sys.stderr.write(message + "\n")
-
-
-def _bool(value: str, flag: str) -> bool:
-    v = str(value).strip().lower()
-    if v in ("true", "1", "yes", "t"):
-        return True
-    if v in ("false", "0", "no", "f"):
-        return False
-    raise UserError(f"{flag} takes true or false, not {value!r}")
-
-
-def _split(values: Optional[List[str]]) -> Optional[List[str]]:
-    """kubectl's string slices: repeated flags and comma-separated values both work."""
-    if not values:
-        return None
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
 # --- argv routing and error handling --------------------------------------
@@ -354,36 +301,8 @@ def _route(group, args: list[str], valued: set[str], top: bool) -> list[str]:
     return args
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    if os.path.basename(sys.argv[0]).startswith("kubectl_complete-"):
-        # Installed (or linked) as kubectl's completion helper for this plugin.
-        from kubectl_apiinfo import completion
-
-        return completion.main(argv)
-    args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        root = typer.main.get_command(app)  # built once: it costs milliseconds on every run
-        status = root.main(args=route(root, args), prog_name="kubectl-apiinfo", standalone_mode=False)
-    except UserError as e:
-        _fail(str(e), e.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
-    except BrokenPipeError:
-        # The reader went away (| head): not an error worth a message.
-        sys.stderr = open(os.devnull, "w")
-        sys.exit(0)
-    except Exception as e:  # noqa: BLE001 - one line instead of a traceback, always
-        if hasattr(e, "format_message") and hasattr(e, "exit_code"):
-            # typer/click usage errors: unknown flag, missing argument, bad value
-            ctx = getattr(e, "ctx", None)
-            path = ctx.command_path.replace("kubectl-apiinfo", "kubectl apiinfo") if ctx else "kubectl apiinfo"
-            _fail(f"{e.format_message().rstrip('.')} (see '{path} --help')", e.exit_code)
-        if os.environ.get("KUBECTL_APIINFO_DEBUG"):
-            raise
-        _fail(f"unexpected {type(e).__name__}: {e} (set KUBECTL_APIINFO_DEBUG=1 for details)", 2)
-    sys.exit(status if isinstance(status, int) else 0)
-
-
-def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"error: {message}\n")
-    sys.exit(code)
+def run(args: list[str]) -> int:
+    """Parse and run with typer; errors propagate to entry.main, which reports them."""
+    root = typer.main.get_command(app)  # built once: it costs milliseconds on every run
+    status = root.main(args=route(root, args), prog_name="kubectl-apiinfo", standalone_mode=False)
+    return status if isinstance(status, int) else 0

@@ -101,6 +101,7 @@ def _typer_without_rich():
 
     rich is not in the archive, so tell typer, which reads the variable once
     at import, and leave the environment as it was for any child process.
+    Called only when the typer CLI is needed: a cached query never imports typer.
     """
     saved = os.environ.get("TYPER_USE_RICH")
     os.environ["TYPER_USE_RICH"] = "0"
@@ -115,8 +116,7 @@ def _typer_without_rich():
 
 _archive = os.path.dirname(os.path.abspath(__file__))
 _bundled_libraries_only(_archive, _unpacked(_archive))
-_typer_without_rich()
 
-from kubectl_apiinfo.cli import main
+from kubectl_apiinfo.entry import main
 
-sys.exit(main())
+main(prepare_cli=_typer_without_rich)

@@ -1,0 +1,95 @@
+"""What the query commands do once their flags are parsed: validate, then run, then print.
+
+Both front ends call these: the typer CLI (cli.py) and the fast path
+(fastpath.py) that answers cached queries without importing typer.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+from kubectl_apiinfo import query, render, sources
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.sources import ClusterFlags
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def check_output(value: Optional[str]) -> str:
+    value = value or "table"
+    if value not in render.OUTPUT_FORMATS:
+        raise UserError(f"--output {value!r} is not available; use one of {'|'.join(render.OUTPUT_FORMATS)}")
+    return value
+
+
+def check_cluster_flags(flags: ClusterFlags) -> None:
+    if flags.refresh and flags.offline:
+        raise UserError("--refresh and --offline contradict each other; pick one")
+
+
+def parse_bool(value: str, flag: str) -> bool:
+    v = str(value).strip().lower()
+    if v in ("true", "1", "yes", "t"):
+        return True
+    if v in ("false", "0", "no", "f"):
+        return False
+    raise UserError(f"{flag} takes true or false, not {value!r}")
+
+
+def split_list(values: Optional[List[str]]) -> Optional[List[str]]:
+    """kubectl's string slices: repeated flags and comma-separated values both work."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def show(flags: ClusterFlags, resource: str, kube_version: Optional[str] = None, output: str = "table") -> None:
+    fmt = check_output(output)
+    check_cluster_flags(flags)
+    if not resource.strip():
+        raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
+    answer = query.explain(sources.snapshot_for_query(flags, kube_version), resource)
+    emit(render.explain(answer, fmt))
+    problem = query.not_served_message(answer)
+    if problem:
+        raise UserError(problem)
+
+
+def resources(
+    flags: ClusterFlags,
+    kube_version: Optional[str] = None,
+    output: str = "table",
+    api_group: Optional[str] = None,
+    namespaced: Optional[str] = None,
+    verbs: Optional[List[str]] = None,
+    categories: Optional[List[str]] = None,
+    sort_by: Optional[str] = None,
+    no_headers: bool = False,
+) -> None:
+    fmt = check_output(output)
+    check_cluster_flags(flags)
+    if sort_by not in (None, "", "name", "kind"):
+        raise UserError("--sort-by accepts only name or kind")
+    wanted_namespaced = None if namespaced is None else parse_bool(namespaced, "--namespaced")
+    rows = query.resources(
+        sources.snapshot_for_query(flags, kube_version),
+        api_group=api_group,
+        namespaced=wanted_namespaced,
+        verbs=split_list(verbs),
+        categories=split_list(categories),
+        sort_by=sort_by,
+    )
+    emit(render.listing("resources", rows, fmt, no_headers))
+
+
+def versions(flags: ClusterFlags, kube_version: Optional[str] = None, output: str = "table", no_headers: bool = False) -> None:
+    fmt = check_output(output)
+    check_cluster_flags(flags)
+    emit(render.listing("versions", query.versions(sources.snapshot_for_query(flags, kube_version)), fmt, no_headers))
+
+
+def releases(output: str = "table", no_headers: bool = False) -> None:
+    emit(render.listing("releases", query.releases(), check_output(output), no_headers))
