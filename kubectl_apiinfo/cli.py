@@ -184,17 +184,7 @@ def refresh(
     output: OutputOpt = "table",
     no_headers: NoHeadersOpt = False,
 ) -> None:
-    fmt = commands.check_output(output)
-    commands.check_cluster_flags(flags)
-    contexts = sources.refresh_targets(flags, all_contexts)
-    results = sources.refresh_many(flags, contexts, show_progress=sys.stderr.isatty() and len(contexts) > 1)
-    failures = [(c, err) for c, _, err in results if err]
-    if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
-        commands.emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
-    if failures:
-        context, err = failures[0]
-        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise UserError(f"refreshing {context} failed: {err}{more}")
+    commands.refresh(flags, all_contexts, output, no_headers)
 
 
 cache_app = typer.Typer(help="Show, drop, export and import cached cluster snapshots.", no_args_is_help=True)

@@ -93,3 +93,17 @@ def versions(flags: ClusterFlags, kube_version: Optional[str] = None, output: st
 
 def releases(output: str = "table", no_headers: bool = False) -> None:
     emit(render.listing("releases", query.releases(), check_output(output), no_headers))
+
+
+def refresh(flags: ClusterFlags, all_contexts: bool = False, output: str = "table", no_headers: bool = False) -> None:
+    fmt = check_output(output)
+    check_cluster_flags(flags)
+    contexts = sources.refresh_targets(flags, all_contexts)
+    results = sources.refresh_many(flags, contexts, show_progress=sys.stderr.isatty() and len(contexts) > 1)
+    failures = [(c, err) for c, _, err in results if err]
+    if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
+        emit(render.listing("refreshed", query.refreshed(results), fmt, no_headers))
+    if failures:
+        context, err = failures[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise UserError(f"refreshing {context} failed: {err}{more}")

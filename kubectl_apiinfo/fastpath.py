@@ -3,7 +3,7 @@
 Importing typer costs about 50 ms, more than kubectl needs to answer
 `api-resources --cached`; a plugin typed dozens of times a day answers from its
 cache faster than that.  This parser accepts only the query commands (show,
-resources, versions, releases) with the options they declare, in well-formed
+resources, versions, releases, refresh) with the options they declare, in well-formed
 use; anything else (help, an unknown or misplaced flag, a missing value, other
 commands) returns None and the typer CLI takes over, with its messages.  Both
 paths call the same functions in commands.py, and a test keeps the option
@@ -50,9 +50,11 @@ OPTIONS = {
     "resources": {**_QUERY, **_CLUSTER, **_NO_HEADERS, **_RESOURCE_FILTERS},
     "versions": {**_QUERY, **_CLUSTER, **_NO_HEADERS},
     "releases": {"--output": _QUERY["--output"], "-o": _QUERY["-o"], **_NO_HEADERS},
+    "refresh": {"--output": _QUERY["--output"], "-o": _QUERY["-o"], **_CLUSTER, **_NO_HEADERS,
+                "--all-contexts": ("all_contexts", False, False)},
 }
 _SHORT_WITH_VALUE = ("-o", "-s")  # click also reads -ojson and -shttps://...
-_OTHER_COMMANDS = {"refresh", "cache", "version"}
+_OTHER_COMMANDS = {"cache", "version"}
 _CLUSTER_FIELDS = {spec[0] for spec in _CLUSTER.values()}
 
 

@@ -32,6 +32,7 @@ from kubectl_apiinfo.credentials import (
     exec_cluster_info,
 )
 from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
 
@@ -254,27 +255,6 @@ class KubeConfig:
             return "any kubeconfig (none was found)"
         more = f" (and {len(self.files) - 1} more from KUBECONFIG)" if len(self.files) > 1 else ""
         return f"the kubeconfig {self.files[0]}{more}"
-
-
-def kubeconfig_files(kubeconfig: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> List[str]:
-    """The files kubectl would read, in order: --kubeconfig (which must exist), else KUBECONFIG, else ~/.kube/config."""
-    environ = os.environ if environ is None else environ
-    if kubeconfig:
-        if not os.path.exists(kubeconfig):
-            raise UserError(f"the kubeconfig file {kubeconfig} does not exist; check the --kubeconfig path")
-        return [kubeconfig]
-    if environ.get("KUBECONFIG"):
-        candidates = environ["KUBECONFIG"].split(os.pathsep)
-    else:
-        home = environ.get("HOME") or environ.get("USERPROFILE")
-        candidates = [os.path.join(home, ".kube", "config")] if home else []
-    seen, files = set(), []
-    for path in candidates:
-        key = os.path.abspath(path) if path else ""
-        if path and key not in seen and os.path.exists(path):
-            seen.add(key)
-            files.append(path)
-    return files
 
 
 def load(

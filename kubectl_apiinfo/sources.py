@@ -13,7 +13,6 @@ import os
 import re
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -136,7 +135,6 @@ def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
 
     While they are unchanged they name the same cluster, so a cached answer need not parse YAML.
     """
-    import hashlib
     import json
 
     stats = []
@@ -144,13 +142,13 @@ def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
         st = os.stat(path)
         stats.append((os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns))
     chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": flags.server}
-    return hashlib.sha256(json.dumps([stats, chosen], sort_keys=True).encode()).hexdigest()
+    return json.dumps([stats, chosen], sort_keys=True)
 
 
 def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
     if kube_version:
         return catalog_snapshot(kube_version)
-    from kubectl_apiinfo.kubeconfig import kubeconfig_files
+    from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
 
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
@@ -190,7 +188,7 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
         except UserError:
             return catalog_snapshot(None)
     try:
-        from kubectl_apiinfo.kubeconfig import kubeconfig_files
+        from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
 
         files = kubeconfig_files(flags.kubeconfig, os.environ)
         directory = flags.cache_dir or default_dir()
@@ -256,7 +254,10 @@ def refresh_many(
     flags: ClusterFlags, contexts: list[Optional[str]], show_progress: bool
 ) -> list[tuple[str, Optional[Entry], Optional[str]]]:
     """Fetch several contexts at once; returns (context, entry or None, error or None) in the given order."""
+    from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
+
+    from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
 
     timeout = parse_timeout(flags.request_timeout)
     cache = open_cache(flags)
@@ -270,6 +271,8 @@ def refresh_many(
                 return label, None, "no cluster is configured (no kubeconfig)"
             label = access.context_name or access.server
             entry = fetch_into(cache, access, timeout, cache.get(access.identity))
+            files = kubeconfig_files(flags.kubeconfig, os.environ)
+            cache.remember_resolution(_resolution_key(replace(flags, context=context), files), access.identity)
             return label, entry, None
         except UserError as e:
             return label, None, str(e)

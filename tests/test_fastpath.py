@@ -54,7 +54,7 @@ def test_fast_and_typer_paths_answer_alike(tmp_path, args):
 @pytest.mark.parametrize(
     "args",
     [
-        ["--help"], ["deployments", "--help"], ["refresh"], ["cache", "list"], ["version"], ["resources", "--bogus"],
+        ["--help"], ["deployments", "--help"], ["refresh", "extra"], ["cache", "list"], ["version"], ["resources", "--bogus"],
         ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"], [], ["deployments", "-o"],
         ["deployments", "--offline=true"], ["--", "deployments"],
     ],
@@ -78,3 +78,18 @@ def test_a_cached_query_imports_neither_typer_nor_requests_nor_yaml(fake_apiserv
         result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
         assert result.stderr.endswith("HEAVY="), (args, result.stderr[-300:])
     assert api.requests()["count"] == 3
+
+
+def test_refresh_on_both_paths(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", aggregated=False)
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert fastpath.parse(["refresh", "-o", "json"]) is not None
+    fast = subprocess.run([str(COMMAND), "refresh", "-o", "json"], capture_output=True, text=True, env=env)
+    slow = subprocess.run([str(COMMAND), "refresh", "-o", "json"], capture_output=True, text=True, env={**env, "KUBECTL_APIINFO_NO_FASTPATH": "1"})
+    assert fast.returncode == slow.returncode == 0, fast.stderr + slow.stderr
+    assert fast.stdout == slow.stdout and fast.stderr == slow.stderr
+    api.stop()
+    fast = subprocess.run([str(COMMAND), "refresh"], capture_output=True, text=True, env=env)
+    slow = subprocess.run([str(COMMAND), "refresh"], capture_output=True, text=True, env={**env, "KUBECTL_APIINFO_NO_FASTPATH": "1"})
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert fast.returncode == 1 and fast.stderr.startswith("error: refreshing fake failed")

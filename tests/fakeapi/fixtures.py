@@ -71,9 +71,13 @@ class Certs:
 
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory) -> Certs:
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+def make_certs(d: Path) -> Certs:
+    """A server CA and certificate, a client CA and certificate, and a stranger's certificate, as PEM files in d."""
     import trustme
 
-    d = tmp_path_factory.mktemp("certs")
     ca = trustme.CA(organization_name="fake-apiserver server CA")
     server = ca.issue_cert("127.0.0.1", "localhost", common_name="kube-apiserver")
     client_ca = trustme.CA(organization_name="fake-apiserver client CA")
@@ -314,6 +318,50 @@ def start_fake_apiserver(config: dict, workdir: Path, certs: Certs, timeout: flo
     return FakeAPIServer(process, ready["url"], ready["port"], config, workdir, certs)
 
 
+def start_server(
+    workdir: Path,
+    certs: Certs,
+    release: Optional[str] = "1.33",
+    snapshot: Any = None,
+    aggregated: bool = True,
+    token: Optional[str] = None,
+    client_cert_auth: bool = False,
+    metrics: bool = False,
+    crd_groups: int = 0,
+    crd_versions: Optional[list[str]] = None,
+    http: bool = False,
+    git_version: Optional[str] = None,
+    **faults: Any,
+) -> FakeAPIServer:
+    """Start a fake API server in workdir (see the fake_apiserver fixture for the options)."""
+    config: dict[str, Any] = {"aggregated": aggregated, "metrics": metrics, "crd_groups": crd_groups}
+    if snapshot is not None:
+        if hasattr(snapshot, "to_dict"):
+            snapshot = snapshot.to_dict()
+        if isinstance(snapshot, dict):
+            workdir.mkdir(parents=True, exist_ok=True)
+            (workdir / "snapshot.json").write_text(json.dumps(snapshot))
+            snapshot = workdir / "snapshot.json"
+        config["snapshot"] = str(snapshot)
+    elif release is not None:
+        config["release"] = release
+    if crd_versions is not None:
+        config["crd_versions"] = list(crd_versions)
+    if git_version:
+        config["git_version"] = git_version
+    if token:
+        config["token"] = token
+    if client_cert_auth:
+        config["client_ca"] = str(certs.client_ca_path)
+    if http:
+        config["http"] = True
+    else:
+        config["tls_cert"] = str(certs.server_cert_path)
+        config["tls_key"] = str(certs.server_key_path)
+    config.update(faults)
+    return start_fake_apiserver(config, workdir, certs)
+
+
 @pytest.fixture
 def fake_apiserver(tmp_path_factory, certs: Certs) -> Iterator:
     """Factory: fake_apiserver(**options) starts a server process and returns its handle.
@@ -325,45 +373,8 @@ def fake_apiserver(tmp_path_factory, certs: Certs) -> Iterator:
     """
     started: list[FakeAPIServer] = []
 
-    def start(
-        release: Optional[str] = "1.33",
-        snapshot: Any = None,
-        aggregated: bool = True,
-        token: Optional[str] = None,
-        client_cert_auth: bool = False,
-        metrics: bool = False,
-        crd_groups: int = 0,
-        crd_versions: Optional[list[str]] = None,
-        http: bool = False,
-        git_version: Optional[str] = None,
-        **faults: Any,
-    ) -> FakeAPIServer:
-        workdir = tmp_path_factory.mktemp("fakeapi")
-        config: dict[str, Any] = {"aggregated": aggregated, "metrics": metrics, "crd_groups": crd_groups}
-        if snapshot is not None:
-            if hasattr(snapshot, "to_dict"):
-                snapshot = snapshot.to_dict()
-            if isinstance(snapshot, dict):
-                (workdir / "snapshot.json").write_text(json.dumps(snapshot))
-                snapshot = workdir / "snapshot.json"
-            config["snapshot"] = str(snapshot)
-        elif release is not None:
-            config["release"] = release
-        if crd_versions is not None:
-            config["crd_versions"] = list(crd_versions)
-        if git_version:
-            config["git_version"] = git_version
-        if token:
-            config["token"] = token
-        if client_cert_auth:
-            config["client_ca"] = str(certs.client_ca_path)
-        if http:
-            config["http"] = True
-        else:
-            config["tls_cert"] = str(certs.server_cert_path)
-            config["tls_key"] = str(certs.server_key_path)
-        config.update(faults)
-        server = start_fake_apiserver(config, workdir, certs)
+    def start(**options: Any) -> FakeAPIServer:
+        server = start_server(tmp_path_factory.mktemp("fakeapi"), certs, **options)
         started.append(server)
         return server
 
