@@ -106,7 +106,8 @@ def ratio(a: float, b: float) -> str:
 
 
 def base_env(home: Path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "KUBECTL_APIINFO"))}
+    # PYTHONDONTWRITEBYTECODE would make every run compile what a user's install has as bytecode.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "KUBECTL_APIINFO")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), **extra)
     home.mkdir(parents=True, exist_ok=True)
     return env
@@ -277,6 +278,8 @@ def main() -> int:
                f"Medians of {args.runs} runs after a warm-up; kubectl {_kubectl_version()} against the same fake API server over HTTPS.")
     report.out()
     kubectl = _load_fetcher().ensure_kubectl()
+    # As pip does at install time: an editable checkout may hold stale bytecode.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "kubectl_apiinfo")], check=True)
     with tempfile.TemporaryDirectory(prefix="kubectl-apiinfo-bench-") as tmp:
         work = Path(tmp)
         (work / "certs").mkdir()
