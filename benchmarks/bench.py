@@ -134,6 +134,8 @@ def warm_queries(report: Report, work: Path, certs, kubectl: Path, runs: int) ->
         ]
         zipapp = _zipapp(work)
         if zipapp:
+            # The zipapp runs on the machine's own python3, whose start-up is measured beside it.
+            cases.append(("python3 -c pass (the zipapp's interpreter)", [zipapp[0], "-c", "pass"]))
             cases.append(("release zipapp: deployments (cluster cache)", [zipapp[0], zipapp[1], "deployments"]))
         results = {label: measure(cmd, env, runs) for label, cmd in cases}
         requests_made = api.requests()["count"]

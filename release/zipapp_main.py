@@ -23,11 +23,11 @@ def _unpacked(archive):
     unpacks it once; later runs import the copy and its cached bytecode.  Where
     the cache cannot be written, the archive itself serves.
     """
-    import zipimport
-
     try:
-        build = zipimport.zipimporter(archive).get_data(BUILD_ID_MEMBER).decode("ascii").strip()[:24]
-    except (OSError, zipimport.ZipImportError, UnicodeDecodeError):
+        # The loader that ran this file already holds the archive's directory: a name
+        # relative to the archive needs no second read of it.
+        build = __loader__.get_data(BUILD_ID_MEMBER).decode("ascii").strip()[:24]
+    except (OSError, NameError, AttributeError, UnicodeDecodeError):
         return archive  # not run from the archive (a test importing this file, say)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     root = os.path.join(base, "kubectl-apiinfo-runtime")
