@@ -46,10 +46,7 @@ class Fetched:
     snapshot: APISnapshot
     server_version: dict
     etags: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)  # group/version -> why
-    requests: int = 0
-    mode: str = "aggregated"
-    not_modified: bool = False
+    not_modified: bool = False  # the server's 304s: the previous snapshot still holds
 
 
 # --- content types -------------------------------------------------------
@@ -212,7 +209,7 @@ def fetch(
 
     if api.status_code == 304 and apis.status_code == 304:
         snapshot = APISnapshot(SnapshotSource("cluster", name, minor), [])
-        return Fetched(snapshot, server_version, etags, requests=client.requests, not_modified=True)
+        return Fetched(snapshot, server_version, etags, not_modified=True)
     if api.status_code == 304 or apis.status_code == 304:
         # Only half is unchanged, and we keep the model, not the documents: ask again in full.
         api = client.get("/api", ACCEPT_AGGREGATED)
@@ -241,7 +238,7 @@ def fetch(
             "failedGroupVersions": dict(sorted(failed.items())),
         },
     )
-    return Fetched(APISnapshot(source, groups), server_version, etags, failed, client.requests, mode)
+    return Fetched(APISnapshot(source, groups), server_version, etags)
 
 
 def _fetch_legacy(client: "Client", api_doc: dict, apis_doc: dict, progress) -> tuple[list[Group], dict[str, str]]:

@@ -151,12 +151,6 @@ class Group(Record):
                 return gv.version
         return None
 
-    def version(self, name: str) -> Optional[GroupVersion]:
-        for gv in self.versions:
-            if gv.version == name:
-                return gv
-        return None
-
 
 class SnapshotSource(Record):
     __slots__ = ("kind", "name", "kubernetes_version", "notes", "extra")

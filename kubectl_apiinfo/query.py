@@ -241,13 +241,13 @@ def resources(
     return rows
 
 
-def versions(snapshot: APISnapshot, include_unserved: bool = False) -> list[dict]:
+def versions(snapshot: APISnapshot) -> list[dict]:
     """What kubectl api-versions lists, with stability and preference; sorted like kubectl."""
     rows = []
     for g in snapshot.groups:
         preferred = g.preferred_version
         for gv in g.versions:
-            if not gv.served and not include_unserved:
+            if not gv.served:
                 continue
             rows.append(
                 {
@@ -257,7 +257,7 @@ def versions(snapshot: APISnapshot, include_unserved: bool = False) -> list[dict
                     "stability": stability(gv.version),
                     "preferred": gv.version == preferred,
                     "served": gv.served,
-                    "resources": sum(1 for r in gv.resources if r.served or include_unserved),
+                    "resources": sum(1 for r in gv.resources if r.served),
                 }
             )
     rows.sort(key=lambda row: row["groupVersion"])
