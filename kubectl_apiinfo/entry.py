@@ -41,6 +41,8 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
         sys.stderr = open(os.devnull, "w")
         sys.exit(0)
     except Exception as e:  # noqa: BLE001 - one line instead of a traceback, always
+        if type(e).__name__ == "NoArgsIsHelpError":
+            sys.exit(0)  # no words at all: the help it printed is the answer, as with kubectl
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
             # click/typer usage errors: unknown flag, missing argument, bad value
             ctx = getattr(e, "ctx", None)

@@ -243,7 +243,10 @@ def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], erro
         warn(f"{why}: no snapshot of {name}; answering from the catalog release {version}, its last seen version")
         return catalog_snapshot(version, f"{name} could not be read; this is the catalog release of its last seen version.")
     if error:
-        raise UserError(f"{error}; and there is no cached snapshot of {name} to answer from")
+        raise UserError(
+            f"{error}; and there is no cached snapshot of {name} to answer from "
+            "(--kube-version VERSION answers from the offline catalog)"
+        )
     raise UserError(
         f"no snapshot of {name} is cached; run once without --offline while the cluster is reachable, "
         "or 'kubectl apiinfo cache import FILE'"
