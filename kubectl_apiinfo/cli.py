@@ -6,20 +6,12 @@ subcommand names win and `show` is the explicit spelling for a resource that
 clashes with one.  Flags may come before or after the words, as in kubectl.
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 import sys
-import typing
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
-
-try:
-    from typing import Annotated
-except ImportError:  # Python 3.8
-    from typing_extensions import Annotated  # type: ignore
 
 from kubectl_apiinfo import __version__, commands, query, render, sources
 from kubectl_apiinfo.errors import UserError
@@ -100,11 +92,10 @@ _CLUSTER_PARAMS = [
 
 def with_cluster_flags(func):
     """Add the cluster flags to a command; it receives them as one ClusterFlags argument."""
-    # Resolve the string annotations (from __future__) here: typer reads __signature__ as it is.
-    # get_type_hints rather than signature(eval_str=True), which needs Python 3.10.
-    hints = typing.get_type_hints(func, include_extras=True)
+    # No `from __future__ import annotations` in this module: typer (on Python 3.9 too)
+    # must see the Annotated objects themselves, here and in every command.
     signature = inspect.signature(func)
-    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values() if p.name != "flags"]
+    own = [p for p in signature.parameters.values() if p.name != "flags"]
 
     @functools.wraps(func)
     def command(**kwargs):
