@@ -1,4 +1,12 @@
-"""The one exception type the CLI turns into a single stderr line and an exit status."""
+"""The one exception type the CLI turns into a single stderr line, and what keeps secrets out of such lines."""
+
+
+import re
+
+
+def redact_url(url):
+    """A URL fit to show or store: any user:password@ in it becomes ***@."""
+    return re.sub(r"//[^/@]*@", "//***@", url) if url else url
 
 
 class UserError(Exception):

@@ -16,7 +16,6 @@ import base64
 import binascii
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
@@ -31,7 +30,7 @@ from kubectl_apiinfo.credentials import (
     _read,
     exec_cluster_info,
 )
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
@@ -53,25 +52,25 @@ class ClusterAccess:
     source_files: List[str] = field(default_factory=list)
 
     @property
+    def display_server(self) -> str:
+        """The server URL to show or store: without any user:password@ it may carry."""
+        return redact_url(self.server)
+
+    @property
     def identity(self) -> str:
         """A stable cache key: the same cluster reached through the same context, whoever the user is."""
-        text = "\0".join((self.server, self.cluster_name, self.context_name))
+        text = "\0".join((self.display_server, self.cluster_name, self.context_name))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
     def __repr__(self) -> str:
         return (
             f"ClusterAccess(context_name={self.context_name!r}, cluster_name={self.cluster_name!r}, "
-            f"user_name={self.user_name!r}, server={_hide_userinfo(self.server)!r}, "
+            f"user_name={self.user_name!r}, server={redact_url(self.server)!r}, "
             f"ca_data={f'<{len(self.ca_data)} bytes>' if self.ca_data else None}, "
             f"insecure_skip_tls_verify={self.insecure_skip_tls_verify}, tls_server_name={self.tls_server_name!r}, "
-            f"proxy_url={_hide_userinfo(self.proxy_url)!r}, credentials={self.credentials!r}, "
+            f"proxy_url={redact_url(self.proxy_url)!r}, credentials={self.credentials!r}, "
             f"source_files={self.source_files!r})"
         )
-
-
-def _hide_userinfo(url: Optional[str]) -> Optional[str]:
-    # A proxy URL may carry user:password@.
-    return re.sub(r"//[^/@]*@", "//***@", url) if url else url
 
 
 @dataclass

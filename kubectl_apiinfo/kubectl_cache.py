@@ -13,6 +13,7 @@ import re
 from typing import Mapping, Optional
 
 from kubectl_apiinfo.discovery import legacy_group_versions, parse_resource_list
+from kubectl_apiinfo.errors import redact_url
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, SnapshotSource
 
 
@@ -58,5 +59,5 @@ def load(server: str, name: str, environ: Mapping[str, str]) -> Optional[APISnap
             groups.append(Group(group, gvs, preferred=preferred if preferred in {gv.version for gv in gvs} else None))
     if not groups:
         return None
-    source = SnapshotSource("kubectl-cache", name, "", extra={"server": server, "fetchedAtEpoch": mtime, "path": base})
+    source = SnapshotSource("kubectl-cache", name, "", extra={"server": redact_url(server), "fetchedAtEpoch": mtime, "path": base})
     return APISnapshot(source, groups)

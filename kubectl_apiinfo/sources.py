@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo import catalog
 from kubectl_apiinfo.cache import Entry, SnapshotCache, default_dir, describe_age
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.model import APISnapshot, Record
 
 DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
@@ -124,10 +124,10 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
     from kubectl_apiinfo.transport import Client
 
     if access.insecure_skip_tls_verify:
-        warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.server}: its certificate is not checked")
+        warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.display_server}: its certificate is not checked")
     with Client(access, timeout) as client:
         fetched = discovery.fetch(
-            client, access.context_name or access.server, previous.etags if previous else None, progress
+            client, access.context_name or access.display_server, previous.etags if previous else None, progress
         )
     if fetched.not_modified and previous is not None:
         entry = Entry(previous.identity, previous.name, previous.server, previous.snapshot, time.time(),
@@ -135,8 +135,8 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
     else:
         entry = Entry(
             identity=access.identity,
-            name=access.context_name or access.server,
-            server=access.server,
+            name=access.context_name or access.display_server,
+            server=access.display_server,
             snapshot=fetched.snapshot,
             fetched_at=time.time(),
             server_version={k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))},
@@ -158,7 +158,7 @@ def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
     for path in files:
         st = os.stat(path)
         stats.append((os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns))
-    chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": flags.server}
+    chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": redact_url(flags.server)}
     return json.dumps([stats, chosen], sort_keys=True)
 
 
@@ -226,7 +226,7 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
 def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:
     from kubectl_apiinfo import kubectl_cache
 
-    name = access.context_name or access.server
+    name = access.context_name or access.display_server
     why = f"{error}" if error else "--offline"
     if entry is not None:
         if error:
@@ -235,7 +235,7 @@ def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], erro
     kube = kubectl_cache.load(access.server, name, os.environ)
     if kube is not None:
         age = describe_age(time.time() - kube.source.extra["fetchedAtEpoch"])
-        warn(f"{why}: answering from kubectl's discovery cache for {access.server} ({age})")
+        warn(f"{why}: answering from kubectl's discovery cache for {access.display_server} ({age})")
         kube.source.extra["age"] = age
         return kube
     version = cache.last_version(access.identity)
@@ -288,7 +288,7 @@ def refresh_many(
             access = load_access(flags.replace(context=context))
             if access is None:
                 return label, None, "no cluster is configured (no kubeconfig)"
-            label = access.context_name or access.server
+            label = access.context_name or access.display_server
             entry = fetch_into(cache, access, timeout, cache.get(access.identity))
             files = kubeconfig_files(flags.kubeconfig, os.environ)
             cache.remember_resolution(_resolution_key(flags.replace(context=context), files), access.identity)

@@ -36,7 +36,8 @@ class _ServerNameAdapter(HTTPAdapter):
 class Client:
     def __init__(self, access, timeout: Optional[float]):
         self.access = access
-        self.server = access.server.rstrip("/")
+        self.base_url = access.server.rstrip("/")  # may carry user:password@, sent as basic auth
+        self.server = access.display_server.rstrip("/")  # for messages
         self.timeout = timeout
         self.requests = 0
         self._lock = threading.Lock()
@@ -99,7 +100,7 @@ class Client:
     def _send(self, path: str, headers: dict) -> requests.Response:
         with self._lock:
             self.requests += 1
-        url = self.server + path
+        url = self.base_url + path
         try:
             return self.session.get(
                 url, headers=headers, timeout=self.timeout, allow_redirects=False, verify=self.verify, cert=self.cert

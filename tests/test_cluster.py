@@ -542,3 +542,23 @@ def test_refresh_shows_progress_on_a_terminal_only(fake_apiserver, tmp_path):
     tty = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, env=me.env, cwd=me.home)
     assert tty.returncode == 0
     assert "refreshed 2/2" in tty.stdout  # script puts the terminal's stdout and stderr together
+
+
+def test_credentials_in_the_server_url_reach_no_cache_or_message(fake_apiserver, tmp_path):
+    import yaml
+
+    api = fake_apiserver(release="1.33")  # no authentication: the URL's password is only a secret to keep
+    config = tmp_path / "kubeconfig"
+    doc = yaml.safe_load(api.write_kubeconfig(config, user="none").read_text())
+    doc["clusters"][0]["cluster"]["server"] = api.url.replace("https://", "https://someone:hunter2-pw@")
+    config.write_text(yaml.safe_dump(doc))
+    me = Env(tmp_path / "home", config)
+    answer = me.json("deployments")
+    assert "hunter2-pw" not in json.dumps(answer) and answer["source"]["server"].startswith("https://***@127.0.0.1:")
+    api.stop()
+    failed = me("deployments", "--refresh")
+    assert failed.returncode == 0 and "hunter2-pw" not in failed.stderr and "***@" in failed.stderr
+    flagged = Env(tmp_path / "other")("-s", api.url.replace("https://", "https://someone:hunter2-pw@"), "pods")
+    assert flagged.returncode != 0 and "hunter2-pw" not in flagged.stderr
+    for f in [p for p in (tmp_path / "home").rglob("*") if p.is_file()] + [p for p in (tmp_path / "other").rglob("*") if p.is_file()]:
+        assert b"hunter2-pw" not in f.read_bytes(), f
