@@ -13,11 +13,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from kubectl_apiinfo import __version__, commands, query, render, sources
+from kubectl_apiinfo import __version__, commands, fastpath, query, render, sources
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.sources import ClusterFlags
 
 DEFAULT_COMMAND = "show"
+
 
 class _Commands(typer.core.TyperGroup):
     """The top-level group: shell completion offers resource names too, as they are the default command."""
@@ -247,16 +248,9 @@ def _valued_options(command) -> set[str]:
     return valued
 
 
-# Like Go's pflag booleans: a bare --namespaced means true; --namespaced=false works too.
-_OPTIONAL_VALUE_FLAGS = {"--namespaced"}
-
-
 def route(root, args: list[str]) -> list[str]:
     """Put each subcommand word first, or make 'show' the command when the first word is not one."""
-    args = [
-        f"{a}=true" if a in _OPTIONAL_VALUE_FLAGS and (i + 1 == len(args) or args[i + 1].lower() not in ("true", "false")) else a
-        for i, a in enumerate(args)
-    ]
+    args = fastpath.spell_out_bare_booleans(args)
     root_options = {opt for p in root.params for opt in p.opts} - {"--help", "-h"}
     if any(a.split("=", 1)[0] in root_options for a in args):
         return args  # --install-completion, --show-completion [SHELL]: the group's own options

@@ -55,16 +55,25 @@ OPTIONS = {
     "refresh": {"--output": _QUERY["--output"], "-o": _QUERY["-o"], **_CLUSTER, **_NO_HEADERS,
                 "--all-contexts": ("all_contexts", False, False)},
 }
+OTHER_COMMANDS = ("cache", "version")  # typer's alone
+ALL_OPTIONS = {name: spec for table in OPTIONS.values() for name, spec in table.items()}
 _SHORT_WITH_VALUE = ("-o", "-s")  # click also reads -ojson and -shttps://...
-_OTHER_COMMANDS = {"cache", "version"}
 _CLUSTER_FIELDS = {spec[0] for spec in _CLUSTER.values()}
+# Like Go's pflag booleans: a bare --namespaced means true; --namespaced=false works too.
+_BARE_MEANS_TRUE = {"--namespaced"}
 
 
-_ALL = {name: spec for table in OPTIONS.values() for name, spec in table.items()}
+def spell_out_bare_booleans(args: list[str]) -> list[str]:
+    """A bare '--namespaced' becomes '--namespaced=true' (for both front ends; click needs a value)."""
+    return [
+        f"{a}=true" if a in _BARE_MEANS_TRUE and (i + 1 == len(args) or args[i + 1].lower() not in ("true", "false")) else a
+        for i, a in enumerate(args)
+    ]
 
 
 def parse(args: list[str]) -> Optional[tuple[str, dict]]:
     """(command, keyword arguments), or None where the typer CLI should handle the line."""
+    args = spell_out_bare_booleans(args)
     options: list[tuple[str, object]] = []
     words: list[str] = []
     i = 0
@@ -79,7 +88,7 @@ def parse(args: list[str]) -> Optional[tuple[str, dict]]:
         name, eq, value = arg.partition("=")
         if not eq and arg[:2] in _SHORT_WITH_VALUE and len(arg) > 2 and not arg.startswith("--"):
             name, eq, value = arg[:2], "=", arg[2:]
-        spec = _ALL.get(name)
+        spec = ALL_OPTIONS.get(name)
         if spec is None:
             return None
         takes_value = spec[1]
@@ -89,13 +98,6 @@ def parse(args: list[str]) -> Optional[tuple[str, dict]]:
             options.append((name, True))
         elif eq:
             options.append((name, value))
-        elif name == "--namespaced":
-            # Like Go's pflag booleans: a bare --namespaced means true.
-            if i < len(args) and args[i].lower() in ("true", "false"):
-                options.append((name, args[i]))
-                i += 1
-            else:
-                options.append((name, "true"))
         elif i < len(args):
             options.append((name, args[i]))
             i += 1
@@ -104,7 +106,7 @@ def parse(args: list[str]) -> Optional[tuple[str, dict]]:
 
     if words and words[0] in OPTIONS:
         command, positionals = words[0], words[1:]
-    elif words and words[0] in _OTHER_COMMANDS:
+    elif words and words[0] in OTHER_COMMANDS:
         return None
     else:
         command, positionals = "show", words

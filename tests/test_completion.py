@@ -32,6 +32,16 @@ def test_resource_names_for_a_partial_word(tmp_path):
     assert "deployments.extensions" not in complete(env, "deployments.")[0]
 
 
+def test_completion_knows_the_commands_the_cli_has():
+    import typer
+
+    from kubectl_apiinfo import cli, completion
+
+    root = typer.main.get_command(cli.app)
+    assert set(completion.SUBCOMMANDS) == set(root.commands)
+    assert set(completion.CACHE_SUBCOMMANDS) == set(root.commands["cache"].commands)
+
+
 def test_flags_and_flag_values(tmp_path):
     env = clean_env(tmp_path)
     assert complete(env, "-o", "")[0] == ["table", "wide", "json", "yaml", "name"]
