@@ -8,13 +8,11 @@ clashes with one.  Flags may come before or after the words, as in kubectl.
 
 import functools
 import inspect
-import sys
 from typing import Annotated, List, Optional
 
 import typer
 
-from kubectl_apiinfo import __version__, commands, fastpath, query, render, sources
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo import __version__, commands, fastpath
 from kubectl_apiinfo.sources import ClusterFlags
 
 DEFAULT_COMMAND = "show"
@@ -188,10 +186,7 @@ CacheDirOpt = Annotated[
 
 @cache_app.command("list", help="List the cached snapshots: which cluster, which Kubernetes, how old.")
 def cache_list(cache_dir: CacheDirOpt = None, output: OutputOpt = "table", no_headers: NoHeadersOpt = False) -> None:
-    fmt = commands.check_output(output)
-    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
-        rows = query.cached(cache.entries())
-    commands.emit(render.listing("snapshots", rows, fmt, no_headers))
+    commands.cache_list(cache_dir, output, no_headers)
 
 
 @cache_app.command("clear", help="Drop cached snapshots: the named ones (context names), or all.")
@@ -199,39 +194,17 @@ def cache_clear(
     names: Annotated[Optional[List[str]], typer.Argument(metavar="[NAME]...", help="Context names; none means every snapshot.")] = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
-    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
-        entries = cache.entries()
-        if names:
-            unknown = [n for n in names if n not in {e.name for e in entries}]
-            if unknown:
-                raise UserError(f"no cached snapshot named {unknown[0]!r}; 'kubectl apiinfo cache list' shows them")
-            dropped = cache.clear(e.identity for e in entries if e.name in names)
-        else:
-            dropped = cache.clear()
-    _note(f"dropped {_count(dropped)}")
+    commands.cache_clear(names, cache_dir)
 
 
 @cache_app.command("export", help="Write every cached snapshot to FILE, a plain JSON bundle for an air-gapped machine.")
 def cache_export(file: Annotated[str, typer.Argument(metavar="FILE")], cache_dir: CacheDirOpt = None) -> None:
-    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
-        count = cache.export_bundle(file)
-    _note(f"exported {_count(count)} to {file}")
+    commands.cache_export(file, cache_dir)
 
 
 @cache_app.command("import", help="Add the snapshots of a bundle made by 'cache export'; a bad bundle changes nothing.")
 def cache_import(file: Annotated[str, typer.Argument(metavar="FILE")], cache_dir: CacheDirOpt = None) -> None:
-    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
-        entries = cache.import_bundle(file)
-    _note(f"imported {_count(len(entries))}: {', '.join(e.name for e in entries)}")
-
-
-def _count(n: int) -> str:
-    return f"{n} snapshot{'' if n == 1 else 's'}"
-
-
-def _note(message: str) -> None:
-    """What a command did, on stderr, so stdout stays the answer."""
-    sys.stderr.write(message + "\n")
+    commands.cache_import(file, cache_dir)
 
 
 # --- argv routing and error handling --------------------------------------

@@ -1,7 +1,7 @@
-"""What the query commands do once their flags are parsed: validate, then run, then print.
+"""What the commands do once their flags are parsed: validate, then run, then print.
 
-Both front ends call these: the typer CLI (cli.py) and the fast path
-(fastpath.py) that answers cached queries without importing typer.
+The typer CLI (cli.py) calls all of them; the fast path (fastpath.py), which
+answers queries without importing typer, calls the query commands.
 """
 
 from __future__ import annotations
@@ -109,3 +109,47 @@ def refresh(flags: ClusterFlags, all_contexts: bool = False, output: str = "tabl
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise UserError(f"refreshing {context} failed: {err}{more}")
+
+
+# --- the cache ----------------------------------------------------------------
+
+
+def _count(n: int) -> str:
+    return f"{n} snapshot{'' if n == 1 else 's'}"
+
+
+def note(message: str) -> None:
+    """What a command did, on stderr, so stdout stays the answer."""
+    sys.stderr.write(message + "\n")
+
+
+def cache_list(cache_dir: Optional[str] = None, output: str = "table", no_headers: bool = False) -> None:
+    fmt = check_output(output)
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
+        rows = query.cached(cache.entries())
+    emit(render.listing("snapshots", rows, fmt, no_headers))
+
+
+def cache_clear(names: Optional[List[str]] = None, cache_dir: Optional[str] = None) -> None:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
+        entries = cache.entries()
+        if names:
+            unknown = [n for n in names if n not in {e.name for e in entries}]
+            if unknown:
+                raise UserError(f"no cached snapshot named {unknown[0]!r}; 'kubectl apiinfo cache list' shows them")
+            dropped = cache.clear(e.identity for e in entries if e.name in names)
+        else:
+            dropped = cache.clear()
+    note(f"dropped {_count(dropped)}")
+
+
+def cache_export(file: str, cache_dir: Optional[str] = None) -> None:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
+        count = cache.export_bundle(file)
+    note(f"exported {_count(count)} to {file}")
+
+
+def cache_import(file: str, cache_dir: Optional[str] = None) -> None:
+    with sources.open_cache(ClusterFlags(cache_dir=cache_dir)) as cache:
+        entries = cache.import_bundle(file)
+    note(f"imported {_count(len(entries))}: {', '.join(e.name for e in entries)}")
