@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Mapping, Optional
@@ -162,6 +163,12 @@ def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
     return json.dumps([stats, chosen], sort_keys=True)
 
 
+def _remembered_entry(cache: SnapshotCache, key: str) -> Optional[Entry]:
+    """The snapshot of the cluster these unchanged kubeconfig files and flags named before, if cached."""
+    identity = cache.resolution(key)
+    return cache.get(identity) if identity else None
+
+
 def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
     if kube_version:
         return catalog_snapshot(kube_version)
@@ -173,8 +180,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
     with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
         if not flags.refresh:
-            identity = cache.resolution(key)
-            entry = cache.get(identity) if identity else None
+            entry = _remembered_entry(cache, key)
             if entry is not None:
                 return _from_entry(entry, cached=True)
         access = load_access(flags)
@@ -211,11 +217,10 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
         directory = flags.cache_dir or default_dir()
         if (files or flags.server) and os.path.isdir(directory):
             with SnapshotCache(directory, warn=lambda message: None) as cache:
-                identity = cache.resolution(_resolution_key(flags, files))
-                if identity is None:
+                entry = _remembered_entry(cache, _resolution_key(flags, files))
+                if entry is None:
                     access = load_access(flags)
-                    identity = access.identity if access else None
-                entry = cache.get(identity) if identity else None
+                    entry = cache.get(access.identity) if access else None
                 if entry is not None:
                     return entry.snapshot
     except UserError:
@@ -279,6 +284,7 @@ def refresh_many(
     from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
 
     timeout = parse_timeout(flags.request_timeout)
+    files = kubeconfig_files(flags.kubeconfig, os.environ)
     cache = open_cache(flags)
     done = [0]
 
@@ -290,7 +296,6 @@ def refresh_many(
                 return label, None, "no cluster is configured (no kubeconfig)"
             label = access.context_name or access.display_server
             entry = fetch_into(cache, access, timeout, cache.get(access.identity))
-            files = kubeconfig_files(flags.kubeconfig, os.environ)
             cache.remember_resolution(_resolution_key(flags.replace(context=context), files), access.identity)
             return label, entry, None
         except UserError as e:
