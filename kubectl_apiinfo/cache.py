@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import time
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Callable, Iterable, Mapping, Optional

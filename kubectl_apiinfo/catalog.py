@@ -11,6 +11,7 @@ import json
 import os
 import re
 from functools import lru_cache
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Any, Optional

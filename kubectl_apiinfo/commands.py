@@ -7,6 +7,7 @@ answers queries without importing typer, calls the query commands.
 from __future__ import annotations
 
 import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import List, Optional

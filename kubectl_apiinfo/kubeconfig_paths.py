@@ -4,6 +4,7 @@ from the cache needs only the file names (to see they are unchanged), not their 
 from __future__ import annotations
 
 import os
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import List, Mapping, Optional

@@ -9,6 +9,7 @@ shipped catalog small; from_dict validates, because bundles come from outside.
 from __future__ import annotations
 
 import re
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Any, Iterator, Optional

@@ -8,6 +8,7 @@ our columns line up exactly like kubectl's.  YAML is imported only for -o yaml.
 from __future__ import annotations
 
 import json
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Iterable, Sequence
