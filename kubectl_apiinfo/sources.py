@@ -55,6 +55,10 @@ class ClusterFlags(Record):
         self.refresh = refresh
         self.offline = offline
 
+    def __repr__(self) -> str:
+        # Never show the token, whatever prints this.
+        return super().__repr__().replace(repr(self.token), "'***'") if self.token else super().__repr__()
+
     @property
     def names_a_cluster(self) -> bool:
         return any((self.kubeconfig, self.context, self.cluster, self.user, self.server, self.token))

@@ -113,3 +113,11 @@ def test_malformed_snapshots_are_refused_with_a_location(mutate, where):
     mutate(data)
     with pytest.raises(SnapshotFormatError, match=where.replace("[", r"\[").replace("]", r"\]")):
         APISnapshot.from_dict(data)
+
+
+def test_cluster_flags_never_show_the_token():
+    from kubectl_apiinfo.sources import ClusterFlags
+
+    flags = ClusterFlags(context="prod", token="s3cret-t0ken")
+    assert "s3cret-t0ken" not in repr(flags) and "prod" in repr(flags)
+    assert "s3cret-t0ken" not in repr(flags.replace(context="dev"))
