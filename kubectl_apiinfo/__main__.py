@@ -1,3 +1,3 @@
-from kubectl_apiinfo.entry import main
+from kubectl_apiinfo.cli.main import main
 
 main()

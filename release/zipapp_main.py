@@ -117,6 +117,6 @@ def _typer_without_rich():
 _archive = os.path.dirname(os.path.abspath(__file__))
 _bundled_libraries_only(_archive, _unpacked(_archive))
 
-from kubectl_apiinfo.entry import main
+from kubectl_apiinfo.cli.main import main
 
 main(prepare_cli=_typer_without_rich)

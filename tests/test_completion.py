@@ -35,7 +35,8 @@ def test_resource_names_for_a_partial_word(tmp_path):
 def test_completion_knows_the_commands_the_cli_has():
     import typer
 
-    from kubectl_apiinfo import cli, completion
+    from kubectl_apiinfo.cli import typer_app as cli
+    from kubectl_apiinfo.cli import completion
 
     root = typer.main.get_command(cli.app)
     assert set(completion.SUBCOMMANDS) == set(root.commands)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_apiinfo.credentials import (
+from kubectl_apiinfo.kube.credentials import (
     ExecConfig,
     ExecCredentials,
     StaticCredentials,

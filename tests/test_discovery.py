@@ -2,7 +2,7 @@
 
 import pytest
 
-from kubectl_apiinfo.discovery import is_aggregated, kubernetes_minor, parse_aggregated, parse_resource_list
+from kubectl_apiinfo.kube.discovery_documents import is_aggregated, kubernetes_minor, parse_aggregated, parse_resource_list
 
 
 @pytest.mark.parametrize(

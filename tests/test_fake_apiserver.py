@@ -24,7 +24,7 @@ import pytest
 
 from conftest import clean_env
 from fakeapi.fixtures import FakeAPIServerError
-from kubectl_apiinfo import catalog
+from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.model import APISnapshot, group_version
 
 RELEASE = "1.33"

@@ -9,7 +9,8 @@ import pytest
 import typer
 
 from conftest import COMMAND, clean_env
-from kubectl_apiinfo import cli, fastpath
+from kubectl_apiinfo.cli import typer_app as cli
+from kubectl_apiinfo.cli import router as fastpath
 
 
 def _declared(command) -> set:
@@ -69,7 +70,7 @@ def test_a_cached_query_imports_neither_typer_nor_requests_nor_yaml(fake_apiserv
     assert subprocess.run([str(COMMAND), "deployments"], env=env, capture_output=True).returncode == 0
     for args in (["deployments"], ["resources"], ["deployments", "--kube-version", "1.20"]):
         probe = (
-            "import sys\nfrom kubectl_apiinfo.entry import main\n"
+            "import sys\nfrom kubectl_apiinfo.cli.main import main\n"
             f"sys.argv = ['kubectl-apiinfo', *{args!r}]\n"
             "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
             "heavy = sorted(m for m in ('typer', 'click', 'requests', 'urllib3', 'yaml', 'rich') if m in sys.modules)\n"

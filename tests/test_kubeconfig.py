@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_apiinfo import kubeconfig
-from kubectl_apiinfo.credentials import NO_CREDENTIALS, ExecCredentials, StaticCredentials, clear_exec_cache
+from kubectl_apiinfo.kube import kubeconfig
+from kubectl_apiinfo.kube.credentials import NO_CREDENTIALS, ExecCredentials, StaticCredentials, clear_exec_cache
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.kubeconfig import ClusterAccess, KubeConfig
+from kubectl_apiinfo.kube.kubeconfig import ClusterAccess, KubeConfig
 
 PLUGIN = Path(__file__).resolve().parent / "exec_plugins" / "credential_plugin.py"
 V1 = "client.authentication.k8s.io/v1"
@@ -520,7 +520,7 @@ def test_merge_agrees_with_real_kubectl(tmp_path, two_files, flags):
 
 
 def test_importing_does_not_import_requests():
-    code = "import sys, kubectl_apiinfo.kubeconfig, kubectl_apiinfo.credentials; print(sorted(m for m in ('requests', 'yaml') if m in sys.modules))"
+    code = "import sys, kubectl_apiinfo.kube.kubeconfig, kubectl_apiinfo.kube.credentials; print(sorted(m for m in ('requests', 'yaml') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -742,7 +742,7 @@ def test_zipapp_carries_the_package_catalog_and_libraries_only(built):
         assert catalog == on_disk, "the catalog goes in as the wheel carries it: kubectl_apiinfo/catalog_data/"
         assert "releases/1.16.json" in catalog
         package = {n: zf.read(n) for n in names if n.startswith("kubectl_apiinfo/") and not n.startswith("kubectl_apiinfo/catalog_data/")}
-        source = {f"kubectl_apiinfo/{p.name}": p.read_bytes() for p in (ROOT / "kubectl_apiinfo").glob("*.py")}
+        source = {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in (ROOT / "kubectl_apiinfo").rglob("*.py")}
         assert {n: d for n, d in package.items() if n.endswith(".py")} == source
         assert "yaml/__init__.py" in names and "yaml/cyaml.py" in names
         assert "certifi/cacert.pem" in names
@@ -919,7 +919,7 @@ def test_zipapp_unpacks_once_per_build_and_runs_the_copy(krew, tmp_path):
     assert first.returncode == 0 and first.stdout == "deployments.apps\n", first.stderr
     [build] = list(runtime.iterdir())  # the earlier build's copy is gone
     assert (build / ".complete").is_file()
-    assert list((build / "kubectl_apiinfo" / "__pycache__").glob("cli.*.pyc")), "bytecode is kept for later runs"
+    assert list((build / "kubectl_apiinfo" / "cli" / "__pycache__").glob("main.*.pyc")), "bytecode is kept for later runs"
 
     # Later runs import the copy: a change to it shows.
     init = build / "kubectl_apiinfo" / "__init__.py"

@@ -1,8 +1,8 @@
 import pytest
 
-from kubectl_apiinfo import catalog
+from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, SnapshotSource
-from kubectl_apiinfo.resolve import kubectl_pick, resolve
+from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
 
 
 def names(matches):

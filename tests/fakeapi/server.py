@@ -181,7 +181,7 @@ def build_snapshot(config: dict, base: Path) -> APISnapshot:
     if "release" in config and "snapshot" in config:
         raise ValueError("give either 'release' or 'snapshot', not both")
     if "release" in config:
-        from kubectl_apiinfo import catalog
+        from kubectl_apiinfo.sources import catalog
 
         snap = catalog.load_release(catalog.normalize_release(str(config["release"])))
     elif "snapshot" in config:
@@ -439,7 +439,7 @@ class State:
         self.client_ca = bool(config.get("client_ca"))
         kv = config.get("git_version") or self.snapshot.source.kubernetes_version
         if not kv:
-            from kubectl_apiinfo import catalog
+            from kubectl_apiinfo.sources import catalog
 
             kv = catalog.newest()
         self.version = version_info(str(kv))

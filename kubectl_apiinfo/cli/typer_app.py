@@ -12,8 +12,10 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from kubectl_apiinfo import __version__, commands, fastpath
-from kubectl_apiinfo.sources import ClusterFlags
+from kubectl_apiinfo import __version__
+from kubectl_apiinfo.commands import core as commands
+from kubectl_apiinfo.cli import router as fastpath
+from kubectl_apiinfo.sources.choose import ClusterFlags
 
 DEFAULT_COMMAND = "show"
 
@@ -24,7 +26,7 @@ class _Commands(typer.core.TyperGroup):
     def shell_complete(self, ctx, incomplete):
         from click.shell_completion import CompletionItem
 
-        from kubectl_apiinfo import completion
+        from kubectl_apiinfo.cli import completion
 
         items = super().shell_complete(ctx, incomplete)
         try:
@@ -35,7 +37,7 @@ class _Commands(typer.core.TyperGroup):
 
 
 def _complete_resource(incomplete: str) -> list[str]:
-    from kubectl_apiinfo import completion
+    from kubectl_apiinfo.cli import completion
 
     return [n for n in completion.resource_names([]) if n.startswith(incomplete)]
 

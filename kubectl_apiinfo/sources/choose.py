@@ -18,8 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Mapping, Optional
 
-from kubectl_apiinfo import catalog
-from kubectl_apiinfo.cache import Entry, SnapshotCache, default_dir, describe_age
+from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
 from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.model import APISnapshot, Record
 
@@ -90,7 +90,7 @@ def open_cache(flags: ClusterFlags) -> SnapshotCache:
 
 def load_access(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None):
     """The cluster the flags and kubeconfig name, or None when none is configured and none was asked for."""
-    from kubectl_apiinfo.kubeconfig import KubeConfig
+    from kubectl_apiinfo.kube.kubeconfig import KubeConfig
 
     config = KubeConfig.read(flags.kubeconfig, os.environ if environ is None else environ)
     nothing_selected = not (config.current_context or flags.context or flags.cluster or flags.server)
@@ -125,8 +125,8 @@ def _from_entry(entry: Entry, cached: bool) -> APISnapshot:
 
 def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous: Optional[Entry], progress=None) -> Entry:
     """Fetch discovery and store it; on any failure the previous snapshot stays as it was."""
-    from kubectl_apiinfo import discovery
-    from kubectl_apiinfo.transport import Client
+    from kubectl_apiinfo.kube import discovery
+    from kubectl_apiinfo.kube.transport import Client
 
     if access.insecure_skip_tls_verify:
         warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.display_server}: its certificate is not checked")
@@ -176,7 +176,7 @@ def _remembered_entry(cache: SnapshotCache, key: str) -> Optional[Entry]:
 def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
     if kube_version:
         return catalog_snapshot(kube_version)
-    from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
+    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
@@ -197,11 +197,11 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
             return _from_entry(entry, cached=True)
         if flags.offline:
             return _offline_fallback(access, cache, entry, None)
-        from kubectl_apiinfo.discovery import DiscoveryError
+        from kubectl_apiinfo.kube.transport import TransportError
 
         try:
             return _from_entry(fetch_into(cache, access, timeout, entry), cached=False)
-        except DiscoveryError as e:
+        except TransportError as e:
             if not e.unreachable and entry is None:
                 raise
             return _offline_fallback(access, cache, entry, e)
@@ -215,7 +215,7 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
         except UserError:
             return catalog_snapshot(None)
     try:
-        from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
+        from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
         files = kubeconfig_files(flags.kubeconfig, os.environ)
         directory = flags.cache_dir or default_dir()
@@ -233,7 +233,7 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
 
 
 def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:
-    from kubectl_apiinfo import kubectl_cache
+    from kubectl_apiinfo.sources import kubectl_cache
 
     name = access.context_name or access.display_server
     why = f"{error}" if error else "--offline"
@@ -271,7 +271,7 @@ def refresh_targets(flags: ClusterFlags, all_contexts: bool) -> list[Optional[st
         return [flags.context]
     if flags.context:
         raise UserError("--all-contexts and --context contradict each other; pick one")
-    from kubectl_apiinfo.kubeconfig import context_names
+    from kubectl_apiinfo.kube.kubeconfig import context_names
 
     names = context_names(kubeconfig=flags.kubeconfig, environ=os.environ)
     if not names:
@@ -285,7 +285,7 @@ def refresh_many(
     """Fetch several contexts at once; returns (context, entry or None, error or None) in the given order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
+    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
     timeout = parse_timeout(flags.request_timeout)
     files = kubeconfig_files(flags.kubeconfig, os.environ)

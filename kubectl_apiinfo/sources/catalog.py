@@ -19,10 +19,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.model import APISnapshot, group_version
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LOCATIONS = (
-    os.path.join(_HERE, "catalog_data"),  # installed: inside the package
-    os.path.join(os.path.dirname(_HERE), "catalog", "data"),  # source checkout
+    os.path.join(_PACKAGE, "catalog_data"),  # installed: inside the package
+    os.path.join(os.path.dirname(_PACKAGE), "catalog", "data"),  # source checkout
 )
 
 

@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Iterable, Sequence
 
-from kubectl_apiinfo.catalog import span
+from kubectl_apiinfo.sources.catalog import span
 
 OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name")
 _MIN_WIDTH, _PADDING = 6, 3

@@ -12,7 +12,7 @@ import os
 import re
 from typing import Mapping, Optional
 
-from kubectl_apiinfo.discovery import legacy_group_versions, parse_resource_list
+from kubectl_apiinfo.kube.discovery_documents import legacy_group_versions, parse_resource_list
 from kubectl_apiinfo.errors import redact_url
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, SnapshotSource
 

@@ -11,10 +11,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo import catalog
+from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.model import APISnapshot, group_version, stability, version_priority_key
-from kubectl_apiinfo.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
+from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
 
 
 _SOURCE_EXTRAS = ("server", "gitVersion", "fetchedAt", "age", "fromCache", "discovery", "failedGroupVersions")

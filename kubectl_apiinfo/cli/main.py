@@ -21,7 +21,7 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
     """prepare_cli runs before typer is imported (the zipapp uses it to turn off rich)."""
     if os.path.basename(sys.argv[0]).startswith("kubectl_complete-"):
         # Installed (or linked) as kubectl's completion helper for this plugin.
-        from kubectl_apiinfo import completion
+        from kubectl_apiinfo.cli import completion
 
         return completion.main(argv)
     args = list(sys.argv[1:] if argv is None else argv)
@@ -30,7 +30,7 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
         if status is None:
             if prepare_cli:
                 prepare_cli()
-            from kubectl_apiinfo import cli
+            from kubectl_apiinfo.cli import typer_app as cli
 
             status = cli.run(args)
     except UserError as e:
@@ -58,7 +58,7 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
 def _fast(args: list[str]) -> Optional[int]:
     if os.environ.get("KUBECTL_APIINFO_NO_FASTPATH"):
         return None
-    from kubectl_apiinfo import fastpath
+    from kubectl_apiinfo.cli import router as fastpath
 
     return fastpath.run(args)
 

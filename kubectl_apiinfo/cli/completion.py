@@ -13,7 +13,8 @@ import os
 import sys
 from typing import Optional
 
-from kubectl_apiinfo import fastpath, render
+from kubectl_apiinfo.cli import router as fastpath
+from kubectl_apiinfo.printers import render
 
 # Cobra's ShellCompDirective values
 NO_FILE_COMPLETION = 4
@@ -51,7 +52,7 @@ def _positionals(words: list[str]) -> list[str]:
 
 def resource_names(words: list[str]) -> list[str]:
     """Plural names (and name.group for non-core groups) of what the chosen source serves."""
-    from kubectl_apiinfo import sources
+    from kubectl_apiinfo.sources import choose as sources
 
     flags = sources.ClusterFlags(
         kubeconfig=_flag_value(words, "--kubeconfig"),
@@ -69,7 +70,7 @@ def resource_names(words: list[str]) -> list[str]:
 
 
 def _context_names(words: list[str]) -> list[str]:
-    from kubectl_apiinfo.kubeconfig import context_names
+    from kubectl_apiinfo.kube.kubeconfig import context_names
 
     return context_names(kubeconfig=_flag_value(words, "--kubeconfig"), environ=os.environ)
 
@@ -82,7 +83,7 @@ def candidates(words: list[str], partial: str) -> tuple[list[str], int]:
             return [], FILE_COMPLETION
         values: list[str] = []
         if previous == "--kube-version":
-            from kubectl_apiinfo import catalog
+            from kubectl_apiinfo.sources import catalog
 
             values = catalog.release_names()
         elif previous in ("-o", "--output"):

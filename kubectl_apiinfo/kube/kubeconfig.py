@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
-from kubectl_apiinfo.credentials import (
+from kubectl_apiinfo.kube.credentials import (
     EXEC_EXTENSION_NAME,
     NO_CREDENTIALS,
     Credentials,
@@ -31,7 +31,7 @@ from kubectl_apiinfo.credentials import (
     exec_cluster_info,
 )
 from kubectl_apiinfo.errors import UserError, redact_url
-from kubectl_apiinfo.kubeconfig_paths import kubeconfig_files
+from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
 

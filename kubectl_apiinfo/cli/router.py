@@ -16,8 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo import commands
-from kubectl_apiinfo.sources import ClusterFlags
+from kubectl_apiinfo.commands import core as commands
+from kubectl_apiinfo.sources.choose import ClusterFlags
 
 # option -> (keyword argument, takes a value, may repeat into a list)
 _QUERY = {

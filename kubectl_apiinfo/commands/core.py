@@ -12,9 +12,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import List, Optional
 
-from kubectl_apiinfo import query, render, sources
+from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.sources import choose as sources
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.sources import ClusterFlags
+from kubectl_apiinfo.sources.choose import ClusterFlags
 
 
 def emit(text: str) -> None:

@@ -17,7 +17,17 @@ from typing import Optional
 import requests
 from requests.adapters import HTTPAdapter
 
-from kubectl_apiinfo.discovery import USER_AGENT, DiscoveryError
+from kubectl_apiinfo.errors import UserError
+
+USER_AGENT = "kubectl-apiinfo"
+
+
+class TransportError(UserError):
+    """The cluster could not be read; the message says why and what to try."""
+
+    def __init__(self, message: str, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class _ServerNameAdapter(HTTPAdapter):
@@ -106,21 +116,21 @@ class Client:
                 url, headers=headers, timeout=self.timeout, allow_redirects=False, verify=self.verify, cert=self.cert
             )
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, ValueError):
-            raise DiscoveryError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or --server") from None
+            raise TransportError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or --server") from None
         except requests.exceptions.SSLError as e:
-            raise DiscoveryError(
+            raise TransportError(
                 f"TLS with {self.server} failed ({_reason(e)}); check the cluster's certificate-authority in your kubeconfig"
             ) from None
         except requests.exceptions.Timeout:
-            raise DiscoveryError(
+            raise TransportError(
                 f"{self.server} did not answer within {self.timeout:g}s (raise --request-timeout)", unreachable=True
             ) from None
         except requests.exceptions.ProxyError as e:
-            raise DiscoveryError(f"the proxy for {self.server} failed ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"the proxy for {self.server} failed ({_reason(e)})", unreachable=True) from None
         except requests.exceptions.ConnectionError as e:
-            raise DiscoveryError(f"cannot connect to {self.server} ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"cannot connect to {self.server} ({_reason(e)})", unreachable=True) from None
         except requests.exceptions.RequestException as e:
-            raise DiscoveryError(f"request to {self.server} failed ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"request to {self.server} failed ({_reason(e)})", unreachable=True) from None
 
     def get(self, path: str, accept: str, etag: Optional[str] = None) -> requests.Response:
         """GET with credentials; after a 401 the credentials get one chance to refresh."""
@@ -155,23 +165,23 @@ class Client:
         try:
             doc = response.json()
         except ValueError:
-            raise DiscoveryError(f"{self.server} sent malformed JSON for {_path(response)}") from None
+            raise TransportError(f"{self.server} sent malformed JSON for {_path(response)}") from None
         if not isinstance(doc, dict):
-            raise DiscoveryError(f"{self.server} sent a JSON {type(doc).__name__}, not an object, for {_path(response)}")
+            raise TransportError(f"{self.server} sent a JSON {type(doc).__name__}, not an object, for {_path(response)}")
         return doc
 
-    def _status_error(self, path: str, response: requests.Response) -> DiscoveryError:
+    def _status_error(self, path: str, response: requests.Response) -> TransportError:
         status = response.status_code
         who = self.access.user_name or "the configured user"
         if status == 401:
-            error = DiscoveryError(
+            error = TransportError(
                 f"{self.server} rejected the credentials of {who} (401 Unauthorized); log in again or check the kubeconfig's user"
             )
             error.unauthorized = True  # type: ignore[attr-defined]
             return error
         if status == 403:
-            return DiscoveryError(f"{self.server} forbids {who} to read {path} (403 Forbidden)")
-        return DiscoveryError(f"GET {path} on {self.server} answered {status} {response.reason or ''}".rstrip())
+            return TransportError(f"{self.server} forbids {who} to read {path} (403 Forbidden)")
+        return TransportError(f"GET {path} on {self.server} answered {status} {response.reason or ''}".rstrip())
 
 
 def _proxies(access) -> dict:
