@@ -57,6 +57,10 @@ class ClusterAccess:
         return redact_url(self.server)
 
     @property
+    def display_proxy(self) -> str:
+        return redact_url(self.proxy_url or "")
+
+    @property
     def identity(self) -> str:
         """A stable cache key: the same cluster reached through the same context, whoever the user is."""
         text = "\0".join((self.display_server, self.cluster_name, self.context_name))

@@ -1,0 +1,128 @@
+"""Hostile or odd kubeconfigs and ends of a process: the real command against the fake API server.
+
+No key or CA material on disk, proxies, auth providers, kubeconfigs edited in place,
+and the messages that quote what a kubeconfig says.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import COMMAND, assert_one_line_error
+from test_cluster import PLUGIN, Env, _exec_kubeconfig, user
+
+
+def _tmpdir_env(tmp_path: Path, config: Path) -> tuple[Env, Path]:
+    scratch = tmp_path / "scratch-tmp"
+    scratch.mkdir()
+    return Env(tmp_path / "home", config, TMPDIR=str(scratch)), scratch
+
+
+# --- item 5: no key or CA material left on disk ----------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["TERM", "HUP", "INT"])
+def test_a_refresh_killed_by_a_signal_leaves_no_key_on_disk(fake_apiserver, tmp_path, signum):
+    api = fake_apiserver(release="1.33", client_cert_auth=True)
+    me, scratch = _tmpdir_env(tmp_path, api.write_kubeconfig(tmp_path / "kubeconfig", user="cert", embed=True))
+    assert me.json("deployments")["resources"][0]["apiVersion"] == "apps/v1"
+    api.reset()
+    api.set_faults(latency_ms=4000)
+    refreshing = subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 10
+        while api.requests()["count"] == 0 and time.time() < deadline:
+            time.sleep(0.05)
+        assert api.requests()["count"] > 0  # the refresh is talking to the server, with its key loaded
+        assert sorted(os.listdir(scratch)) == []  # not even while it runs
+        refreshing.send_signal(signum)
+        refreshing.wait(timeout=10)
+    finally:
+        if refreshing.poll() is None:
+            refreshing.kill()
+        refreshing.communicate()
+    assert refreshing.returncode != 0
+    assert [str(p) for p in scratch.rglob("*")] == []
+
+
+def test_an_exec_plugin_failure_leaves_no_ca_directory(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    config = tmp_path / "kubeconfig"
+    _exec_kubeconfig(config, api, ["--exit", "3"])
+    doc = yaml.safe_load(config.read_text())
+    doc["clusters"][0]["cluster"] = {"server": api.url, "certificate-authority-data": base64.b64encode(Path(api.ca_path).read_bytes()).decode()}
+    config.write_text(yaml.safe_dump(doc))
+    me, scratch = _tmpdir_env(tmp_path, config)
+    for _ in range(2):
+        assert_one_line_error(me("deployments"), "failed with exit status 3")
+    assert [str(p) for p in scratch.rglob("*")] == []
+
+
+def test_private_paths_leave_nothing_behind_with_or_without_memfd(tmp_path, monkeypatch):
+    from kubectl_apiinfo.kube.transport import with_private_paths
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    for memory in (True, False):
+        seen = with_private_paths([b"one", b"two" * 50000], lambda paths: [Path(p).read_bytes() for p in paths], memory=memory)
+        assert seen == [b"one", b"two" * 50000]
+        assert list(tmp_path.iterdir()) == []
+    if hasattr(os, "memfd_create"):
+        assert with_private_paths([b"x"], lambda paths: paths[0]).startswith("/proc/self/fd/")
+
+
+# --- item 12: TLS and client-certificate messages -----------------------------------
+
+
+def _embedded_cert_kubeconfig(tmp_path: Path, api, key: bytes, cert: bytes | None = None) -> Path:
+    config = api.write_kubeconfig(tmp_path / "kubeconfig", user="cert", embed=True)
+    doc = yaml.safe_load(config.read_text())
+    creds = doc["users"][0]["user"]
+    creds["client-key-data"] = base64.b64encode(key).decode()
+    if cert is not None:
+        creds["client-certificate-data"] = base64.b64encode(cert).decode()
+    config.write_text(yaml.safe_dump(doc))
+    return config
+
+
+def test_a_bad_client_key_blames_the_key_not_the_clusters_ca(fake_apiserver, certs, tmp_path):
+    api = fake_apiserver(release="1.33", client_cert_auth=True)
+    garbage = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    for i, (key, fragment) in enumerate([
+        (garbage, "client certificate and key of user 'fake-user' cannot be used"),
+        (Path(certs.stranger_key_path).read_bytes(), "the key does not belong to the certificate"),
+        (b"hello", "client-key of user 'fake-user' is not a PEM private key"),
+    ]):
+        me = Env(tmp_path / f"home{i}", _embedded_cert_kubeconfig(tmp_path, api, key))
+        result = me("deployments")
+        assert_one_line_error(result, fragment)
+        assert "certificate-authority" not in result.stderr and "TLS with" not in result.stderr
+    assert api.requests()["count"] == 0  # refused before any connection
+
+
+def test_a_tls_failure_message_closes_its_parentheses(fake_apiserver, certs, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    config = api.write_kubeconfig(tmp_path / "kubeconfig")
+    doc = yaml.safe_load(config.read_text())
+    doc["clusters"][0]["cluster"]["certificate-authority"] = str(certs.client_ca_path)  # a CA that did not sign the server
+    config.write_text(yaml.safe_dump(doc))
+    result = Env(tmp_path / "home", config)("deployments")
+    assert_one_line_error(result, "TLS with", "certificate verify failed", "certificate-authority")
+    line = result.stderr.strip()
+    depth = 0
+    for ch in line:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        assert depth >= 0, line
+    assert depth == 0, line
+    assert "_ssl.c" not in line
