@@ -126,3 +126,49 @@ def test_a_tls_failure_message_closes_its_parentheses(fake_apiserver, certs, tmp
         assert depth >= 0, line
     assert depth == 0, line
     assert "_ssl.c" not in line
+
+
+# --- item 9: a kubeconfig edited in place ----------------------------------------
+
+
+def test_a_kubeconfig_edited_in_place_with_its_mtime_kept_is_noticed(fake_apiserver, tmp_path):
+    from test_cluster import two_contexts
+
+    one = fake_apiserver(release="1.33", token="tok-one")
+    two = fake_apiserver(release="1.29", token="tok-two")
+    config, doc = two_contexts(tmp_path, one, two)
+    me = Env(tmp_path / "home", config)
+    assert me.json("deployments")["source"]["name"] == "one"
+    before = os.stat(config)
+    doc["current-context"] = "two"  # as long as "one": the size stays the same
+    text = yaml.safe_dump(doc).encode()
+    assert len(text) == before.st_size
+    with open(config, "r+b") as f:  # the same inode, as an editor that writes in place
+        f.write(text)
+    os.utime(config, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(config)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    assert me.json("deployments")["source"]["name"] == "two"
+    assert me.json("deployments")["source"]["name"] == "two"  # and then remembered
+
+
+def test_the_checksum_alone_tells_an_edit_apart():
+    from kubectl_apiinfo.sources import choose
+
+
+    flags = choose.ClusterFlags()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "config")
+        Path(path).write_text("current-context: one\n")
+        first = choose._resolution_key(flags, [path])
+        st = os.stat(path)
+        Path(path).write_text("current-context: two\n")
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        second = choose._resolution_key(flags, [path])
+        import json
+
+        a, b = json.loads(first)[0][0], json.loads(second)[0][0]
+        assert a[-1] != b[-1]  # the CRC differs, whatever ctime's resolution
+        assert first != second
