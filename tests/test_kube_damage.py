@@ -172,3 +172,23 @@ def test_the_checksum_alone_tells_an_edit_apart():
         a, b = json.loads(first)[0][0], json.loads(second)[0][0]
         assert a[-1] != b[-1]  # the CRC differs, whatever ctime's resolution
         assert first != second
+
+
+# --- item 12: an exec plugin that answers with an expired credential ----------------
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["server-accepts", "server-refuses"])
+def test_an_expired_exec_credential_runs_the_plugin_at_most_twice(fake_apiserver, tmp_path, accepted):
+    api = fake_apiserver(release="1.33", token="stale-tok" if accepted else "something-else")
+    counter = tmp_path / "runs"
+    config = tmp_path / "kubeconfig"
+    _exec_kubeconfig(config, api, ["--fixed-token", "stale-tok", "--expires-in", "-3600", "--counter", str(counter)])
+    me = Env(tmp_path / "home", config)
+    result = me("deployments", "-o", "name")
+    runs = len(counter.read_text().splitlines())
+    if accepted:
+        assert result.returncode == 0 and result.stdout == "deployments.apps\n", result.stderr
+        assert runs == 1
+    else:
+        assert_one_line_error(result, "401 Unauthorized")
+        assert runs == 2  # the first answer, and once more after the 401, as kubectl

@@ -69,6 +69,7 @@ class Client:
         self.requests = 0
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
+        self._refused: Optional[tuple] = None
         self.session = requests.Session()
         # Not requests' environment handling: REQUESTS_CA_BUNDLE would override the
         # kubeconfig's CA and ~/.netrc would add credentials kubectl never sends.
@@ -175,7 +176,10 @@ class Client:
         with self._refresh_lock:
             if (self.access.credentials.auth_headers(), self.cert) != used:
                 return True  # another request already refreshed; retry with the new one
+            if used == self._refused:
+                return False  # a refresh already gave this same credential back
             if not self.access.credentials.refresh():
+                self._refused = used
                 return False
             self._apply_client_cert()
             return True
