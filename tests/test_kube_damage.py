@@ -192,3 +192,141 @@ def test_an_expired_exec_credential_runs_the_plugin_at_most_twice(fake_apiserver
     else:
         assert_one_line_error(result, "401 Unauthorized")
         assert runs == 2  # the first answer, and once more after the 401, as kubectl
+
+
+# --- item 7: the oidc auth-provider ------------------------------------------------
+
+
+def _oidc_kubeconfig(path: Path, api, issuer, id_token: str | None, refresh_token: str | None = "rt-initial") -> Path:
+    api.write_kubeconfig(path, user="none")
+    doc = yaml.safe_load(path.read_text())
+    config = {
+        "idp-issuer-url": issuer.url,
+        "client-id": issuer.client_id,
+        "client-secret": issuer.client_secret,
+        "idp-certificate-authority-data": base64.b64encode(Path(issuer.ca_path).read_bytes()).decode(),
+    }
+    if id_token:
+        config["id-token"] = id_token
+    if refresh_token:
+        config["refresh-token"] = refresh_token
+    doc["users"][0]["user"] = {"auth-provider": {"name": "oidc", "config": config}}
+    # Content the save must keep as it was.
+    doc["preferences"] = {"colors": True}
+    doc["users"].append({"name": "other", "user": {"token": "other-token"}})
+    doc["contexts"].append({"name": "spare", "context": {"cluster": doc["clusters"][0]["name"], "user": "other", "namespace": "kube-system"}})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _provider_config(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())["users"][0]["user"]["auth-provider"]["config"]
+
+
+def _without_tokens(path: Path) -> dict:
+    doc = yaml.safe_load(path.read_text())
+    for key in ("id-token", "refresh-token"):
+        doc["users"][0]["user"]["auth-provider"]["config"].pop(key, None)
+    return doc
+
+
+def test_a_valid_oidc_id_token_is_sent_and_the_issuer_is_not_asked(fake_apiserver, oidc_issuer, tmp_path):
+    issuer = oidc_issuer()
+    api = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    config = _oidc_kubeconfig(tmp_path / "kubeconfig", api, issuer, issuer.id_token(3600))
+    before = config.read_bytes()
+    me = Env(tmp_path / "home", config)
+    assert me.json("deployments")["resources"][0]["apiVersion"] == "apps/v1"
+    assert issuer.requests() == [] and config.read_bytes() == before
+    assert {r["status"] for r in api.requests()["requests"]} == {200}
+
+
+def test_an_expired_oidc_id_token_is_refreshed_and_saved_into_its_kubeconfig(fake_apiserver, oidc_issuer, kubectl, tmp_path):
+    issuer = oidc_issuer(refresh_tokens=["rt-initial"], rotate=True)
+    api = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    stale = issuer.id_token(-60)
+    config = _oidc_kubeconfig(tmp_path / "kube" / "config", api, issuer, stale)
+    os.chmod(config, 0o640)
+    kept = _without_tokens(config)
+    me = Env(tmp_path / "home", config)
+    result = me("deployments", "-o", "name")
+    assert result.returncode == 0 and result.stdout == "deployments.apps\n" and result.stderr == "", result.stderr
+    tokens = [r for r in issuer.requests() if r["path"] == "/token"]
+    assert len(tokens) == 1 and tokens[0]["grant"] == "refresh_token" and tokens[0]["scope"] is None
+    saved = _provider_config(config)
+    assert saved["id-token"] != stale and saved["refresh-token"] not in ("rt-initial", None)
+    assert stale not in result.stderr and "rt-initial" not in result.stderr
+    assert _without_tokens(config) == kept  # everything else as it was
+    assert os.stat(config).st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in config.parent.iterdir()) == ["config"]  # no temporary file left
+    # The saved tokens serve the next commands; real kubectl reads the file and is let in with them.
+    assert me("deployments", "--refresh").returncode == 0
+    assert issuer.refreshes() == 1
+    view = subprocess.run([str(kubectl), "--kubeconfig", str(config), "api-versions", "--cache-dir", str(tmp_path / "kc")],
+                          capture_output=True, text=True, env=me.env)
+    assert view.returncode == 0, view.stderr
+    assert issuer.refreshes() == 1 and "apps/v1" in view.stdout.split()
+
+
+def test_kubectl_itself_refreshes_against_the_fake_issuer_the_same_way(fake_apiserver, oidc_issuer, kubectl, tmp_path):
+    """The fake issuer is faithful enough for client-go's oidc plugin and Go's oauth2: kubectl refreshes and saves too."""
+    issuer = oidc_issuer(refresh_tokens=["rt-initial"], rotate=True)
+    api = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    config = _oidc_kubeconfig(tmp_path / "kubeconfig", api, issuer, issuer.id_token(-60))
+    theirs = subprocess.run([str(kubectl), "--kubeconfig", str(config), "api-versions", "--cache-dir", str(tmp_path / "kc")],
+                            capture_output=True, text=True)
+    assert theirs.returncode == 0, theirs.stderr
+    tokens = [r for r in issuer.requests() if r["path"] == "/token"]
+    assert tokens and tokens[0]["auth"] == "basic"
+    assert _provider_config(config)["refresh-token"] != "rt-initial"
+
+
+def test_a_refused_oidc_token_is_refreshed_once(fake_apiserver, oidc_issuer, tmp_path):
+    issuer = oidc_issuer()
+    api = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    forged = issuer.id_token(3600, key="not-the-issuers-key")  # not expired, but the server refuses it
+    config = _oidc_kubeconfig(tmp_path / "kubeconfig", api, issuer, forged)
+    me = Env(tmp_path / "home", config)
+    assert me.json("deployments")["resources"][0]["apiVersion"] == "apps/v1"
+    assert issuer.refreshes() == 1
+    assert 401 in [r["status"] for r in api.requests()["requests"]]
+
+
+@pytest.mark.parametrize("case", ["no refresh token", "refused refresh token", "no id_token in the answer", "bad issuer CA"])
+def test_oidc_failures_are_one_line_and_show_no_token(fake_apiserver, oidc_issuer, certs, tmp_path, case):
+    issuer = oidc_issuer(refresh_tokens=["rt-known"], omit_id_token=case == "no id_token in the answer")
+    api = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    stale = issuer.id_token(-60)
+    refresh = {"no refresh token": None, "refused refresh token": "rt-unknown"}.get(case, "rt-known")
+    config = _oidc_kubeconfig(tmp_path / "kubeconfig", api, issuer, stale, refresh_token=refresh)
+    if case == "bad issuer CA":
+        doc = yaml.safe_load(config.read_text())
+        doc["users"][0]["user"]["auth-provider"]["config"]["idp-certificate-authority-data"] = base64.b64encode(Path(certs.client_ca_path).read_bytes()).decode()
+        config.write_text(yaml.safe_dump(doc))
+    before = config.read_bytes()
+    result = Env(tmp_path / "home", config)("deployments")
+    fragment = {
+        "no refresh token": "has no refresh-token",
+        "refused refresh token": "refused to refresh the id-token of user 'fake-user'",
+        "no id_token in the answer": "without an id_token",
+        "bad issuer CA": "cannot reach the OIDC issuer",
+    }[case]
+    assert_one_line_error(result, fragment)
+    for secret in (stale, "rt-known", "rt-unknown", issuer.client_secret):
+        assert secret not in result.stderr
+    assert config.read_bytes() == before
+    assert api.requests()["count"] == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_an_oidc_token_that_cannot_be_saved_still_answers_with_a_warning(fake_apiserver, oidc_issuer, tmp_path):
+    issuer = oidc_issuer()
+    api = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    config = _oidc_kubeconfig(tmp_path / "kube" / "config", api, issuer, issuer.id_token(-60))
+    os.chmod(config.parent, 0o500)
+    try:
+        result = Env(tmp_path / "home", config)("deployments", "-o", "name")
+    finally:
+        os.chmod(config.parent, 0o700)
+    assert result.returncode == 0 and result.stdout == "deployments.apps\n"
+    assert result.stderr.startswith("warning: the refreshed id-token of user 'fake-user'") and result.stderr.count("\n") == 1

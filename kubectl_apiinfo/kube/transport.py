@@ -37,18 +37,21 @@ class TransportError(UserError):
 
 
 class _TLSAdapter(HTTPAdapter):
-    """HTTPS with the client's own SSLContext and tls-server-name, for direct and proxied connections alike."""
+    """HTTPS with the owner's own SSLContext and tls-server-name, for direct and proxied connections alike.
 
-    def __init__(self, client: "Client", **kwargs):
-        self._client = client
+    The owner (a Client) has `ssl_context` (None: requests' own) and `tls_server_name`; they may change.
+    """
+
+    def __init__(self, owner, **kwargs):
+        self._owner = owner
         super().__init__(**kwargs)
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
         if host.get("scheme") == "https":
-            if self._client.ssl_context is not None:
-                pool["ssl_context"] = self._client.ssl_context
-            name = self._client.access.tls_server_name
+            if self._owner.ssl_context is not None:
+                pool["ssl_context"] = self._owner.ssl_context
+            name = self._owner.tls_server_name
             if name:
                 pool["server_hostname"] = name
                 pool["assert_hostname"] = name
@@ -56,8 +59,26 @@ class _TLSAdapter(HTTPAdapter):
 
     def cert_verify(self, conn, url, verify, cert) -> None:
         # Our context already holds the trust roots; requests would add its own bundle.
-        if self._client.ssl_context is None:
+        if self._owner.ssl_context is None:
             super().cert_verify(conn, url, verify, cert)
+
+
+class _Trust:
+    def __init__(self, ssl_context: Optional[ssl.SSLContext]):
+        self.ssl_context = ssl_context
+        self.tls_server_name = None
+
+
+def session_trusting(ca_data: Optional[bytes], what: str, fix: str) -> requests.Session:
+    """A session for a server other than the API server (an OIDC issuer): it trusts ca_data
+    (PEM; `what` names it in messages, `fix` says where to correct it), else the default roots.
+    HTTPS_PROXY/NO_PROXY apply, as they do to Go's default transport."""
+    session = requests.Session()
+    session.trust_env = False  # no REQUESTS_CA_BUNDLE, no ~/.netrc
+    session.headers["User-Agent"] = USER_AGENT
+    context = _context(ca_data, True, what, fix) if ca_data else None
+    session.mount("https://", _TLSAdapter(_Trust(context)))
+    return session
 
 
 class Client:
@@ -97,10 +118,15 @@ class Client:
         if not (pair or self.access.ca_data):
             self.ssl_context, self.cert = None, None  # requests' own verification is enough
             return
-        context = _context(self.access, self.verify)
+        access = self.access
+        context = _context(access.ca_data, self.verify, f"the certificate-authority of cluster {access.cluster_name!r}", "certificate-authority(-data)")
         if pair:
             _load_chain(context, pair[0], pair[1], self.access)
         self.ssl_context, self.cert = context, pair
+
+    @property
+    def tls_server_name(self) -> Optional[str]:
+        return self.access.tls_server_name
 
     def close(self) -> None:
         self.session.close()
@@ -210,8 +236,9 @@ class Client:
         return TransportError(f"GET {path} on {self.server} answered {status} {printable(response.reason or '')}".rstrip())
 
 
-def _context(access, verify: object) -> ssl.SSLContext:
-    """An SSLContext with urllib3's defaults (TLS 1.2+) and the kubeconfig's trust, loaded from memory."""
+def _context(ca_data: Optional[bytes], verify: object, what: str, fix: str) -> ssl.SSLContext:
+    """An SSLContext with urllib3's defaults (TLS 1.2+) trusting ca_data (PEM, from memory), else
+    the CA file `verify` names, else requests' bundle; or trusting anything when verify is False."""
     from urllib3.util.ssl_ import create_urllib3_context
 
     context = create_urllib3_context(cert_reqs=ssl.CERT_NONE if verify is False else ssl.CERT_REQUIRED)
@@ -220,15 +247,12 @@ def _context(access, verify: object) -> ssl.SSLContext:
         return context
     context.check_hostname = False  # urllib3 matches the host (or tls-server-name) itself
     try:
-        if access.ca_data:
-            context.load_verify_locations(cadata=access.ca_data.decode("ascii"))
+        if ca_data:
+            context.load_verify_locations(cadata=ca_data.decode("ascii"))
         else:
             context.load_verify_locations(cafile=verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH)
     except (ssl.SSLError, UnicodeDecodeError, ValueError) as e:
-        raise UserError(
-            f"the certificate-authority of cluster {access.cluster_name!r} holds no usable PEM certificate ({_reason(e)}); "
-            "fix certificate-authority(-data) in the kubeconfig"
-        ) from None
+        raise UserError(f"{what} holds no usable PEM certificate ({_reason(e)}); fix {fix} in the kubeconfig") from None
     except OSError as e:
         raise UserError(f"cannot read the CA bundle {verify} ({e.strerror or e}); fix SSL_CERT_FILE") from None
     return context
@@ -305,10 +329,15 @@ def _proxies(access) -> dict:
             _need_socks(access)
             proxy = "socks5h://" + proxy[len("socks5://"):]  # Go's SOCKS5 dialer lets the proxy resolve names
         return {"http": proxy, "https": proxy}
-    host = (requests.utils.urlparse(access.server).hostname or "").lower()
+    return environ_proxies(access.server)
+
+
+def environ_proxies(url: str) -> dict:
+    """HTTPS_PROXY/HTTP_PROXY/NO_PROXY for url; as in Go, never for loopback."""
+    host = (requests.utils.urlparse(url).hostname or "").lower()
     if host == "localhost" or host.startswith("127.") or host == "::1":
         return {}
-    return requests.utils.get_environ_proxies(access.server)
+    return requests.utils.get_environ_proxies(url)
 
 
 def _need_socks(access) -> None:
