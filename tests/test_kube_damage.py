@@ -330,3 +330,57 @@ def test_an_oidc_token_that_cannot_be_saved_still_answers_with_a_warning(fake_ap
         os.chmod(config.parent, 0o700)
     assert result.returncode == 0 and result.stdout == "deployments.apps\n"
     assert result.stderr.startswith("warning: the refreshed id-token of user 'fake-user'") and result.stderr.count("\n") == 1
+
+
+# --- item 6: proxy-url --------------------------------------------------------------
+
+
+def _with_proxy(tmp_path: Path, api, proxy_url: str) -> Path:
+    config = api.write_kubeconfig(tmp_path / "kubeconfig")
+    doc = yaml.safe_load(config.read_text())
+    doc["clusters"][0]["cluster"]["proxy-url"] = proxy_url
+    config.write_text(yaml.safe_dump(doc))
+    return config
+
+
+@pytest.mark.parametrize("auth", [False, True], ids=["no-auth", "username-password"])
+def test_a_socks5_proxy_url_is_used_as_kubectl_uses_it(fake_apiserver, socks5_proxy, kubectl, tmp_path, auth):
+    proxy = socks5_proxy(username="pxuser", password="px-s3cret") if auth else socks5_proxy()
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    url = proxy.url.replace("socks5://", "socks5://pxuser:px-s3cret@") if auth else proxy.url
+    me = Env(tmp_path / "home", _with_proxy(tmp_path, api, url))
+    answer = me.json("deployments")
+    assert answer["resources"][0]["apiVersion"] == "apps/v1"
+    ours = proxy.connections()
+    assert ours and all((c["host"], c["port"]) == ("127.0.0.1", api.port) for c in ours)
+    # kubectl goes the same way through the same proxy.
+    theirs = subprocess.run([str(kubectl), "api-versions", "--cache-dir", str(tmp_path / "kc")], capture_output=True, text=True, env=me.env)
+    assert theirs.returncode == 0, theirs.stderr
+    assert len(proxy.connections()) > len(ours)
+    assert {c["atyp"] for c in proxy.connections()} == {c["atyp"] for c in ours}
+
+
+def test_an_unreachable_socks5_proxy_is_blamed_on_the_proxy(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    result = Env(tmp_path / "home", _with_proxy(tmp_path, api, "socks5://someone:pw-hidden@127.0.0.1:1"))("deployments")
+    assert_one_line_error(result, "through the socks5 proxy-url socks5://***@127.0.0.1:1")
+    assert "pw-hidden" not in result.stderr and "not a valid URL" not in result.stderr
+
+
+@pytest.mark.parametrize("proxy_url,fragment", [
+    ("ftp://proxy.example:21", "has the scheme 'ftp'"),
+    ("socks4://proxy.example:1080", "has the scheme 'socks4'"),
+    ("proxy.example:3128", "has the scheme 'proxy.example'"),
+    ("10.0.0.1:3128", "has no scheme"),
+    ("http://", "has no host"),
+    ("http://proxy.example:99999", "is not a valid URL"),
+])
+def test_a_proxy_url_kubectl_refuses_is_blamed_on_the_proxy_url(fake_apiserver, kubectl, tmp_path, proxy_url, fragment):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = Env(tmp_path / "home", _with_proxy(tmp_path, api, proxy_url))
+    result = me("deployments")
+    assert_one_line_error(result, "proxy-url of cluster 'fake'", fragment)
+    assert "server" not in result.stderr.split("proxy-url", 1)[0]
+    assert api.requests()["count"] == 0
+    theirs = subprocess.run([str(kubectl), "api-versions", "--cache-dir", str(tmp_path / "kc")], capture_output=True, text=True, env=me.env)
+    assert theirs.returncode != 0  # kubectl refuses it too

@@ -192,7 +192,7 @@ class KubeConfig:
             ca_data=ca_data,
             insecure_skip_tls_verify=insecure,
             tls_server_name=_text(cl, "tls-server-name", cl_where) or None,
-            proxy_url=_text(cl, "proxy-url", cl_where) or None,
+            proxy_url=_proxy_url(_text(cl, "proxy-url", cl_where), cl_where),
             source_files=list(self.files),
         )
         user_entry = self._lookup("users", user_name, "--user" if user else f"context {context_name!r}") if user_name else None
@@ -395,6 +395,29 @@ def save_auth_provider_config(path: str, user_name: str, updates: Mapping[str, s
         except OSError:
             pass
         raise
+
+
+# What kubectl accepts in a cluster's proxy-url (client-go's parseProxyURL).
+PROXY_SCHEMES = ("http", "https", "socks5")
+
+
+def _proxy_url(url: str, where: str) -> Optional[str]:
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise UserError(f"proxy-url of {where} is not a valid URL; fix it in the kubeconfig (http://, https:// or socks5://HOST:PORT)") from None
+    scheme = parts.scheme.lower()
+    if scheme not in PROXY_SCHEMES or not parts.hostname:
+        said = f"the scheme {scheme!r}" if scheme else "no scheme"
+        if scheme in PROXY_SCHEMES:
+            said = "no host"
+        raise UserError(
+            f"proxy-url of {where} has {said}, which kubectl does not accept; use http://, https:// or socks5:// with a host in the kubeconfig"
+        )
+    return url
 
 
 def _exec_extension(cluster: Mapping[str, Any], where: str) -> Any:

@@ -24,8 +24,6 @@ from requests.adapters import HTTPAdapter
 from kubectl_apiinfo.errors import UserError, printable
 
 USER_AGENT = "kubectl-apiinfo"
-# What kubectl accepts in a cluster's proxy-url (client-go's parseProxyURL).
-PROXY_SCHEMES = ("http", "https", "socks5")
 
 
 class TransportError(UserError):
@@ -157,16 +155,25 @@ class Client:
                 f"{self.server} did not answer within {self.timeout:g}s (raise --request-timeout)", unreachable=True
             ) from None
         except requests.exceptions.ProxyError as e:
-            raise TransportError(f"the proxy-url {self.access.display_proxy} for {self.server} failed ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"the proxy {self._proxy_shown()} for {self.server} failed ({_reason(e)})", unreachable=True) from None
         except requests.exceptions.ConnectionError as e:
             if self._speaks_tls(e):
                 raise self._https_error() from None
+            if self.access.proxy_url and self.access.proxy_url.lower().startswith("socks5"):
+                raise TransportError(
+                    f"cannot connect to {self.server} through the socks5 proxy-url {self.access.display_proxy} ({_reason(e)})", unreachable=True
+                ) from None
             raise TransportError(f"cannot connect to {self.server} ({_reason(e)})", unreachable=True) from None
         except requests.exceptions.RequestException as e:
             raise TransportError(f"request to {self.server} failed ({_reason(e)})", unreachable=True) from None
         if response.status_code == 400 and self.base_url.startswith("http://") and b"HTTP request to an HTTPS server" in response.content[:200]:
             raise self._https_error()  # Go's servers answer a plain request on a TLS port so
         return response
+
+    def _proxy_shown(self) -> str:
+        if self.access.proxy_url:
+            return f"{self.access.display_proxy} (the cluster's proxy-url)"
+        return "from HTTPS_PROXY/HTTP_PROXY"
 
     def _speaks_tls(self, error: Exception) -> bool:
         """A plain-HTTP request that got a TLS record back (an alert): the server wanted a handshake."""

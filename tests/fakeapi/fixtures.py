@@ -31,6 +31,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "server.py"
 ISSUER_SCRIPT = HERE / "oidc_issuer.py"
+SOCKS_SCRIPT = HERE / "socks5_proxy.py"
 FETCH_SCRIPT = HERE.parent / "tools" / "fetch_kubectl.py"
 START_TIMEOUT = 30.0
 
@@ -467,3 +468,46 @@ def oidc_issuer(tmp_path_factory, certs: Certs) -> Iterator:
     finally:
         for issuer in started:
             issuer.stop()
+
+
+# --- a SOCKS5 proxy --------------------------------------------------------------------
+
+
+class SocksProxy:
+    def __init__(self, process: subprocess.Popen, url: str, log: Path):
+        self.process = process
+        self.url = url
+        self.log = log
+
+    def connections(self) -> list[dict]:
+        """Every CONNECT relayed so far: {"host", "port", "atyp"}."""
+        return [json.loads(line) for line in self.log.read_text().splitlines()] if self.log.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def socks5_proxy(tmp_path_factory) -> Iterator:
+    """Factory: socks5_proxy(username=None, password=None) starts socks5_proxy.py."""
+    started: list[SocksProxy] = []
+
+    def start(username: Optional[str] = None, password: Optional[str] = None) -> SocksProxy:
+        workdir = tmp_path_factory.mktemp("socks")
+        config: dict[str, Any] = {"log": str(workdir / "connections.jsonl")}
+        if username is not None:
+            config.update(username=username, password=password or "")
+        process, ready = _start_script(SOCKS_SCRIPT, config, workdir)
+        proxy = SocksProxy(process, ready["url"], Path(config["log"]))
+        started.append(proxy)
+        return proxy
+
+    try:
+        yield start
+    finally:
+        for proxy in started:
+            proxy.stop()
