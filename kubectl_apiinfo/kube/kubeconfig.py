@@ -109,8 +109,11 @@ class KubeConfig:
         try:
             with open(path, "rb") as f:
                 raw = f.read()
+        except IsADirectoryError:
+            raise UserError(f"the kubeconfig {path} is a directory, not a file; point --kubeconfig or KUBECONFIG at a file (such as {os.path.join(path, 'config')})") from None
         except OSError as e:
-            raise UserError(f"cannot read the kubeconfig file {path}: {e.strerror or e}; check its permissions") from None
+            hint = "check its permissions" if isinstance(e, PermissionError) else "check the path"
+            raise UserError(f"cannot read the kubeconfig file {path}: {e.strerror or e}; {hint}") from None
         try:
             doc = yaml.safe_load(raw)
         except yaml.YAMLError as e:
