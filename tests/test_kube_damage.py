@@ -384,3 +384,38 @@ def test_a_proxy_url_kubectl_refuses_is_blamed_on_the_proxy_url(fake_apiserver, 
     assert api.requests()["count"] == 0
     theirs = subprocess.run([str(kubectl), "api-versions", "--cache-dir", str(tmp_path / "kc")], capture_output=True, text=True, env=me.env)
     assert theirs.returncode != 0  # kubectl refuses it too
+
+
+# --- item 12: a directory as the kubeconfig --------------------------------------------
+
+
+def test_a_directory_given_as_the_kubeconfig_is_called_a_directory(tmp_path):
+    folder = tmp_path / "kubeconfigs"
+    folder.mkdir()
+    for args, env in (
+        (["--kubeconfig", str(folder)], {}),
+        ([], {"KUBECONFIG": str(folder)}),
+    ):
+        result = Env(tmp_path / "home", None, **env)(*args, "deployments")
+        assert_one_line_error(result, f"the kubeconfig {folder} is a directory, not a file", str(folder / "config"))
+        assert "permissions" not in result.stderr
+
+
+# --- item 12: plain HTTP to an HTTPS server ------------------------------------------
+
+
+def test_plain_http_to_an_https_server_says_it_speaks_https(fake_apiserver, oidc_issuer, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    plain = api.url.replace("https://", "http://")
+    # The fake API server answers as Go's net/http does (400 "Client sent an HTTP request to an HTTPS server").
+    status = subprocess.run([sys.executable, "-c", f"import urllib.request,sys\ntry: urllib.request.urlopen({plain + '/version'!r})\nexcept urllib.error.HTTPError as e: print(e.code, e.read().decode())"],
+                            capture_output=True, text=True)
+    assert status.stdout.startswith("400 Client sent an HTTP request to an HTTPS server"), status
+    result = Env(tmp_path / "home")("-s", plain, "deployments")
+    assert_one_line_error(result, f"{plain} speaks HTTPS, not plain HTTP; use {api.url} as the server")
+    # A server that just drops the connection (Python's ssl module does) is recognised by its handshake.
+    issuer = oidc_issuer()
+    dropped = Env(tmp_path / "home2")("-s", issuer.url.replace("https://", "http://"), "deployments")
+    assert_one_line_error(dropped, "speaks HTTPS", f"use {issuer.url} as the server")
+    closed = Env(tmp_path / "home3")("-s", "http://127.0.0.1:1", "deployments")
+    assert_one_line_error(closed, "cannot connect to http://127.0.0.1:1")

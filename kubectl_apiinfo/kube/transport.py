@@ -157,7 +157,7 @@ class Client:
         except requests.exceptions.ProxyError as e:
             raise TransportError(f"the proxy {self._proxy_shown()} for {self.server} failed ({_reason(e)})", unreachable=True) from None
         except requests.exceptions.ConnectionError as e:
-            if self._speaks_tls(e):
+            if self._speaks_tls():
                 raise self._https_error() from None
             if self.access.proxy_url and self.access.proxy_url.lower().startswith("socks5"):
                 raise TransportError(
@@ -166,8 +166,10 @@ class Client:
             raise TransportError(f"cannot connect to {self.server} ({_reason(e)})", unreachable=True) from None
         except requests.exceptions.RequestException as e:
             raise TransportError(f"request to {self.server} failed ({_reason(e)})", unreachable=True) from None
-        if response.status_code == 400 and self.base_url.startswith("http://") and b"HTTP request to an HTTPS server" in response.content[:200]:
-            raise self._https_error()  # Go's servers answer a plain request on a TLS port so
+        if response.status_code == 400 and self.base_url.startswith("http://") and any(
+            text in response.content[:300] for text in _PLAIN_ON_TLS_ANSWERS
+        ):
+            raise self._https_error()
         return response
 
     def _proxy_shown(self) -> str:
@@ -175,12 +177,23 @@ class Client:
             return f"{self.access.display_proxy} (the cluster's proxy-url)"
         return "from HTTPS_PROXY/HTTP_PROXY"
 
-    def _speaks_tls(self, error: Exception) -> bool:
-        """A plain-HTTP request that got a TLS record back (an alert): the server wanted a handshake."""
-        if not self.base_url.startswith("http://"):
+    def _speaks_tls(self) -> bool:
+        """After a plain-HTTP request failed: does the server complete a TLS handshake instead?
+        (Only the handshake, verifying nothing and sending nothing; not through a proxy.)"""
+        if not self.base_url.startswith("http://") or self.session.proxies:
             return False
-        text = repr(_innermost(error))
-        return "BadStatusLine" in text and ("\\x15\\x03" in text or "\\x16\\x03" in text)
+        import socket
+
+        parts = requests.utils.urlparse(self.base_url)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        try:
+            with socket.create_connection((parts.hostname, parts.port or 80), timeout=min(self.timeout or 5.0, 5.0)) as raw:
+                with context.wrap_socket(raw, server_hostname=parts.hostname):
+                    return True
+        except (OSError, ValueError):
+            return False
 
     def _https_error(self) -> TransportError:
         suggestion = "https://" + self.server.split("://", 1)[-1]
@@ -241,6 +254,10 @@ class Client:
         if status == 403:
             return TransportError(f"{self.server} forbids {who} to read {path} (403 Forbidden)")
         return TransportError(f"GET {path} on {self.server} answered {status} {printable(response.reason or '')}".rstrip())
+
+
+# How servers answer plain HTTP on their TLS port: Go's net/http (kube-apiserver), nginx.
+_PLAIN_ON_TLS_ANSWERS = (b"Client sent an HTTP request to an HTTPS server", b"plain HTTP request was sent to HTTPS port")
 
 
 def _context(ca_data: Optional[bytes], verify: object, what: str, fix: str) -> ssl.SSLContext:

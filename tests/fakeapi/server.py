@@ -754,6 +754,10 @@ def _etag_matches(header: Optional[str], etag: str) -> bool:
     return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
 
 
+# Go's tlsRecordHeaderLooksLikeHTTP: the first five bytes of a plain HTTP request.
+_HTTP_STARTS = (b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO")
+
+
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
@@ -772,6 +776,13 @@ class FakeServer(ThreadingHTTPServer):
             return
         try:
             request.settimeout(15)
+            if request.recv(5, socket.MSG_PEEK) in _HTTP_STARTS:
+                # What Go's net/http answers plain HTTP on a TLS port with (kube-apiserver included).
+                # Unlike Go, read the request first, so that closing does not reset the connection
+                # before the client has read the answer.
+                request.recv(65536)
+                request.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+                return
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return
