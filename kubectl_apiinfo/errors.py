@@ -5,6 +5,7 @@
 import re
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}  # as repr() shows them
 
 
 def redact_url(url):
@@ -12,17 +13,21 @@ def redact_url(url):
     return re.sub(r"//[^/@]*@", "//***@", url) if url else url
 
 
+def has_control(text):
+    return _CONTROL.search(text) is not None
+
+
 def printable(text):
     """text with control characters (ESC, CR, newline...) shown as \\x1b etc., so a name can
     neither drive the terminal nor break a message into two lines.  repr() does the same for quoted names."""
     if not text or not _CONTROL.search(text):
         return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group()) or f"\\x{ord(m.group()):02x}", text)
 
 
 class UserError(Exception):
     """Something the user can fix; the message says what happened and what to do."""
 
     def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
+        super().__init__(printable(message))  # names from a kubeconfig or a server may hold escapes
         self.exit_code = exit_code

@@ -419,3 +419,29 @@ def test_plain_http_to_an_https_server_says_it_speaks_https(fake_apiserver, oidc
     assert_one_line_error(dropped, "speaks HTTPS", f"use {issuer.url} as the server")
     closed = Env(tmp_path / "home3")("-s", "http://127.0.0.1:1", "deployments")
     assert_one_line_error(closed, "cannot connect to http://127.0.0.1:1")
+
+
+# --- item 12: escape sequences in kubeconfig names --------------------------------------
+
+
+def test_escape_sequences_in_a_context_name_never_reach_the_terminal_raw(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", metrics=True, fail_group_versions=["metrics.k8s.io/v1beta1"])
+    evil = "prod\x1b]0;owned\x07\x1b[2J\rX"
+    config = api.write_kubeconfig(tmp_path / "kubeconfig", context_name=evil)
+    me = Env(tmp_path / "home", config)
+    outputs = []
+    first = me("deployments")  # fetches: the failed-group warning names the context
+    outputs += [first]
+    assert first.returncode == 0, first.stderr
+    assert "warning: discovery of metrics.k8s.io/v1beta1 failed on prod\\x1b]0;owned\\x07" in first.stderr
+    outputs += [me("cache", "list"), me("cache", "list", "-o", "name"), me("resources", "--api-group", "apps")]
+    api.stop()
+    cold = Env(tmp_path / "cold", config)
+    outputs += [cold("deployments", "--offline")]  # an error that names the context
+    assert_one_line_error(outputs[-1], "no snapshot of prod\\x1b]0;owned\\x07\\x1b[2J\\rX is cached")
+    outputs += [me("--context", evil + "-missing", "pods")]
+    assert_one_line_error(outputs[-1], "context 'prod\\x1b]0;owned\\x07\\x1b[2J\\rX-missing'")
+    for result in outputs:
+        for text in (result.stdout, result.stderr):
+            assert "\x1b" not in text and "\x07" not in text and "\r" not in text, text
+    assert "context prod\\x1b]0;owned" in first.stdout

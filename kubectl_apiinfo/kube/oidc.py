@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from kubectl_apiinfo.errors import UserError, redact_url
+from kubectl_apiinfo.errors import UserError, printable, redact_url
 from kubectl_apiinfo.kube.credentials import Credentials, _read
 
 EXPIRY_DELTA = 10.0  # seconds: client-go's, against clocks that disagree a little
@@ -134,7 +134,8 @@ class OIDCCredentials(Credentials):
         except (OSError, UserError) as e:
             # kubectl fails here; the new token still works for this command, so only warn.
             reason = getattr(e, "strerror", None) or str(e)
-            sys.stderr.write(f"warning: the refreshed id-token of {self._where} could not be saved ({reason}); the next command refreshes it again\n")
+            message = f"the refreshed id-token of {self._where} could not be saved ({reason}); the next command refreshes it again"
+            sys.stderr.write(f"warning: {printable(message)}\n")
         return id_token
 
     def _shown(self) -> str:

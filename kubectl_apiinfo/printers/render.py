@@ -13,6 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Iterable, Sequence
 
+from kubectl_apiinfo.errors import has_control, printable
 from kubectl_apiinfo.sources.catalog import span
 
 OUTPUT_FORMATS = ("table", "wide", "json", "yaml", "name")
@@ -23,6 +24,8 @@ def tabwrite(rows: Sequence[Sequence[str]], indent: str = "") -> str:
     """Align rows of cells the way kubectl's tab writer does."""
     if not rows:
         return ""
+    if has_control("".join(cell for r in rows for cell in r)):  # one scan: tables run to thousands of cells
+        rows = [[printable(cell) for cell in r] for r in rows]  # a context name must not drive the terminal
     ncols = max(len(r) for r in rows)
     widths = [0] * ncols
     for r in rows:
@@ -210,7 +213,7 @@ def explain_text(answer: dict, wide: bool) -> str:
 
 
 def explain_names(answer: dict) -> str:
-    return "".join(f"{r['qualifiedName']}\n" for r in answer["resources"])
+    return "".join(f"{printable(r['qualifiedName'])}\n" for r in answer["resources"])
 
 
 def snapshots_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
@@ -255,7 +258,7 @@ def listing(kind: str, rows: list[dict], output: str, no_headers: bool) -> str:
     if output in ("json", "yaml"):
         return structured({kind: rows}, output)
     if output == "name":
-        return "".join(name(row) + "\n" for row in rows)
+        return "".join(printable(name(row)) + "\n" for row in rows)
     return table(rows, wide=output == "wide", no_headers=no_headers)
 
 

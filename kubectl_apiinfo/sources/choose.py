@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
-from kubectl_apiinfo.errors import UserError, redact_url
+from kubectl_apiinfo.errors import UserError, printable, redact_url
 from kubectl_apiinfo.model import APISnapshot, Record
 
 DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
@@ -65,7 +65,7 @@ class ClusterFlags(Record):
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.write(f"warning: {printable(message)}\n")
 
 
 def parse_timeout(text: Optional[str]) -> Optional[float]:
