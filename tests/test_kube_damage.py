@@ -445,3 +445,23 @@ def test_escape_sequences_in_a_context_name_never_reach_the_terminal_raw(fake_ap
         for text in (result.stdout, result.stderr):
             assert "\x1b" not in text and "\x07" not in text and "\r" not in text, text
     assert "context prod\\x1b]0;owned" in first.stdout
+
+
+# --- item 12: KUBECONFIG naming nothing usable ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_a_kubeconfig_variable_naming_nothing_usable_says_the_catalog_answers(tmp_path, kind):
+    named = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+    if kind == "empty":
+        for path in named:
+            path.write_text("")
+    me = Env(tmp_path / "home", None, KUBECONFIG=os.pathsep.join(map(str, named)))
+    for args in (["show", "deployments"], ["resources", "--api-group", "apps"], ["versions"], ["deployments", "-o", "json"]):
+        result = me(*args)
+        assert result.returncode == 0, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"warning: KUBECONFIG={named[0]}"), result.stderr
+        assert "answering from the offline catalog" in lines[0]
+    quiet = Env(tmp_path / "home2")("versions")  # no KUBECONFIG, no ~/.kube/config: the plain offline use
+    assert quiet.returncode == 0 and quiet.stderr == ""

@@ -190,6 +190,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
 
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
+        _warn_kubeconfig_named_nothing("names no existing file")
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
     with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
@@ -199,6 +200,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
                 return _from_entry(entry, cached=True)
         access = load_access(flags)
         if access is None:
+            _warn_kubeconfig_named_nothing("names no kubeconfig with a current context (the files are empty or set none)")
             return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
         cache.remember_resolution(key, access.identity)
         timeout = parse_timeout(flags.request_timeout)
@@ -215,6 +217,15 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
             if not e.unreachable and entry is None:
                 raise
             return _offline_fallback(access, cache, entry, e)
+
+
+def _warn_kubeconfig_named_nothing(what: str) -> None:
+    """KUBECONFIG was set, so a cluster was meant: say (as kubectl prints warnings) that the catalog answers instead.
+    Without KUBECONFIG and ~/.kube/config the catalog is the plain offline use, and stays silent."""
+    named = os.environ.get("KUBECONFIG")
+    if named:
+        shown = named if len(named) <= 200 else named[:200] + "..."
+        warn(f"KUBECONFIG={shown} {what}: answering from the offline catalog (newest release), not a cluster")
 
 
 def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
