@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from conftest import COMMAND, assert_one_line_error
-from test_cluster import PLUGIN, Env, _exec_kubeconfig, user
+from test_cluster import Env, _exec_kubeconfig
 
 
 def _tmpdir_env(tmp_path: Path, config: Path) -> tuple[Env, Path]:

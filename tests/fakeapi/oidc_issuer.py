@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import signal
 import ssl
 import sys
 import threading
@@ -191,16 +190,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     issuer = Issuer(config)
     server = IssuerServer(("127.0.0.1", 0), issuer, context)
     issuer.url = f"https://127.0.0.1:{server.server_address[1]}"
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))
-    sys.stdout.write(json.dumps({"ready": True, "port": server.server_address[1], "url": issuer.url}) + "\n")
-    sys.stdout.flush()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.server_close()
-    return 0
+    from serving import announce_and_serve
+
+    return announce_and_serve(server, issuer.url)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,6 @@ import gzip
 import hashlib
 import json
 import re
-import signal
 import socket
 import ssl
 import sys
@@ -69,8 +68,10 @@ from urllib.parse import unquote, urlsplit
 
 try:
     from oidc_issuer import verify_jwt  # run as a script: this directory is on sys.path
+    from serving import announce_and_serve
 except ImportError:
     from fakeapi.oidc_issuer import verify_jwt
+    from fakeapi.serving import announce_and_serve
 
 try:
     from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, group_version
@@ -839,21 +840,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     config_path = Path(args.config).resolve()
     config = json.loads(config_path.read_text())
     server = create_server(config, config_path.parent, verbose=args.verbose)
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    host, port = server.server_address[:2]
-    sys.stdout.write(json.dumps({"ready": True, "port": port, "url": server.url}) + "\n")  # type: ignore[attr-defined]
-    sys.stdout.flush()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return announce_and_serve(server, server.url)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
-import signal
 import socket
 import socketserver
 import struct
@@ -117,17 +116,9 @@ def main() -> int:
     server = Server(("127.0.0.1", 0), Handler)
     server.config = config  # type: ignore[attr-defined]
     server.lock = threading.Lock()  # type: ignore[attr-defined]
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))
-    port = server.server_address[1]
-    sys.stdout.write(json.dumps({"ready": True, "port": port, "url": f"socks5://127.0.0.1:{port}"}) + "\n")
-    sys.stdout.flush()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.server_close()
-    return 0
+    from serving import announce_and_serve
+
+    return announce_and_serve(server, f"socks5://127.0.0.1:{server.server_address[1]}")
 
 
 if __name__ == "__main__":
