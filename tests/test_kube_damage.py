@@ -318,18 +318,28 @@ def test_oidc_failures_are_one_line_and_show_no_token(fake_apiserver, oidc_issue
     assert api.requests()["count"] == 0
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-def test_an_oidc_token_that_cannot_be_saved_still_answers_with_a_warning(fake_apiserver, oidc_issuer, tmp_path):
-    issuer = oidc_issuer()
+@pytest.mark.parametrize("rotate", [False, True], ids=["same-refresh-token", "rotated-refresh-token"])
+def test_an_oidc_token_that_cannot_be_saved_still_answers_with_a_warning(fake_apiserver, oidc_issuer, tmp_path, rotate):
+    issuer = oidc_issuer(rotate=rotate)
     api = fake_apiserver(release="1.33", oidc=issuer.api_config)
     config = _oidc_kubeconfig(tmp_path / "kube" / "config", api, issuer, issuer.id_token(-60))
-    os.chmod(config.parent, 0o500)
-    try:
-        result = Env(tmp_path / "home", config)("deployments", "-o", "name")
-    finally:
-        os.chmod(config.parent, 0o700)
+    before = config.read_bytes()
+    lock = Path(str(config) + ".lock")
+    lock.write_text("")  # kubectl's lock: another writer is at work
+    result = Env(tmp_path / "home", config)("deployments", "-o", "name")
     assert result.returncode == 0 and result.stdout == "deployments.apps\n"
     assert result.stderr.startswith("warning: the refreshed id-token of user 'fake-user'") and result.stderr.count("\n") == 1
+    assert f"{lock} exists" in result.stderr
+    assert config.read_bytes() == before and lock.exists()
+    lock.unlink()
+    again = Env(tmp_path / "home", config)("deployments", "--refresh")
+    if rotate:  # the unsaved new refresh-token is lost, and the old one is spent
+        assert "will need a new login" in result.stderr
+        assert_one_line_error(again, "refused to refresh")
+    else:
+        assert "the next command refreshes it again" in result.stderr
+        assert again.returncode == 0 and again.stderr == ""
+        assert not lock.exists() and config.read_bytes() != before
 
 
 # --- item 6: proxy-url --------------------------------------------------------------

@@ -357,8 +357,21 @@ def _auth_provider(provider: Any, name: str, entry: _Entry, where: str) -> Crede
 
 def save_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
     """Write updates into user_name's auth-provider config in the kubeconfig file path, as kubectl
-    persists refreshed OIDC tokens: the whole file is rewritten (comments are lost, as with kubectl),
-    atomically, keeping its mode and owner; other content and key order stay as they were."""
+    persists refreshed OIDC tokens: under kubectl's lock (path.lock, created exclusively), the whole
+    file is rewritten (comments are lost, as with kubectl), atomically, keeping its mode and owner;
+    other content and key order stay as they were."""
+    lock = path + ".lock"
+    try:
+        os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise UserError(f"{lock} exists: kubectl (or another command) is writing the kubeconfig, or left its lock behind") from None
+    try:
+        _rewrite_auth_provider_config(path, user_name, updates)
+    finally:
+        os.unlink(lock)
+
+
+def _rewrite_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
     import stat
     import tempfile
 

@@ -134,7 +134,12 @@ class OIDCCredentials(Credentials):
         except (OSError, UserError) as e:
             # kubectl fails here; the new token still works for this command, so only warn.
             reason = getattr(e, "strerror", None) or str(e)
-            message = f"the refreshed id-token of {self._where} could not be saved ({reason}); the next command refreshes it again"
+            then = (
+                "the issuer replaced the refresh-token too, so the next command will need a new login"
+                if "refresh-token" in updates
+                else "the next command refreshes it again"
+            )
+            message = f"the refreshed id-token of {self._where} could not be saved ({reason}); {then}"
             sys.stderr.write(f"warning: {printable(message)}\n")
         return id_token
 
