@@ -475,3 +475,29 @@ def test_a_kubeconfig_variable_naming_nothing_usable_says_the_catalog_answers(tm
         assert "answering from the offline catalog" in lines[0]
     quiet = Env(tmp_path / "home2")("versions")  # no KUBECONFIG, no ~/.kube/config: the plain offline use
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+# --- the TLS settings still apply, now that they live in memory --------------------------
+
+
+@pytest.mark.parametrize("embed", [False, True], ids=["ca-file", "ca-data"])
+def test_tls_server_name_and_the_ca_apply_with_and_without_a_client_certificate(fake_apiserver, kubectl, tmp_path, embed):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", client_cert_auth=True)
+    for i, (user_kind, name, works) in enumerate([
+        ("token", "localhost", True),  # the certificate names localhost: verified against it, not 127.0.0.1
+        ("cert", "localhost", True),
+        ("token", "elsewhere.example", False),
+        ("cert", "elsewhere.example", False),
+    ]):
+        config = api.write_kubeconfig(tmp_path / f"kubeconfig{i}", user=user_kind, embed=embed)
+        doc = yaml.safe_load(config.read_text())
+        doc["clusters"][0]["cluster"]["tls-server-name"] = name
+        config.write_text(yaml.safe_dump(doc))
+        me = Env(tmp_path / f"home{i}", config)
+        ours = me("versions", "-o", "name")
+        theirs = subprocess.run([str(kubectl), "api-versions", "--cache-dir", str(tmp_path / f"kc{i}")], capture_output=True, text=True, env=me.env)
+        assert (ours.returncode == 0) == works == (theirs.returncode == 0), (ours.stderr, theirs.stderr)
+        if works:
+            assert ours.stdout.split() == theirs.stdout.split()
+        else:
+            assert_one_line_error(ours, "TLS with", "elsewhere.example")
