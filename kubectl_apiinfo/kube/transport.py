@@ -348,12 +348,15 @@ def _write_all(fd: int, data: bytes) -> None:
 def _proxies(access) -> dict:
     """The kubeconfig's proxy-url, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY, which (as in Go) never apply to loopback."""
     if access.proxy_url:
-        proxy = access.proxy_url
-        if proxy.lower().startswith("socks5://"):
-            _need_socks(access)
-            proxy = "socks5h://" + proxy[len("socks5://"):]  # Go's SOCKS5 dialer lets the proxy resolve names
+        _need_socks(access)
+        proxy = _remote_names(access.proxy_url)
         return {"http": proxy, "https": proxy}
     return environ_proxies(access.server)
+
+
+def _remote_names(proxy: str) -> str:
+    # Go's SOCKS5 dialer hands the proxy the host name; requests' socks5h is that, socks5 resolves locally.
+    return "socks5h://" + proxy[len("socks5://"):] if proxy.lower().startswith("socks5://") else proxy
 
 
 def environ_proxies(url: str) -> dict:
@@ -361,10 +364,12 @@ def environ_proxies(url: str) -> dict:
     host = (requests.utils.urlparse(url).hostname or "").lower()
     if host == "localhost" or host.startswith("127.") or host == "::1":
         return {}
-    return requests.utils.get_environ_proxies(url)
+    return {scheme: _remote_names(proxy) for scheme, proxy in requests.utils.get_environ_proxies(url).items()}
 
 
 def _need_socks(access) -> None:
+    if not access.proxy_url.lower().startswith("socks5://"):
+        return
     try:
         import socks  # noqa: F401 - PySocks, which urllib3's SOCKS support needs
     except ImportError:
