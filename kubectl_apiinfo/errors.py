@@ -9,6 +9,11 @@ def redact_url(url):
     return re.sub(r"//[^/@]*@", "//***@", url) if url else url
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """User input fit to quote in a one-line message: a 100 KB argument is not echoed whole."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class UserError(Exception):
     """Something the user can fix; the message says what happened and what to do."""
 
