@@ -1,7 +1,10 @@
-"""The one exception type the CLI turns into a single stderr line, and what keeps secrets out of such lines."""
+"""The one exception type the CLI turns into a single stderr line, and what keeps secrets
+(and terminal escape sequences) out of such lines."""
 
 
 import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def redact_url(url):
@@ -12,6 +15,14 @@ def redact_url(url):
 def shorten(text: str, limit: int = 80) -> str:
     """User input fit to quote in a one-line message: a 100 KB argument is not echoed whole."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def printable(text):
+    """text with control characters (ESC, CR, newline...) shown as \\x1b etc., so a name can
+    neither drive the terminal nor break a message into two lines.  repr() does the same for quoted names."""
+    if not text or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class UserError(Exception):

@@ -57,6 +57,10 @@ class ClusterAccess:
         return redact_url(self.server)
 
     @property
+    def display_proxy(self) -> str:
+        return redact_url(self.proxy_url or "")
+
+    @property
     def identity(self) -> str:
         """A stable cache key: the same cluster reached through the same context, whoever the user is."""
         text = "\0".join((self.display_server, self.cluster_name, self.context_name))
@@ -207,13 +211,6 @@ class KubeConfig:
 
     def _credentials(self, name: str, entry: _Entry, access: ClusterAccess, cl: Mapping[str, Any], cl_where: str) -> Credentials:
         u, where = entry.body, entry.where("user", name)
-        provider = u.get("auth-provider")
-        if provider:
-            pname = provider.get("name") if isinstance(provider, dict) else None
-            raise UserError(
-                f"{where} uses the {pname or 'unnamed'!r} auth-provider, which kubectl-apiinfo does not support "
-                "(kubectl removed them too); switch the user to an exec plugin or pass --token"
-            )
         static = dict(
             token=_text(u, "token", where) or None,
             token_file=_resolve(_text(u, "tokenFile", where), entry),
@@ -224,6 +221,10 @@ class KubeConfig:
             key_data=_data(u, "client-key-data", where),
             key_file=_resolve(_text(u, "client-key", where), entry),
         )
+        provider = u.get("auth-provider")
+        # As in client-go, a token or basic auth set on the user wins over its auth-provider.
+        if provider and not (static["token"] or static["token_file"] or static["username"]):
+            return _auth_provider(provider, name, entry, where)
         exec_section = u.get("exec")
         # client-go ignores the exec plugin when the user has a token, basic auth or a certificate.
         if exec_section and not any(static.values()):
@@ -326,6 +327,78 @@ def _with_scheme(server: str, tls: bool) -> str:
     if not parts.scheme or not parts.netloc:
         server = ("https://" if tls else "http://") + server
     return server.rstrip("/")
+
+
+# The auth-providers kubectl 1.26 removed, and the exec plugins that replace them.
+REMOVED_AUTH_PROVIDERS = {
+    "gcp": "the exec plugin gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)",
+    "azure": "the exec plugin kubelogin (https://azure.github.io/kubelogin, 'kubelogin convert-kubeconfig')",
+}
+
+
+def _auth_provider(provider: Any, name: str, entry: _Entry, where: str) -> Credentials:
+    pname = provider.get("name") if isinstance(provider, dict) else None
+    if pname == "oidc":
+        config = provider.get("config") or {}
+        if not isinstance(config, dict):
+            raise UserError(f"auth-provider.config of {where} is not a mapping; fix the kubeconfig")
+        from kubectl_apiinfo.kube.oidc import OIDCCredentials
+
+        return OIDCCredentials(config, where, persist=lambda updates: save_auth_provider_config(entry.origin, name, updates))
+    if pname in REMOVED_AUTH_PROVIDERS:
+        raise UserError(
+            f"{where} uses the {pname!r} auth-provider, which kubectl removed in 1.26; "
+            f"switch the user to {REMOVED_AUTH_PROVIDERS[pname]}, or pass --token"
+        )
+    raise UserError(
+        f"{where} uses the auth-provider {pname!r}, which kubectl does not know (it has only oidc since 1.26); "
+        "switch the user to an exec plugin or pass --token"
+    )
+
+
+def save_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
+    """Write updates into user_name's auth-provider config in the kubeconfig file path, as kubectl
+    persists refreshed OIDC tokens: the whole file is rewritten (comments are lost, as with kubectl),
+    atomically, keeping its mode and owner; other content and key order stay as they were."""
+    import stat
+    import tempfile
+
+    import yaml
+
+    real = os.path.realpath(path)  # a symlinked kubeconfig keeps its link
+    with open(real, "rb") as f:
+        doc = yaml.safe_load(f)
+    users = doc.get("users") if isinstance(doc, dict) else None
+    body = next((u.get("user") for u in users or [] if isinstance(u, dict) and str(u.get("name")) == user_name), None)
+    provider = body.get("auth-provider") if isinstance(body, dict) else None
+    if not isinstance(provider, dict) or not isinstance(provider.setdefault("config", {}), dict):
+        raise UserError(f"user {user_name!r} has no auth-provider in {real} any more")
+    provider["config"].update(updates)
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True  # write shared values out in full, as kubectl does
+
+    text = yaml.dump(doc, Dumper=Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    st = os.stat(real)
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=os.path.dirname(real))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
+            try:
+                os.fchown(f.fileno(), st.st_uid, st.st_gid)
+            except OSError:
+                pass  # not ours to give away: the file stays ours
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, real)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
 
 
 def _exec_extension(cluster: Mapping[str, Any], where: str) -> Any:

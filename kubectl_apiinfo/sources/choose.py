@@ -131,16 +131,26 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
 
 
 def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
-    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names and stats.
+    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names,
+    stats and a checksum of each file's content.
 
     While they are unchanged they name the same cluster, so a cached answer need not parse YAML.
+    ctime catches an edit whose tool put the mtime back; the checksum one on a file system with
+    coarse timestamps.  Reading a few KB and its CRC cost ~10 us a file (zlib is loaded anyway).
     """
     import json
+    import zlib
 
     stats = []
     for path in files:
-        st = os.stat(path)
-        stats.append((os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns))
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                crc = zlib.crc32(f.read())
+        except OSError:
+            stats.append((os.path.abspath(path), None))  # unreadable or a directory: reading it reports that
+            continue
+        stats.append((os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, crc))
     chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": redact_url(flags.server)}
     return json.dumps([stats, chosen], sort_keys=True)
 

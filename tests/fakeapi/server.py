@@ -24,7 +24,11 @@ Config keys (JSON object; relative paths are relative to the config file):
     tls_key          PEM file: its private key (HTTPS)
     token            require "Authorization: Bearer <token>" ...
     client_ca        ... or a client certificate signed by this CA
-                     (either one is enough; neither set = no authentication)
+    oidc             ... or an OIDC id_token: {"issuer": URL, "client_id": ID,
+                     "hmac_key": KEY}, as --oidc-issuer-url/--oidc-client-id: a JWT
+                     signed with KEY (HS256, see oidc_issuer.py) whose iss and aud
+                     match and whose exp has not passed
+                     (any one is enough; none set = no authentication)
 
   faults (also changeable at run time: POST /__fake__/config)
     fail_group_versions  ["metrics.k8s.io/v1beta1"]: legacy GET answers 503,
@@ -62,6 +66,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
+
+try:
+    from oidc_issuer import verify_jwt  # run as a script: this directory is on sys.path
+except ImportError:
+    from fakeapi.oidc_issuer import verify_jwt
 
 try:
     from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, group_version
@@ -437,6 +446,7 @@ class State:
         self.aggregated = bool(config.get("aggregated", True))
         self.token = config.get("token") or None
         self.client_ca = bool(config.get("client_ca"))
+        self.oidc = config.get("oidc") or None
         kv = config.get("git_version") or self.snapshot.source.kubernetes_version
         if not kv:
             from kubectl_apiinfo.sources import catalog
@@ -563,12 +573,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _authenticated(self) -> bool:
         state = self.server.state
-        if not state.token and not state.client_ca:
+        if not state.token and not state.client_ca and not state.oidc:
             return True
-        if state.token:
-            auth = self.headers.get("Authorization", "")
-            scheme, _, value = auth.partition(" ")
-            if scheme.lower() == "bearer" and value.strip() == state.token:
+        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        bearer = value.strip() if scheme.lower() == "bearer" else ""
+        if state.token and bearer == state.token:
+            return True
+        if state.oidc and bearer:
+            claims = verify_jwt(bearer, state.oidc["hmac_key"])
+            if (
+                isinstance(claims, dict)
+                and claims.get("iss") == state.oidc["issuer"]
+                and claims.get("aud") == state.oidc["client_id"]
+                and isinstance(claims.get("exp"), (int, float))
+                and claims["exp"] > time.time()
+            ):
                 return True
         if state.client_ca and isinstance(self.connection, ssl.SSLSocket):
             # CERT_OPTIONAL: a presented certificate was verified against the client CA
