@@ -200,6 +200,57 @@ def resource_urls(documents: Iterable[dict]) -> dict[tuple, dict]:
     return found
 
 
+_NAME_OF_KIND = re.compile(r"name of the (\w+)")
+
+
+def connect_subresources(documents: Iterable[dict]) -> dict[tuple, dict[str, dict]]:
+    """(group, version, resource) -> its connect subresources, from documents without x-kubernetes-action.
+
+    Such documents still give a connect operation an operationId starting with
+    "connect" and describe the {name} path parameter as "name of the <Kind>"
+    (PodExecOptions, NodeProxyOptions, ...); the verbs follow the HTTP methods.
+    """
+    found: dict[tuple, dict[str, dict]] = {}
+    for group, version, resource, _, sub, item in _walk_paths(documents):
+        if sub is None:
+            continue
+        methods = [
+            m for m in _HTTP_METHODS if isinstance(item.get(m), dict) and str(item[m].get("operationId", "")).startswith("connect")
+        ]
+        if not methods:
+            continue
+        s = found.setdefault((group, version, resource), {}).setdefault(sub, {"kind": "", "verbs": set()})
+        s["kind"] = s["kind"] or _named_kind(item, methods)
+        s["verbs"] |= {_CONNECT_METHOD_VERBS[m] for m in methods if m in _CONNECT_METHOD_VERBS}
+    return found
+
+
+def _named_kind(item: dict, methods: list[str]) -> str:
+    params = list(item.get("parameters", []))
+    for m in methods:
+        params += item[m].get("parameters", [])
+    for p in params:
+        if isinstance(p, dict) and p.get("in") == "path" and p.get("name") == "name":
+            match = _NAME_OF_KIND.fullmatch(str(p.get("description", "")))
+            if match:
+                return match.group(1)
+    return ""
+
+
+def with_connect_subresources(records: list[Record], connect: dict[tuple, dict[str, dict]]) -> list[Record]:
+    """The table's records with the connect subresources it lacks added."""
+    out = []
+    for r in records:
+        have = {s["subresource"] for s in r.get("subresources", [])}
+        extra = [
+            {"subresource": name, "kind": c["kind"], "group": r["group"], "version": r["version"], "verbs": sorted(c["verbs"])}
+            for name, c in sorted(connect.get((r["group"], r["version"], r["resource"]), {}).items())
+            if name not in have
+        ]
+        out.append(dict(r, subresources=list(r.get("subresources", [])) + extra) if extra else r)
+    return out
+
+
 def cross_check_table(records: list[Record], urls: dict[tuple, dict]) -> list[str]:
     """Where a resource table disagrees with the URLs of the same release's documents.
 
@@ -382,9 +433,11 @@ class Builder:
             raise SystemExit(f"{name}: the resource table and the v3 documents disagree: " + "; ".join(problems[:5]))
         note = (
             f"APIs from the resource table ({where}); its v3 documents name no x-kubernetes-action, "
-            "but they have a URL for every resource and subresource of the table."
+            "but they have a URL for every resource and subresource of the table, and give the connect "
+            "subresources (exec, proxy, ...) that the table lacks."
         )
-        return RawRelease(name, table["resources"], ORIGIN_TABLE_CHECKED, note)
+        records = with_connect_subresources(table["resources"], connect_subresources(docs))
+        return RawRelease(name, records, ORIGIN_TABLE_CHECKED, note)
 
     def group_order(self, records: list[Record]) -> tuple[list[str], list[str]]:
         """The release's groups as the kube-aggregator lists them, and those whose place no table gives.
@@ -571,7 +624,8 @@ def _check_introduced(facts: dict, releases: list[str], names: list[str], origin
     if first == names[0]:
         # Present in the oldest release: the releases bound it from above only.
         continuous = len(releases) == names.index(releases[-1]) - names.index(first) + 1 and releases[-1] == names[-1]
-        note = f"in every release since {first}" if continuous else f"already in the {first} spec"
+        what = "spec" if origins[first] in SPEC_ORIGINS else "resource table"
+        note = f"in every release since {first}" if continuous else f"already in the {first} {what}"
         del facts["introduced"]
     else:
         what = "spec" if origins[first] in SPEC_ORIGINS else "resource table"

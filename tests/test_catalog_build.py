@@ -105,6 +105,36 @@ def test_1_23_comes_from_its_table_cross_checked_against_the_v3_urls(k8s_data):
     assert origins["1.23"] == build_catalog.ORIGIN_TABLE_CHECKED
 
 
+def _connect(records: list[dict]) -> dict:
+    return {
+        (r["resource"], s["subresource"]): (s["kind"], s["group"], s["version"], sorted(s["verbs"]))
+        for r in records
+        for s in r["subresources"]
+        if s["subresource"] in CONNECT_SUBRESOURCES and r["group"] == ""
+    }
+
+
+def test_1_23s_connect_subresources_read_from_its_v3_documents_agree_with_its_neighbours(k8s_data):
+    table = json.loads((k8s_data / "resources" / "v1.23.json").read_text())["resources"]
+    docs = v3_documents(k8s_data, "1.23")
+    found = _connect(build_catalog.with_connect_subresources(table, build_catalog.connect_subresources(docs)))
+    assert {("pods", "exec"), ("pods", "portforward"), ("nodes", "proxy"), ("services", "proxy")} <= found.keys()
+    for neighbour in ("1.22", "1.24"):
+        fmt = "v2" if neighbour in SPECS else "v3"
+        assert found == _connect(build_catalog.records_from_documents(spec_documents(k8s_data, fmt, neighbour))), neighbour
+    assert _connect(load_release_records("1.23")) == found
+
+
+def load_release_records(name: str) -> list[dict]:
+    return [
+        {"group": g.name, "resource": r.name, "subresources": [
+            {"subresource": s.name, "kind": s.kind, "group": s.group, "version": s.version, "verbs": s.verbs}
+            for s in r.subresources
+        ]}
+        for g, gv, r in load_release(name).iter_resources(False)
+    ]
+
+
 def test_every_release_records_where_it_came_from(k8s_data):
     origins = {r["version"]: r["origin"] for r in json.loads((CATALOG / "index.json").read_text())["releases"]}
     for release, origin in origins.items():
@@ -119,10 +149,10 @@ def test_every_release_records_where_it_came_from(k8s_data):
         assert origin == expected, release
         snapshot = load_release(release)
         assert snapshot.source.extra["origin"] == origin
-        # Every spec-built release has the connect subresources the tables lack.
+        # Every release with documents has the connect subresources the tables lack.
         pods = next(r for g, gv, r in snapshot.iter_resources(False) if (g.name, r.name) == ("", "pods"))
         has_connect = CONNECT_SUBRESOURCES <= {s.name for s in pods.subresources}
-        assert has_connect == (origin in build_catalog.SPEC_ORIGINS), release
+        assert has_connect == (origin != build_catalog.ORIGIN_TABLE), release
 
 
 def test_committed_catalog_is_what_the_builder_makes(k8s_data, tmp_path):
