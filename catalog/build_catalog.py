@@ -174,18 +174,20 @@ def records_from_openapi(spec: dict) -> list[Record]:
 
 
 def has_actions(documents: Iterable[dict]) -> bool:
-    """Whether every document marks its operations with x-kubernetes-action.
+    """Whether every document that describes resources marks its operations with x-kubernetes-action.
 
     1.23's v3 documents do not, except the kube-aggregator's own
     (apiregistration.k8s.io), so one document having them is not enough.
+    Documents without resource URLs (a server's /api or /apis/G) do not count.
     """
     found = False
     for doc in documents:
-        ops = [op for item in doc.get("paths", {}).values() for op in item.values() if isinstance(op, dict)]
-        marked = any("x-kubernetes-action" in op for op in ops)
-        if ops and not marked and any("operationId" in op for op in ops):
+        items = [item for *_, item in _walk_paths([doc])]
+        if not items:
+            continue
+        if not any(isinstance(op, dict) and "x-kubernetes-action" in op for item in items for op in item.values()):
             return False
-        found |= marked
+        found = True
     return found
 
 

@@ -84,6 +84,16 @@ def test_v2_and_v3_give_the_same_resources_where_both_exist(k8s_data):
         assert v2 == v3, release
 
 
+def test_documents_without_resources_do_not_hide_the_actions(k8s_data):
+    # A live server's /openapi/v3 also has /api and /apis/G documents, whose operations name no action.
+    group_doc = {"openapi": "3.0.0", "paths": {"/apis/apps/": {"get": {"operationId": "getAppsAPIGroup"}}}}
+    docs = v3_documents(k8s_data, "1.25")
+    assert build_catalog.has_actions(docs + [group_doc])
+    assert build_catalog.records_from_documents(docs + [group_doc]) == build_catalog.records_from_documents(docs)
+    assert not build_catalog.has_actions([group_doc])
+    assert not build_catalog.has_actions(docs + v3_documents(k8s_data, "1.23"))
+
+
 def test_1_23_comes_from_its_table_cross_checked_against_the_v3_urls(k8s_data):
     docs = v3_documents(k8s_data, "1.23")
     assert docs and not build_catalog.has_actions(docs)

@@ -91,6 +91,12 @@ def _lifecycles(answer):
             yield v["groupVersion"], v["kind"], entry.contained, v["lifecycle"]
 
 
+def row_served(gv, kind):
+    group, _, version = gv.rpartition("/")
+    entry = catalog.history_of(group, version, kind)
+    return entry.served if entry else []
+
+
 def test_no_answer_says_a_kind_was_introduced_after_a_release_that_contains_it():
     rows = 0
     for answer in _every_answer():
@@ -99,6 +105,11 @@ def test_no_answer_says_a_kind_was_introduced_after_a_release_that_contains_it()
             first = contained[0][0]
             if lc["introduced"]:
                 assert catalog.minor_key(lc["introduced"]) <= catalog.minor_key(first), (gv, kind, lc, contained)
+            served = row_served(gv, kind)
+            if lc["removed"] and served:
+                # Nothing is served by default in or after the release planned to remove it.
+                last = max((end for _, end in served), key=catalog.minor_key)
+                assert catalog.minor_key(last) < catalog.minor_key(lc["removed"]), (gv, kind, lc)
             if lc["introducedNote"]:
                 # The upstream value is kept beside what the releases show.
                 assert lc["introducedUpstream"] and lc["introducedUpstream"] != lc["introduced"], (gv, kind, lc)
