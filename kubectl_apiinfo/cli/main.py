@@ -30,7 +30,7 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
         return completion.main(argv)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        run(args, prepare_cli)
+        status = run(args, prepare_cli)
         sys.stdout.flush()  # a full disk or a closed pipe shows here, while we can still say so
     except UserError as e:
         _fail(str(e))
@@ -51,26 +51,28 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
             path = ctx.command_path.replace("kubectl-apiinfo", spec.PROGRAM) if ctx else spec.PROGRAM
             _fail(f"{e.format_message().rstrip('.')} (see '{path} --help')")
         _unexpected(e)
-    sys.exit(0)
+    sys.exit(status)
 
 
-def run(args: list[str], prepare_cli: Optional[Callable[[], None]] = None) -> None:
+def run(args: list[str], prepare_cli: Optional[Callable[[], None]] = None) -> int:
+    """The exit status: 0, or what the command returned (check's findings); errors raise."""
     parsed = None if os.environ.get("KUBECTL_APIINFO_NO_FASTPATH") else router.parse(args)
     if parsed is not None:
-        execute(parsed.path, parsed.command, parsed.values)
-        return
+        return execute(parsed.path, parsed.command, parsed.values)
     if prepare_cli:
         prepare_cli()
     from kubectl_apiinfo.cli import typer_app
 
-    typer_app.run(router.typer_args(args), execute)
+    return typer_app.run(router.typer_args(args), execute)
 
 
-def execute(path: tuple, command: spec.Command, values: dict) -> None:
-    """Validate everything, then run: no file or network is touched before the line is known good."""
+def execute(path: tuple, command: spec.Command, values: dict) -> int:
+    """Validate everything, then run: no file or network is touched before the line is known good.
+
+    A command's run() returns None (success) or an exit status of its own; errors raise UserError (status 1)."""
     invocation = validate.complete(path, command, values)
     module = __import__(f"kubectl_apiinfo.commands.{command.handler}", fromlist=["run"])
-    module.run(invocation)
+    return module.run(invocation) or 0
 
 
 def _unexpected(e: BaseException) -> None:

@@ -63,7 +63,7 @@ def _function(path: tuple, command: spec.Command, execute: Callable) -> Callable
     def function(**values):
         for dest in lists:
             values[dest] = list(values.get(dest) or [])  # the router's form: a list, maybe empty
-        execute(path, command, values)
+        return execute(path, command, values)
 
     parameters = [_argument_parameter(a) for a in command.arguments] + [_option_parameter(o) for o in command.options]
     function.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
@@ -94,7 +94,8 @@ def build(execute: Callable) -> typer.Typer:
     return app
 
 
-def run(args: List[str], execute: Callable) -> None:
+def run(args: List[str], execute: Callable) -> int:
     """Parse with typer and run; errors propagate to cli.main, which reports them."""
     root = typer.main.get_command(build(execute))
-    root.main(args=args, prog_name="kubectl-apiinfo", standalone_mode=False)
+    status = root.main(args=args, prog_name="kubectl-apiinfo", standalone_mode=False)
+    return status if isinstance(status, int) else 0
