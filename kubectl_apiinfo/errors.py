@@ -17,6 +17,11 @@ def has_control(text):
     return _CONTROL.search(text) is not None
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """User input fit to quote in a one-line message: a 100 KB argument is not echoed whole."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def printable(text):
     """text with control characters (ESC, CR, newline...) shown as \\x1b etc., so a name can
     neither drive the terminal nor break a message into two lines.  repr() does the same for quoted names."""

@@ -149,7 +149,11 @@ class KubeConfig:
             self.current_context = current
 
     def context_names(self) -> List[str]:
-        return sorted(self._sections["contexts"])
+        return self.names("contexts")
+
+    def names(self, section: str) -> List[str]:
+        """The sorted names in one section: "contexts", "clusters" or "users"."""
+        return sorted(self._sections[section])
 
     def access(
         self,

@@ -16,12 +16,12 @@ import base64
 import binascii
 import json
 import re
-import sys
 import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from kubectl_apiinfo.errors import UserError, printable, redact_url
+from kubectl_apiinfo.console import warn
+from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.kube.credentials import Credentials, _read
 
 EXPIRY_DELTA = 10.0  # seconds: client-go's, against clocks that disagree a little
@@ -140,7 +140,7 @@ class OIDCCredentials(Credentials):
                 else "the next command refreshes it again"
             )
             message = f"the refreshed id-token of {self._where} could not be saved ({reason}); {then}"
-            sys.stderr.write(f"warning: {printable(message)}\n")
+            warn(message)
         return id_token
 
     def _shown(self) -> str:

@@ -60,12 +60,24 @@ def _or_dash(value) -> str:
     return str(value) if value else "-"
 
 
-def _replacement(rep) -> str:
-    # "apps/v1/Deployment" -> "apps/v1 Deployment"
+def _replacement(lc: dict) -> str:
+    # "apps/v1/Deployment" -> "apps/v1 Deployment"; a deduction, not a Kubernetes statement, says so
+    rep = lc["replacement"]
     if not rep:
         return "-"
     gv, _, kind = rep.rpartition("/")
-    return f"{gv} {kind}"
+    return f"{gv} {kind} (derived)" if lc.get("replacementDerived") else f"{gv} {kind}"
+
+
+def _introduced(lc: dict) -> str:
+    # "in every release since 1.15 (upstream 1.19)": what the releases show, with the tag beside it
+    if lc.get("introducedNote"):
+        upstream = lc.get("introducedUpstream")
+        return f"{lc['introducedNote']} (upstream {upstream})" if upstream else lc["introducedNote"]
+    return _or_dash(lc["introduced"])
+
+
+DEVELOPMENT_LABEL = "development-cycle snapshot"
 
 
 # --- resources / versions / releases -------------------------------------
@@ -107,7 +119,8 @@ def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
         header.append("SOURCE")
     table = [] if no_headers else [header]
     for r in rows:
-        cells = [r["version"], "yes" if r["newest"] else "", "derived" if r["defaultsDerived"] else "kube-apiserver lists"]
+        version = f"{r['version']} ({DEVELOPMENT_LABEL})" if r.get("developmentCycle") else r["version"]
+        cells = [version, "yes" if r["newest"] else "", "derived" if r["defaultsDerived"] else "kube-apiserver lists"]
         if wide:
             cells.append(r["origin"])
         table.append(cells)
@@ -119,7 +132,10 @@ def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
 
 def _source_line(source: dict) -> str:
     if source["kind"] == "catalog":
-        return f"{source['name']} (offline catalog; SERVED means served by a default API server)"
+        name = source["name"]
+        if source.get("developmentCycle"):
+            name = f"Kubernetes {source['kubernetesVersion']}, a {DEVELOPMENT_LABEL}"
+        return f"{name} (offline catalog; SERVED means served by a default API server)"
     version = source.get("gitVersion") or source.get("kubernetesVersion")
     where = f"context {source['name']}" if source["name"] != source.get("server") else "server"
     line = f"{where} at {source.get('server', '?')}"
@@ -172,7 +188,7 @@ def explain_text(answer: dict, wide: bool) -> str:
                 "yes" if v["served"] else "no",
                 _or_dash(lc["deprecated"]),
                 lc["note"] or "-",
-                _replacement(lc["replacement"]),
+                _replacement(lc),
             ]
             if wide:
                 cells += [v["kind"], " ".join(v["verbs"]), ",".join(s["name"] for s in v["subresources"]) or "-"]
@@ -202,10 +218,10 @@ def explain_text(answer: dict, wide: bool) -> str:
                     h["kind"],
                     _ranges(h["served"]),
                     _ranges(h["contained"]),
-                    _or_dash(lc["introduced"]),
+                    _introduced(lc),
                     _or_dash(lc["deprecated"]),
                     lc["note"] or "-",
-                    _replacement(lc["replacement"]),
+                    _replacement(lc),
                 ]
             )
         out.append(tabwrite(table, indent="  "))
