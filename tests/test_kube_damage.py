@@ -96,6 +96,13 @@ def _embedded_cert_kubeconfig(tmp_path: Path, api, key: bytes, cert: bytes | Non
     return config
 
 
+def _encrypted(key_pem: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization  # trustme's own dependency
+
+    key = serialization.load_pem_private_key(key_pem, None)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw"))
+
+
 def test_a_bad_client_key_blames_the_key_not_the_clusters_ca(fake_apiserver, certs, tmp_path):
     api = fake_apiserver(release="1.33", client_cert_auth=True)
     garbage = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
@@ -103,6 +110,7 @@ def test_a_bad_client_key_blames_the_key_not_the_clusters_ca(fake_apiserver, cer
         (garbage, "client certificate and key of user 'fake-user' cannot be used"),
         (Path(certs.stranger_key_path).read_bytes(), "the key does not belong to the certificate"),
         (b"hello", "client-key of user 'fake-user' is not a PEM private key"),
+        (_encrypted(Path(certs.client_key_path).read_bytes()), "the key is encrypted, which kubectl does not support"),
     ]):
         me = Env(tmp_path / f"home{i}", _embedded_cert_kubeconfig(tmp_path, api, key))
         result = me("deployments")
