@@ -289,6 +289,23 @@ def test_kubectl_itself_refreshes_against_the_fake_issuer_the_same_way(fake_apis
     assert _provider_config(config)["refresh-token"] != "rt-initial"
 
 
+def test_contexts_sharing_an_oidc_user_refresh_its_token_once(fake_apiserver, oidc_issuer, tmp_path):
+    issuer = oidc_issuer(refresh_tokens=["rt-initial"], rotate=True)  # a spent refresh-token stops working
+    one = fake_apiserver(release="1.33", oidc=issuer.api_config)
+    two = fake_apiserver(release="1.29", oidc=issuer.api_config)
+    config = _oidc_kubeconfig(tmp_path / "kubeconfig", one, issuer, issuer.id_token(-60))
+    doc = yaml.safe_load(config.read_text())
+    doc["clusters"].append({"name": "two", "cluster": {**doc["clusters"][0]["cluster"], "server": two.url}})
+    doc["contexts"] = [{"name": "one", "context": {"cluster": "fake", "user": "fake-user"}},
+                       {"name": "two", "context": {"cluster": "two", "user": "fake-user"}}]
+    doc["current-context"] = "one"
+    config.write_text(yaml.safe_dump(doc))
+    result = Env(tmp_path / "home", config)("refresh", "--all-contexts")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert issuer.refreshes() == 1
+    assert one.requests()["count"] and two.requests()["count"]
+
+
 def test_a_refused_oidc_token_is_refreshed_once(fake_apiserver, oidc_issuer, tmp_path):
     issuer = oidc_issuer()
     api = fake_apiserver(release="1.33", oidc=issuer.api_config)

@@ -43,6 +43,22 @@ def jwt_expiry(token: str) -> Optional[float]:
     return float(exp)
 
 
+class _Tokens:
+    """A user's tokens as this process knows them; the lock lets one request refresh while the others wait."""
+
+    def __init__(self, cfg: Dict[str, str]):
+        self.cfg = cfg
+        self.lock = threading.Lock()
+        self.failed: Optional[tuple] = None  # (the tokens a refresh started from, its error)
+
+
+# One _Tokens per user and issuer in this process (client-go keeps one provider per issuer too):
+# contexts refreshed together that share the user share its tokens, so a rotated
+# refresh-token is spent once.
+_SHARED: Dict[tuple, _Tokens] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class OIDCCredentials(Credentials):
     def __init__(
         self,
@@ -54,37 +70,37 @@ class OIDCCredentials(Credentials):
         clock: Callable[[], float] = time.time,
     ):
         self._where = where
-        self._cfg = {str(k): ("" if v is None else str(v)) for k, v in config.items()}
+        cfg = {str(k): ("" if v is None else str(v)) for k, v in config.items()}
         for key in ("idp-issuer-url", "client-id"):
-            if not self._cfg.get(key):
+            if not cfg.get(key):
                 raise UserError(f"the oidc auth-provider of {where} has no {key}; set auth-provider.config.{key} in the kubeconfig")
-        self._issuer = self._cfg["idp-issuer-url"].rstrip("/")
+        self._issuer = cfg["idp-issuer-url"].rstrip("/")
         self._ca: Optional[bytes] = None
-        if self._cfg.get("idp-certificate-authority-data"):
+        if cfg.get("idp-certificate-authority-data"):
             try:
-                self._ca = base64.b64decode("".join(self._cfg["idp-certificate-authority-data"].split()), validate=True)
+                self._ca = base64.b64decode("".join(cfg["idp-certificate-authority-data"].split()), validate=True)
             except (ValueError, binascii.Error):
                 raise UserError(f"idp-certificate-authority-data of {where} is not valid base64; encode it again (base64 -w0)") from None
-        elif self._cfg.get("idp-certificate-authority"):
-            self._ca = _read(self._cfg["idp-certificate-authority"], "idp-certificate-authority", where)
+        elif cfg.get("idp-certificate-authority"):
+            self._ca = _read(cfg["idp-certificate-authority"], "idp-certificate-authority", where)
         self._persist = persist
         self._timeout = timeout
         self._clock = clock
-        self._lock = threading.Lock()
-        self._failed: Optional[tuple] = None
+        with _SHARED_LOCK:
+            self._state = _SHARED.setdefault((where, self._issuer, cfg["client-id"]), _Tokens(cfg))
 
     def auth_headers(self) -> Dict[str, str]:
-        with self._lock:
-            token = self._cfg.get("id-token")
+        with self._state.lock:
+            token = self._state.cfg.get("id-token")
             if not (token and self._fresh(token)):
                 token = self._refresh_locked()
             return {"Authorization": f"Bearer {token}"}
 
     def refresh(self) -> bool:
-        with self._lock:
-            if not self._cfg.get("refresh-token"):
+        with self._state.lock:
+            if not self._state.cfg.get("refresh-token"):
                 return False
-            old = self._cfg.get("id-token")
+            old = self._state.cfg.get("id-token")
             return self._refresh_locked() != old
 
     def _fresh(self, token: str) -> bool:
@@ -96,17 +112,17 @@ class OIDCCredentials(Credentials):
 
     def _refresh_locked(self) -> str:
         # Concurrent requests wait on the lock: the first one's failure is theirs too, not a second try.
-        attempt = (self._cfg.get("id-token"), self._cfg.get("refresh-token"))
-        if self._failed is not None and self._failed[0] == attempt:
-            raise self._failed[1]
+        attempt = (self._state.cfg.get("id-token"), self._state.cfg.get("refresh-token"))
+        if self._state.failed is not None and self._state.failed[0] == attempt:
+            raise self._state.failed[1]
         try:
             return self._refresh_from_issuer()
         except UserError as e:
-            self._failed = (attempt, e)
+            self._state.failed = (attempt, e)
             raise
 
     def _refresh_from_issuer(self) -> str:
-        refresh_token = self._cfg.get("refresh-token")
+        refresh_token = self._state.cfg.get("refresh-token")
         if not refresh_token:
             raise UserError(
                 f"the id-token of {self._where} has expired (or is missing) and it has no refresh-token to get a new one; "
@@ -128,7 +144,7 @@ class OIDCCredentials(Credentials):
         new_refresh = answer.get("refresh_token")
         if isinstance(new_refresh, str) and new_refresh and new_refresh != refresh_token:
             updates["refresh-token"] = new_refresh
-        self._cfg.update(updates)
+        self._state.cfg.update(updates)
         try:
             self._persist(dict(updates))
         except (OSError, UserError) as e:
@@ -175,7 +191,7 @@ class OIDCCredentials(Credentials):
     def _grant(self, session, endpoint: str, refresh_token: str, proxies: dict) -> dict:
         from urllib.parse import quote
 
-        client_id, secret = self._cfg["client-id"], self._cfg.get("client-secret", "")
+        client_id, secret = self._state.cfg["client-id"], self._state.cfg.get("client-secret", "")
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         # Go's oauth2 (AuthStyleAutoDetect): client credentials in a Basic header, and if that fails, in the form.
         response = self._request(session, "POST", endpoint, data=form, auth=(quote(client_id, safe=""), quote(secret, safe="")), proxies=proxies)
