@@ -30,6 +30,14 @@ def printable(text):
     return _CONTROL.sub(lambda m: _NAMED.get(m.group()) or f"\\x{ord(m.group()):02x}", text)
 
 
+def flag(dest: str) -> str:
+    """How a message names a command-line flag by its setting: flag("context") is "--context".
+
+    cli/spec.py declares the flags; a test checks that every name given here is one of them,
+    so lower layers name a flag without spelling it out a second time."""
+    return "--" + dest.replace("_", "-")
+
+
 class UserError(Exception):
     """Something the user can fix; the message says what happened and what to do."""
 

@@ -30,7 +30,7 @@ from kubectl_apiinfo.kube.credentials import (
     _read,
     exec_cluster_info,
 )
-from kubectl_apiinfo.errors import UserError, redact_url
+from kubectl_apiinfo.errors import UserError, flag, redact_url
 from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
@@ -110,7 +110,7 @@ class KubeConfig:
             with open(path, "rb") as f:
                 raw = f.read()
         except IsADirectoryError:
-            raise UserError(f"the kubeconfig {path} is a directory, not a file; point --kubeconfig or KUBECONFIG at a file (such as {os.path.join(path, 'config')})") from None
+            raise UserError(f"the kubeconfig {path} is a directory, not a file; point {flag('kubeconfig')} or KUBECONFIG at a file (such as {os.path.join(path, 'config')})") from None
         except OSError as e:
             hint = "check its permissions" if isinstance(e, PermissionError) else "check the path"
             raise UserError(f"cannot read the kubeconfig file {path}: {e.strerror or e}; {hint}") from None
@@ -120,12 +120,12 @@ class KubeConfig:
             mark = getattr(e, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
             # The parser's own message quotes the offending text, which may be a secret.
-            raise UserError(f"the kubeconfig file {path} is not valid YAML{at}; fix it or point --kubeconfig/KUBECONFIG elsewhere") from None
+            raise UserError(f"the kubeconfig file {path} is not valid YAML{at}; fix it or point {flag('kubeconfig')}/KUBECONFIG elsewhere") from None
         self.files.append(path)
         if doc is None:
             return
         if not isinstance(doc, dict):
-            raise UserError(f"the kubeconfig file {path} is not a kubeconfig (its top level is not a mapping); fix it or point --kubeconfig/KUBECONFIG elsewhere")
+            raise UserError(f"the kubeconfig file {path} is not a kubeconfig (its top level is not a mapping); fix it or point {flag('kubeconfig')}/KUBECONFIG elsewhere")
         for section, item in SECTIONS.items():
             entries = doc.get(section) or []
             if not isinstance(entries, list):
@@ -167,24 +167,24 @@ class KubeConfig:
         context_name = context or self.current_context
         ctx: Dict[str, Any] = {}
         if context_name:
-            entry = self._lookup("contexts", context_name, "--context" if context else "current-context")
+            entry = self._lookup("contexts", context_name, flag("context") if context else "current-context")
             ctx = entry.body
         elif not (server or cluster):
             if not self.files:
-                raise UserError("no kubeconfig found (~/.kube/config is missing and KUBECONFIG names no existing file): pass --kubeconfig FILE, set KUBECONFIG, or pass --server URL")
-            raise UserError(f"no context is set in {self._describe_files()}: pass --context NAME or run 'kubectl config use-context NAME'")
+                raise UserError(f"no kubeconfig found (~/.kube/config is missing and KUBECONFIG names no existing file): pass {flag('kubeconfig')} FILE, set KUBECONFIG, or pass {flag('server')} URL")
+            raise UserError(f"no context is set in {self._describe_files()}: pass {flag('context')} NAME or run 'kubectl config use-context NAME'")
         cluster_name = cluster or _text(ctx, "cluster", f"context {context_name!r}")
         user_name = user or _text(ctx, "user", f"context {context_name!r}")
-        referrer = "--cluster" if cluster else f"context {context_name!r}"
+        referrer = flag("cluster") if cluster else f"context {context_name!r}"
         cluster_entry = self._lookup("clusters", cluster_name, referrer, required=bool(cluster) or not server) if cluster_name else None
         cl = cluster_entry.body if cluster_entry else {}
-        cl_where = cluster_entry.where("cluster", cluster_name) if cluster_entry else "--server"
+        cl_where = cluster_entry.where("cluster", cluster_name) if cluster_entry else flag("server")
 
         url = server or _text(cl, "server", cl_where)
         if not url:
             if not cluster_name:
-                raise UserError(f"context {context_name!r} names no cluster; pass --cluster NAME or --server URL")
-            raise UserError(f"cluster {cluster_name!r} has no server; set one with 'kubectl config set-cluster {cluster_name} --server=URL' or pass --server URL")
+                raise UserError(f"context {context_name!r} names no cluster; pass {flag('cluster')} NAME or {flag('server')} URL")
+            raise UserError(f"cluster {cluster_name!r} has no server; set one with 'kubectl config set-cluster {cluster_name} {flag('server')}=URL' or pass {flag('server')} URL")
         ca_data = _data(cl, "certificate-authority-data", cl_where)
         if not ca_data and _text(cl, "certificate-authority", cl_where):
             ca_path = _resolve(_text(cl, "certificate-authority", cl_where), cluster_entry)
@@ -202,12 +202,12 @@ class KubeConfig:
             proxy_url=_proxy_url(_text(cl, "proxy-url", cl_where), cl_where),
             source_files=list(self.files),
         )
-        user_entry = self._lookup("users", user_name, "--user" if user else f"context {context_name!r}") if user_name else None
+        user_entry = self._lookup("users", user_name, flag("user") if user else f"context {context_name!r}") if user_name else None
         # Like client-go, never send credentials over plain HTTP (kubectl proxy adds its own).
         if urlsplit(url).scheme != "https":
             return access
         if token:
-            access.credentials = StaticCredentials("the --token flag", token=token)
+            access.credentials = StaticCredentials(f"the {flag('token')} flag", token=token)
         elif user_entry is not None:
             access.credentials = self._credentials(user_name, user_entry, access, cl, cl_where)
         return access
@@ -326,7 +326,7 @@ def _with_scheme(server: str, tls: bool) -> str:
     try:
         parts = urlsplit(server)
     except ValueError as e:
-        raise UserError(f"the server address {server!r} is not a valid URL ({e}); fix the cluster's server or --server") from None
+        raise UserError(f"the server address {server!r} is not a valid URL ({e}); fix the cluster's server or {flag('server')}") from None
     if not parts.scheme or not parts.netloc:
         server = ("https://" if tls else "http://") + server
     return server.rstrip("/")
@@ -351,11 +351,11 @@ def _auth_provider(provider: Any, name: str, entry: _Entry, where: str) -> Crede
     if pname in REMOVED_AUTH_PROVIDERS:
         raise UserError(
             f"{where} uses the {pname!r} auth-provider, which kubectl removed in 1.26; "
-            f"switch the user to {REMOVED_AUTH_PROVIDERS[pname]}, or pass --token"
+            f"switch the user to {REMOVED_AUTH_PROVIDERS[pname]}, or pass {flag('token')}"
         )
     raise UserError(
         f"{where} uses the auth-provider {pname!r}, which kubectl does not know (it has only oidc since 1.26); "
-        "switch the user to an exec plugin or pass --token"
+        f"switch the user to an exec plugin or pass {flag('token')}"
     )
 
 

@@ -21,7 +21,7 @@ from typing import Optional
 import requests
 from requests.adapters import HTTPAdapter
 
-from kubectl_apiinfo.errors import UserError, printable
+from kubectl_apiinfo.errors import UserError, flag, printable
 
 USER_AGENT = "kubectl-apiinfo"
 
@@ -145,14 +145,14 @@ class Client:
         try:
             response = self.session.get(url, headers=headers, timeout=self.timeout, allow_redirects=False, verify=verify)
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, ValueError):
-            raise TransportError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or --server") from None
+            raise TransportError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or {flag('server')}") from None
         except requests.exceptions.SSLError as e:
             raise TransportError(
                 f"TLS with {self.server} failed ({_reason(e)}); check the cluster's certificate-authority in your kubeconfig"
             ) from None
         except requests.exceptions.Timeout:
             raise TransportError(
-                f"{self.server} did not answer within {self.timeout:g}s (raise --request-timeout)", unreachable=True
+                f"{self.server} did not answer within {self.timeout:g}s (raise {flag('request_timeout')})", unreachable=True
             ) from None
         except requests.exceptions.ProxyError as e:
             raise TransportError(f"the proxy {self._proxy_shown()} for {self.server} failed ({_reason(e)})", unreachable=True) from None

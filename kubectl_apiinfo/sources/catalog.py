@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Any, Optional
 
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.model import APISnapshot, Record, group_version
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,7 +56,7 @@ def normalize_release(text: str) -> str:
     """'1.24', 'v1.24' and 'v1.24.3' all name the catalog release '1.24'."""
     m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?", text.strip())
     if not m:
-        raise UserError(f"--kube-version {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
+        raise UserError(f"{flag('kube_version')} {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
     name = f"{int(m.group(1))}.{int(m.group(2))}"
     names = release_names()
     if name not in names:
