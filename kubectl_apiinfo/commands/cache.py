@@ -3,7 +3,7 @@
 from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.console import note, out
 from kubectl_apiinfo.errors import UserError, shorten
-from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.printers.listings import listing
 from kubectl_apiinfo.sources import choose
 from kubectl_apiinfo.sources.choose import ClusterFlags
 
@@ -23,7 +23,7 @@ def run(inv) -> None:
 def _list(inv) -> None:
     with _open(inv) as cache:
         rows = query.cached(cache.entries())
-    out(render.listing("snapshots", rows, inv.output, inv.no_headers))
+    out(listing("snapshots", rows, inv.output, inv.no_headers))
 
 
 def _clear(inv) -> None:

@@ -3,7 +3,7 @@
 from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.console import out, progress_wanted
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.printers.listings import listing
 from kubectl_apiinfo.sources import choose
 
 
@@ -12,7 +12,7 @@ def run(inv) -> None:
     results = choose.refresh_many(inv.flags, contexts, show_progress=progress_wanted() and len(contexts) > 1)
     failures = [(c, err) for c, _, err in results if err]
     if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
-        out(render.listing("refreshed", query.refreshed(results), inv.output, inv.no_headers))
+        out(listing("refreshed", query.refreshed(results), inv.output, inv.no_headers))
     if failures:
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""

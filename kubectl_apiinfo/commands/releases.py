@@ -2,8 +2,8 @@
 
 from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.console import out
-from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.printers.listings import listing
 
 
 def run(inv) -> None:
-    out(render.listing("releases", query.releases(), inv.output, inv.no_headers))
+    out(listing("releases", query.releases(), inv.output, inv.no_headers))

@@ -2,7 +2,7 @@
 
 from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.console import out
-from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.printers.listings import listing
 from kubectl_apiinfo.sources import choose
 
 
@@ -15,4 +15,4 @@ def run(inv) -> None:
         categories=inv.categories,
         sort_by=inv.sort_by,
     )
-    out(render.listing("resources", rows, inv.output, inv.no_headers))
+    out(listing("resources", rows, inv.output, inv.no_headers))

@@ -3,13 +3,13 @@
 from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.console import out
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.printers import show as printer
 from kubectl_apiinfo.sources import choose
 
 
 def run(inv) -> None:
     answer = query.explain(choose.snapshot_for_query(inv.flags, inv.kube_version), inv.resource)
-    out(render.explain(answer, inv.output))
+    out(printer.explain(answer, inv.output))
     problem = query.not_served_message(answer)
     if problem:
         raise UserError(problem)

@@ -2,10 +2,10 @@
 
 from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.console import out
-from kubectl_apiinfo.printers import render
+from kubectl_apiinfo.printers.listings import listing
 from kubectl_apiinfo.sources import choose
 
 
 def run(inv) -> None:
     rows = query.versions(choose.snapshot_for_query(inv.flags, inv.kube_version))
-    out(render.listing("versions", rows, inv.output, inv.no_headers))
+    out(listing("versions", rows, inv.output, inv.no_headers))

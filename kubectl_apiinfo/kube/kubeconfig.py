@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
+from kubectl_apiinfo.errors import UserError, flag, redact_url
 from kubectl_apiinfo.kube.credentials import (
     EXEC_EXTENSION_NAME,
     NO_CREDENTIALS,
@@ -30,7 +31,6 @@ from kubectl_apiinfo.kube.credentials import (
     _read,
     exec_cluster_info,
 )
-from kubectl_apiinfo.errors import UserError, flag, redact_url
 from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
