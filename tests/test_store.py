@@ -1,0 +1,361 @@
+"""The snapshot store survives damage: bytes flipped inside stored values, hostile
+bundles, a read-only cache; the real command against the fake API server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import COMMAND, assert_one_line_error
+from test_cluster import Env, user
+
+
+def stored_values(cache_dir: Path) -> list[tuple[int, object, object]]:
+    """(rowid, inline value or None, value file or None) of every row in the diskcache."""
+    db = sqlite3.connect(cache_dir / "cache.db")
+    try:
+        rows = db.execute("SELECT rowid, value, filename FROM Cache").fetchall()
+    finally:
+        db.close()
+    return [(rowid, value, cache_dir / filename if filename else None) for rowid, value, filename in rows]
+
+
+def _read(cache_dir: Path, rowid: int, value, path):
+    return path.read_bytes() if path else (value.encode() if isinstance(value, str) else bytes(value))
+
+
+def _write(cache_dir: Path, rowid: int, value, path, data: bytes) -> None:
+    if path:
+        path.write_bytes(data)
+        return
+    db = sqlite3.connect(cache_dir / "cache.db")
+    try:
+        db.execute("UPDATE Cache SET value = ? WHERE rowid = ?", (data.decode() if isinstance(value, str) else data, rowid))
+        db.commit()
+    finally:
+        db.close()
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The JSON text of a stored value, and how it was wrapped: zlib (diskcache's JSONDisk),
+    crc (our CRC-32 prefix) or plain."""
+    try:
+        return zlib.decompress(data).decode(), "zlib"
+    except zlib.error:
+        pass
+    text = data.decode()
+    if re.match(r"^[0-9a-f]{8} ", text):
+        return text[9:], "crc"
+    return text, "plain"
+
+
+def _encode(text: str, how: str) -> bytes:
+    if how == "zlib":
+        return zlib.compress(text.encode(), 0)
+    if how == "crc":
+        return f"{zlib.crc32(text.encode()):08x} {text}".encode()
+    return text.encode()
+
+
+def snapshot_rows(cache_dir: Path, marker: str = '"verbs"'):
+    """The rows whose stored value is (part of) a snapshot: their JSON mentions the marker."""
+    found = []
+    for row in stored_values(cache_dir):
+        if row[1] is None and row[2] is None:
+            continue
+        data = _read(cache_dir, *row)
+        try:
+            text, _ = _decode(data)
+        except UnicodeDecodeError:
+            continue
+        if marker in text:
+            found.append(row)
+    assert found, f"no stored value mentions {marker}"
+    return found
+
+
+def flip_a_byte(cache_dir: Path, marker: str = '"verbs"') -> None:
+    """One byte flipped in the middle of every stored value that holds snapshot data."""
+    for row in snapshot_rows(cache_dir, marker):
+        data = bytearray(_read(cache_dir, *row))
+        data[len(data) // 2] ^= 0x5A
+        _write(cache_dir, *row, bytes(data))
+
+
+def rewrite_values(cache_dir: Path, change, marker: str = '"verbs"') -> None:
+    """Decode every stored snapshot value, change its JSON text, store it back as it was stored."""
+    for row in snapshot_rows(cache_dir, marker):
+        text, how = _decode(_read(cache_dir, *row))
+        _write(cache_dir, *row, _encode(change(text), how))
+
+
+COMMANDS = [
+    ("deployments", "-o", "name"),
+    ("resources", "-o", "name"),
+    ("cache", "list"),
+    ("cache", "export", "BUNDLE"),
+    ("refresh",),
+    ("cache", "clear"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_a_flipped_byte_inside_a_stored_snapshot_is_one_line_then_refetched(fake_apiserver, tmp_path, command):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    flip_a_byte(me.cache_dir)
+    args = [str(tmp_path / "bundle.json") if a == "BUNDLE" else a for a in command]
+    result = me(*args)
+    assert result.returncode == 0, result.stderr
+    assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    if command != ("cache", "clear"):  # clearing drops everything without reading it
+        assert len(warnings) == 1 and "fetched again" in warnings[0], result.stderr
+    if command[0] == "deployments":
+        assert result.stdout == "deployments.apps\n"
+    # Dropped: the next query is quiet, and answers.
+    again = me("deployments", "-o", "name")
+    assert again.returncode == 0 and again.stdout == "deployments.apps\n" and again.stderr == "", again.stderr
+    api.reset()
+    assert me("deployments", "-o", "name").stderr == ""
+    assert api.requests()["count"] == 0
+
+
+def test_a_damaged_snapshot_answers_from_the_catalog_when_offline(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.30", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    api.stop()
+    flip_a_byte(me.cache_dir)
+    result = me("flowschemas", "-o", "json", "--offline")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["source"]["kind"] == "catalog"
+    assert json.loads(result.stdout)["source"]["kubernetesVersion"] == "1.30"
+    assert "fetched again" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "change,fragment",
+    [
+        (lambda t: re.sub(r'"verbs":\s*\[', '"verbs": 7, "x": [', t, count=1), "verbs"),
+        (lambda t: re.sub(r'"fetchedAt":\s*', '"fetchedAt": 1e300, "was": ', t, count=1), "fetchedAt"),
+        (lambda t: re.sub(r'"kubernetesVersion":\s*"1.33"', '"kubernetesVersion": "banana"', t, count=1), "kubernetesVersion"),
+    ],
+    ids=["verbs", "fetchedAt", "kubernetesVersion"],
+)
+def test_a_stored_snapshot_that_decodes_but_is_invalid_is_dropped(fake_apiserver, tmp_path, change, fragment):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    rewrite_values(me.cache_dir, change, marker=fragment)
+    result = me("cache", "list", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["snapshots"] == []
+    assert result.stderr.count("\n") == 1 and "damaged" in result.stderr and fragment in result.stderr, result.stderr
+    result = me("deployments", "-o", "name")
+    assert result.returncode == 0 and result.stdout == "deployments.apps\n" and result.stderr == "", result.stderr
+
+
+def test_cache_clear_works_on_a_cache_that_is_not_a_database(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    (me.cache_dir / "cache.db").write_bytes(b"garbage" * 1000)
+    result = me("cache", "clear")
+    assert result.returncode == 0, result.stderr
+    assert me.json("cache", "list")["snapshots"] == []
+
+
+# --- bundles -------------------------------------------------------------------
+
+
+def _exported(tmp_path: Path, api) -> tuple[Env, dict]:
+    me = user(tmp_path, api)
+    me.json("deployments")
+    bundle = tmp_path / "bundle.json"
+    assert me("cache", "export", str(bundle)).returncode == 0
+    return me, json.loads(bundle.read_text())
+
+
+@pytest.mark.parametrize(
+    "field,value,fragment",
+    [
+        ("fetchedAt", "NaN", "NaN"),
+        ("fetchedAt", "1e300", "fetchedAt"),
+        ("fetchedAt", "-5", "fetchedAt"),
+        ("fetchedAt", "Infinity", "Infinity"),
+        ("kubernetesVersion", '"banana"', "kubernetesVersion"),
+        ("name", "12", "name"),
+        ("serverVersion", '{"major": 1}', "serverVersion"),
+        ("extra", '{"age": NaN}', "NaN"),
+    ],
+)
+def test_a_bundle_with_a_bad_value_is_refused_whole(fake_apiserver, tmp_path, field, value, fragment):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me, data = _exported(tmp_path, api)
+    good = data["snapshots"][0]
+    bad = json.loads(json.dumps(good))
+    bad["identity"] = "another"
+    text = json.dumps({"kind": data["kind"], "schemaVersion": data["schemaVersion"], "snapshots": [good, bad]})
+    marker = "__BAD__"
+    if field == "kubernetesVersion":
+        bad["snapshot"]["source"]["kubernetesVersion"] = marker
+    elif field == "extra":
+        bad["snapshot"]["source"]["extra"] = marker
+    else:
+        bad[field] = marker
+    text = json.dumps({"kind": data["kind"], "schemaVersion": data["schemaVersion"], "snapshots": [good, bad]})
+    text = text.replace(json.dumps(marker), value)
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    fresh = Env(tmp_path / "fresh", tmp_path / "kubeconfig")
+    assert_one_line_error(fresh("cache", "import", str(path)), fragment, "nothing was imported")
+    assert fresh.json("cache", "list")["snapshots"] == []
+
+
+def test_export_writes_standard_json_and_dash_means_stdout_and_stdin(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    exported = me("cache", "export", "-")
+    assert exported.returncode == 0, exported.stderr
+    bundle = json.loads(exported.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    assert [s["name"] for s in bundle["snapshots"]] == ["fake"]
+    assert not (me.home / "-").exists()
+
+    fresh = Env(tmp_path / "fresh", tmp_path / "kubeconfig")
+    result = subprocess.run(
+        [str(COMMAND), "cache", "import", "-"], input=exported.stdout, capture_output=True, text=True, env=fresh.env, cwd=fresh.home
+    )
+    assert result.returncode == 0 and "imported 1 snapshot: fake" in result.stderr, result.stderr
+    api.stop()
+    assert fresh("deployments", "-o", "name", "--offline").stdout == "deployments.apps\n"
+
+
+# --- a read-only cache ---------------------------------------------------------
+
+
+def _unprivileged() -> list[str]:
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: cannot make a cache read-only for the command")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def test_a_read_only_cache_answers_and_says_once_it_cannot_be_updated(fake_apiserver, tmp_path):
+    import tempfile
+
+    prefix = _unprivileged()
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    # A home the unprivileged user owns, outside pytest's root-only temporary directory.
+    base = Path(tempfile.mkdtemp(prefix="apiinfo-ro-"))
+    try:
+        os.chmod(base, 0o755)
+        kubeconfig = api.write_kubeconfig(base / "kubeconfig", embed=True)
+        me = Env(base / "home", kubeconfig)
+        if prefix:
+            for p in (base, *base.rglob("*")):
+                os.chown(p, 65534, 65534)
+
+        def run(*args: str):
+            return subprocess.run(prefix + [str(COMMAND), *args], capture_output=True, text=True, env=me.env, cwd=me.home)
+
+        first = run("deployments", "-o", "name")
+        assert first.returncode == 0 and first.stdout == "deployments.apps\n", first.stderr
+        os.chmod(me.cache_dir / "cache.db", 0o400)
+        api.reset()
+        for args in (("deployments", "-o", "name"), ("resources", "-o", "name"), ("cache", "list", "-o", "name")):
+            result = run(*args)
+            assert result.returncode == 0 and result.stdout, result.stderr
+            assert "moved" not in result.stderr and "corrupt" not in result.stderr, result.stderr
+            assert result.stderr.count("\n") <= 1, result.stderr
+        assert run("deployments", "-o", "name").stdout == "deployments.apps\n"
+        refreshed = run("deployments", "-o", "name", "--refresh")
+        assert refreshed.stdout == "deployments.apps\n", refreshed.stderr
+        assert refreshed.stderr.count("\n") == 1 and "read-only" in refreshed.stderr, refreshed.stderr
+        assert not list(base.rglob("*.corrupt-*")) and not list((base / "home" / ".cache").glob("*corrupt*"))
+        assert api.requests()["count"] > 0  # the refresh asked; only storing it was impossible
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_at_most_one_aside_copy_of_a_corrupt_cache_is_kept(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    parent = me.cache_dir.parent
+    for _ in range(3):
+        me.json("deployments")
+        (me.cache_dir / "cache.db").write_bytes(b"this is not a database" * 100)
+        result = me("deployments", "-o", "name")
+        assert result.returncode == 0 and result.stdout == "deployments.apps\n", result.stderr
+        assert "unreadable" in result.stderr
+    asides = [p for p in parent.iterdir() if ".corrupt-" in p.name]
+    assert len(asides) == 1, asides
+
+
+def test_a_cache_of_the_previous_format_is_read_without_an_error(fake_apiserver, tmp_path):
+    import diskcache
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me, data = _exported(tmp_path, api)
+    api.stop()
+    entry = data["snapshots"][0]
+    shutil.rmtree(me.cache_dir)
+    # What the previous release wrote: whole entries as zlib-compressed JSON (diskcache's JSONDisk).
+    old = diskcache.Cache(str(me.cache_dir), disk=diskcache.JSONDisk, disk_compress_level=0)
+    old.set("snapshot:" + entry["identity"], entry)
+    old.set("version:" + entry["identity"], "1.33")
+    old.close()
+    result = me("deployments", "-o", "name", "--offline")
+    assert result.returncode == 0 and result.stdout == "deployments.apps\n", result.stderr
+    assert result.stderr == ""
+    assert [s["name"] for s in me.json("cache", "list")["snapshots"]] == ["fake"]
+
+
+# --- generations ----------------------------------------------------------------
+
+
+def generations(cache_dir: Path) -> set[str]:
+    db = sqlite3.connect(cache_dir / "cache.db")
+    try:
+        keys = [k for (k,) in db.execute("SELECT key FROM Cache WHERE typeof(key) = 'text' AND key LIKE 'gen:%'")]
+    finally:
+        db.close()
+    return {":".join(k.split(":")[1:3]) for k in keys}
+
+
+def test_refreshes_leave_one_generation_even_when_killed_or_concurrent(fake_apiserver, tmp_path):
+    import signal
+    import time
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=300)
+    me = user(tmp_path, api)
+    before = me.json("resources")
+    assert len(generations(me.cache_dir)) == 1
+    for _ in range(2):
+        assert me("refresh").returncode == 0
+    assert len(generations(me.cache_dir)) == 1
+    # Killed at different moments, fetching or writing: the previous generation answers whole.
+    for delay in (0.05, 0.15, 0.25, 0.35, 0.5, 0.7):
+        p = subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        assert me.json("resources", "--offline") == before
+    # Several at once.
+    procs = [subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert me.json("resources", "--offline") == before
+    assert len(generations(me.cache_dir)) == 1
