@@ -359,3 +359,40 @@ def test_refreshes_leave_one_generation_even_when_killed_or_concurrent(fake_apis
         assert p.returncode == 0, err
     assert me.json("resources", "--offline") == before
     assert len(generations(me.cache_dir)) == 1
+
+
+# --- a group whose discovery failed is not "not served" -----------------------
+
+
+@pytest.mark.parametrize("aggregated", [True, False], ids=["aggregated-stale", "legacy-503"])
+def test_a_word_of_a_failed_built_in_group_is_unknown_not_unserved(fake_apiserver, tmp_path, aggregated):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", aggregated=aggregated, fail_group_versions=["batch/v1"])
+    me = user(tmp_path, api)
+    result = me("jobs")
+    assert result.returncode != 0
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: ") and "Traceback" not in result.stderr
+    assert "not served" not in error and "1.37" not in error, error
+    assert "unknown" in error and "batch/v1" in error and "failed" in error, error
+    assert "Kubernetes 1.33 serves it as batch/v1" in error and "--refresh" in error, error
+    data = json.loads(me("jobs", "-o", "json").stdout)
+    assert [(f["resource"], f["groupVersion"]) for f in data["failedDiscovery"]] == [("jobs", "batch/v1")]
+    # The API comes back: --refresh answers.
+    api.set_faults(fail_group_versions=[])
+    assert me("jobs", "-o", "name", "--refresh").stdout == "jobs.batch\n"
+
+
+def test_a_failed_crd_group_is_resolved_from_the_previous_snapshot(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=1)
+    me = user(tmp_path, api)
+    group = me.json("widgets")["resources"][0]["group"]
+    api.set_faults(fail_group_versions=[f"{group}/v1"])
+    assert me("refresh").returncode == 0
+    result = me("widget")
+    error = result.stderr.strip().splitlines()[-1]
+    assert result.returncode != 0 and error.startswith("error: "), result.stderr
+    assert "unknown" in error and f"{group}/v1" in error and "previous snapshot" in error, error
+    assert "has no resource type" not in error
+    # Still known after another failing refresh: the previous snapshot's knowledge is carried on.
+    assert me("refresh").returncode == 0
+    assert "previous snapshot" in me("widgets").stderr

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
 from kubectl_apiinfo.errors import UserError, redact_url
-from kubectl_apiinfo.model import APISnapshot, Record
+from kubectl_apiinfo.model import APISnapshot, Group, Record
 
 DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
 
@@ -123,6 +123,21 @@ def _from_entry(entry: Entry, cached: bool) -> APISnapshot:
     return snapshot
 
 
+def _last_known(previous: Optional[Entry], cache: SnapshotCache, failed: dict) -> dict:
+    """The resources that failed group versions had in the previous snapshot: what a word may still mean."""
+    if not failed or previous is None:
+        return {}
+    full = cache.get(previous.identity) or previous  # the previous answer may hold only some groups
+    known = {gv: r for gv, r in (full.snapshot.source.extra.get("lastKnown") or {}).items() if gv in failed}
+    for g in full.snapshot.groups:
+        for gv in g.versions:
+            name = f"{g.name}/{gv.version}" if g.name else gv.version
+            if name in failed:
+                one = APISnapshot(full.snapshot.source, [Group(g.name, [gv])]).to_dict()
+                known[name] = one["groups"][0]["versions"][0]["resources"]
+    return known
+
+
 def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous: Optional[Entry], progress=None) -> Entry:
     """Fetch discovery and store it; on any failure the previous snapshot stays as it was."""
     from kubectl_apiinfo.kube import discovery
@@ -138,6 +153,10 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
         entry = Entry(previous.identity, previous.name, previous.server, previous.snapshot, time.time(),
                       fetched.server_version, previous.etags)
     else:
+        extra = fetched.snapshot.source.extra
+        known = _last_known(previous, cache, extra.get("failedGroupVersions") or {})
+        if known:
+            extra["lastKnown"] = known
         entry = Entry(
             identity=access.identity,
             name=access.context_name or access.display_server,
