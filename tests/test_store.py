@@ -322,45 +322,6 @@ def test_a_cache_of_the_previous_format_is_read_without_an_error(fake_apiserver,
     assert [s["name"] for s in me.json("cache", "list")["snapshots"]] == ["fake"]
 
 
-# --- generations ----------------------------------------------------------------
-
-
-def generations(cache_dir: Path) -> set[str]:
-    db = sqlite3.connect(cache_dir / "cache.db")
-    try:
-        keys = [k for (k,) in db.execute("SELECT key FROM Cache WHERE typeof(key) = 'text' AND key LIKE 'gen:%'")]
-    finally:
-        db.close()
-    return {":".join(k.split(":")[1:3]) for k in keys}
-
-
-def test_refreshes_leave_one_generation_even_when_killed_or_concurrent(fake_apiserver, tmp_path):
-    import signal
-    import time
-
-    api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=300)
-    me = user(tmp_path, api)
-    before = me.json("resources")
-    assert len(generations(me.cache_dir)) == 1
-    for _ in range(2):
-        assert me("refresh").returncode == 0
-    assert len(generations(me.cache_dir)) == 1
-    # Killed at different moments, fetching or writing: the previous generation answers whole.
-    for delay in (0.05, 0.15, 0.25, 0.35, 0.5, 0.7):
-        p = subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        assert me.json("resources", "--offline") == before
-    # Several at once.
-    procs = [subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
-    for p in procs:
-        _, err = p.communicate(timeout=60)
-        assert p.returncode == 0, err
-    assert me.json("resources", "--offline") == before
-    assert len(generations(me.cache_dir)) == 1
-
-
 # --- a group whose discovery failed is not "not served" -----------------------
 
 
@@ -396,3 +357,161 @@ def test_a_failed_crd_group_is_resolved_from_the_previous_snapshot(fake_apiserve
     # Still known after another failing refresh: the previous snapshot's knowledge is carried on.
     assert me("refresh").returncode == 0
     assert "previous snapshot" in me("widgets").stderr
+
+
+# --- issue 10: generations, the TTL, an upgraded cluster --------------------------
+
+
+def generations(cache_dir: Path) -> set[str]:
+    db = sqlite3.connect(cache_dir / "cache.db")
+    try:
+        keys = [k for (k,) in db.execute("SELECT key FROM Cache WHERE typeof(key) = 'text' AND key LIKE 'gen:%'")]
+    finally:
+        db.close()
+    return {":".join(k.split(":")[1:3]) for k in keys}
+
+
+def pick(result) -> str:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["kubectlPick"]["groupVersion"]
+
+
+def test_an_upgraded_cluster_is_noticed_after_the_ttl(fake_apiserver, tmp_path):
+    import time
+
+    old = fake_apiserver(release="1.28", token="t0ken-abc")
+    me = user(tmp_path, old)
+    before = pick(me("flowschemas", "-o", "json"))
+    port = old.port
+    old.stop()
+    new = fake_apiserver(release="1.29", token="t0ken-abc", port=port)
+    truth = pick(me("flowschemas", "-o", "json", "--cache-dir", str(tmp_path / "elsewhere")))
+    assert truth != before  # what the test is about: the upgrade changes the answer
+    new.reset()
+
+    # Younger than the TTL: the snapshot answers, no request at all.
+    assert pick(me("flowschemas", "-o", "json")) == before
+    assert new.requests()["count"] == 0
+    # After the TTL the first query revalidates and answers from the new discovery.
+    me.env["KUBECTL_APIINFO_CACHE_TTL"] = "0"
+    result = me("flowschemas", "-o", "json")
+    assert pick(result) == truth and result.stderr == "", result.stderr
+    assert json.loads(me("cache", "list", "-o", "json").stdout)["snapshots"][0]["kubernetesVersion"] == "1.29"
+    # Unchanged since: conditional requests, answered 304, nothing else.
+    new.reset()
+    assert pick(me("flowschemas", "-o", "json")) == truth
+    requests = new.requests()["requests"]
+    assert sorted(r["path"] for r in requests) == ["/api", "/apis", "/version"], requests
+    assert [r["status"] for r in requests if r["path"] != "/version"] == [304, 304]
+    # --offline never touches the network, whatever the TTL.
+    new.reset()
+    assert pick(me("flowschemas", "-o", "json", "--offline")) == truth
+    assert new.requests()["count"] == 0
+    # A revalidated snapshot counts as fresh again for the default TTL.
+    del me.env["KUBECTL_APIINFO_CACHE_TTL"]
+    assert pick(me("flowschemas", "-o", "json")) == truth and new.requests()["count"] == 0
+
+    # The server goes away: the snapshot answers within about a second, saying how old it is.
+    me.env["KUBECTL_APIINFO_CACHE_TTL"] = "0"
+    new.stop()
+    start = time.monotonic()
+    result = me("flowschemas", "-o", "json")
+    assert time.monotonic() - start < 2.5
+    assert pick(result) == truth
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "could not be reached" in lines[0] and "ago" in lines[0], result.stderr
+
+
+def test_a_slow_server_delays_a_stale_answer_by_about_a_second(fake_apiserver, tmp_path):
+    import time
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    api.set_faults(latency_ms=8000)
+    me.env["KUBECTL_APIINFO_CACHE_TTL"] = "1ms"
+    start = time.monotonic()
+    result = me("deployments", "-o", "name")
+    elapsed = time.monotonic() - start
+    assert result.stdout == "deployments.apps\n", result.stderr
+    assert elapsed < 3, elapsed
+    assert result.stderr.count("\n") == 1 and "could not be reached" in result.stderr, result.stderr
+
+
+def test_a_bad_cache_ttl_in_the_environment_is_one_line(tmp_path):
+    env = Env(tmp_path / "home", KUBECTL_APIINFO_CACHE_TTL="soon")
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\nkind: Config\n")
+    env.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    env.env["KUBECTL_APIINFO_CACHE_TTL"] = "soon"
+    assert_one_line_error(env("deployments", "-s", "https://127.0.0.1:1"), "KUBECTL_APIINFO_CACHE_TTL", "duration")
+
+
+def test_an_imported_snapshot_is_never_dropped_for_its_age_but_shows_it(fake_apiserver, tmp_path):
+    import time
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me, data = _exported(tmp_path, api)
+    data["snapshots"][0]["fetchedAt"] = time.time() - 3 * 86400
+    bundle = tmp_path / "old.json"
+    bundle.write_text(json.dumps(data))
+    api.stop()
+    airgap = Env(tmp_path / "airgap", tmp_path / "kubeconfig")
+    assert airgap("cache", "import", str(bundle)).returncode == 0
+    result = airgap("deployments", "-o", "name")
+    assert result.returncode == 0 and result.stdout == "deployments.apps\n", result.stderr
+    assert result.stderr.count("\n") == 1 and "3d ago" in result.stderr and "imported" in result.stderr, result.stderr
+    assert airgap("deployments", "-o", "name", "--offline").stderr == ""
+
+
+def test_refreshes_leave_one_generation_even_when_killed_or_concurrent(fake_apiserver, tmp_path):
+    import signal
+    import time
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=300)
+    me = user(tmp_path, api)
+    before = me.json("resources")
+    assert len(generations(me.cache_dir)) == 1
+    for _ in range(2):
+        assert me("refresh").returncode == 0
+    assert len(generations(me.cache_dir)) == 1
+    # Killed at different moments, fetching or writing: the previous generation answers whole.
+    for delay in (0.05, 0.15, 0.25, 0.35, 0.5, 0.7):
+        p = subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        assert me.json("resources", "--offline") == before
+    # Several at once.
+    procs = [subprocess.Popen([str(COMMAND), "refresh"], env=me.env, cwd=me.home, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert me.json("resources", "--offline") == before
+    assert len(generations(me.cache_dir)) == 1
+
+
+def test_a_question_about_one_word_reads_only_its_groups_and_answers_the_same(fake_apiserver, tmp_path):
+    from kubectl_apiinfo.answers import query
+    from kubectl_apiinfo.sources import choose
+    from kubectl_apiinfo.sources.store import SnapshotCache
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=50, metrics=True)
+    me = user(tmp_path, api)
+    me.json("deployments")
+    flags = choose.ClusterFlags(kubeconfig=str(tmp_path / "kubeconfig"), cache_dir=str(me.cache_dir), offline=True)
+    words = ["deployments", "deploy", "Deployment", "deployments.apps", "deployments.v1.apps", "pods", "po",
+             "widgets", "widget.g0007.example.com", "nodes", "events", "ev", "jobs.batch", "nosuchthing", "hpa", "svc"]
+    for word in words:
+        full = choose.snapshot_for_query(flags, None)
+        partial = choose.snapshot_for_query(flags, None, words=[word])
+        if word in ("deployments", "pods"):
+            assert len(partial.groups) < len(full.groups) / 10
+        try:
+            expected = query.explain(full, word)
+        except Exception as e:  # noqa: BLE001 - the same error, then
+            with pytest.raises(type(e), match=re.escape(str(e))):
+                query.explain(partial, word)
+            continue
+        assert query.explain(partial, word) == expected, word
+    with SnapshotCache(str(me.cache_dir), warn=print) as cache:
+        assert len(cache.entries()) == 1

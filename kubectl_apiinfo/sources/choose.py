@@ -2,9 +2,13 @@
 snapshot, a fresh fetch, or kubectl's own discovery cache.
 
 The first query for a cluster fetches and stores; later ones answer from the
-cache with no request at all.  An unreachable cluster falls back to the cached
-snapshot (with a warning), then to kubectl's cache, then to the catalog release
-of the server version last seen.  requests is imported only to fetch.
+cache with no request at all while the snapshot is younger than the cache TTL
+(6 h by default, as kubectl's discovery cache).  After that the first query
+revalidates it with conditional requests and a short timeout, so an upgraded
+cluster is noticed and an unreachable one costs at most about a second.  An
+unreachable cluster falls back to the cached snapshot (with a warning), then to
+kubectl's cache, then to the catalog release of the server version last seen.
+requests is imported only to fetch.
 """
 
 from __future__ import annotations
@@ -24,12 +28,18 @@ from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.model import APISnapshot, Group, Record
 
 DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
+DEFAULT_CACHE_TTL = 6 * 3600.0  # kubectl's discovery cache keeps 6 h too
+REVALIDATE_TIMEOUT = 1.0  # a stale snapshot's check may delay an answer this long, no more
+ENV_CACHE_TTL = "KUBECTL_APIINFO_CACHE_TTL"
 
 
 class ClusterFlags(Record):
     """kubectl's connection flags, and ours that choose between the cache and the network."""
 
-    __slots__ = ("kubeconfig", "context", "cluster", "user", "server", "token", "request_timeout", "cache_dir", "refresh", "offline")
+    __slots__ = (
+        "kubeconfig", "context", "cluster", "user", "server", "token", "request_timeout", "cache_dir", "refresh", "offline",
+        "cache_ttl",
+    )
 
     def __init__(
         self,
@@ -43,6 +53,7 @@ class ClusterFlags(Record):
         cache_dir: Optional[str] = None,
         refresh: bool = False,
         offline: bool = False,
+        cache_ttl: Optional[float] = None,  # seconds (--cache-ttl); None: $KUBECTL_APIINFO_CACHE_TTL, else 6 h
     ):
         self.kubeconfig = kubeconfig
         self.context = context
@@ -54,6 +65,7 @@ class ClusterFlags(Record):
         self.cache_dir = cache_dir
         self.refresh = refresh
         self.offline = offline
+        self.cache_ttl = cache_ttl
 
     def __repr__(self) -> str:
         # Never show the token, whatever prints this.
@@ -72,16 +84,31 @@ def parse_timeout(text: Optional[str]) -> Optional[float]:
     """kubectl's --request-timeout: '0' means none, else 30s, 1m, 500ms, 1h2m3s or plain seconds."""
     if text is None:
         return DEFAULT_TIMEOUT
+    seconds = _duration(text, "--request-timeout")
+    return None if seconds == 0 else seconds
+
+
+def _duration(text: str, what: str) -> float:
     text = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         seconds = float(text)
     else:
         parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
         if not parts or "".join(n + u for n, u in parts) != text:
-            raise UserError(f"--request-timeout {text!r} is not a duration; use forms like 0, 30s, 1m or 500ms")
+            raise UserError(f"{what} {text!r} is not a duration; use forms like 0, 30s, 1m or 500ms")
         scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
         seconds = sum(float(n) * scale[u] for n, u in parts)
-    return None if seconds == 0 else seconds
+    if seconds > 100 * 365 * 86400:
+        raise UserError(f"{what} {text!r} is longer than a century; use a shorter duration")
+    return seconds
+
+
+def cache_ttl(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None) -> float:
+    """How long a snapshot answers without asking the server: --cache-ttl, else the environment, else 6 h."""
+    if flags.cache_ttl is not None:
+        return flags.cache_ttl
+    text = (os.environ if environ is None else environ).get(ENV_CACHE_TTL)
+    return _duration(text, ENV_CACHE_TTL) if text else DEFAULT_CACHE_TTL
 
 
 def open_cache(flags: ClusterFlags) -> SnapshotCache:
@@ -145,27 +172,31 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
 
     if access.insecure_skip_tls_verify:
         warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.display_server}: its certificate is not checked")
+    name = access.context_name or access.display_server
     with Client(access, timeout) as client:
-        fetched = discovery.fetch(
-            client, access.context_name or access.display_server, previous.etags if previous else None, progress
-        )
+        fetched = discovery.fetch(client, name, previous.etags if previous else None, progress)
+        if fetched.not_modified and previous is not None and fetched.snapshot.source.kubernetes_version != previous.snapshot.source.kubernetes_version:
+            # Same discovery documents, another release (an upgrade that changed nothing we list): read it all again.
+            fetched = discovery.fetch(client, name, None, progress)
+    server_version = {k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))}
+    now = time.time()
     if fetched.not_modified and previous is not None:
-        entry = Entry(previous.identity, previous.name, previous.server, previous.snapshot, time.time(),
-                      fetched.server_version, previous.etags)
-    else:
-        extra = fetched.snapshot.source.extra
-        known = _last_known(previous, cache, extra.get("failedGroupVersions") or {})
-        if known:
-            extra["lastKnown"] = known
-        entry = Entry(
-            identity=access.identity,
-            name=access.context_name or access.display_server,
-            server=access.display_server,
-            snapshot=fetched.snapshot,
-            fetched_at=time.time(),
-            server_version={k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))},
-            etags=fetched.etags,
-        )
+        entry = previous.replace(checked_at=now, server_version=server_version)
+        cache.touch(entry, now, server_version)
+        return entry
+    extra = fetched.snapshot.source.extra
+    known = _last_known(previous, cache, extra.get("failedGroupVersions") or {})
+    if known:
+        extra["lastKnown"] = known
+    entry = Entry(
+        identity=access.identity,
+        name=name,
+        server=access.display_server,
+        snapshot=fetched.snapshot,
+        fetched_at=now,
+        server_version=server_version,
+        etags=fetched.etags,
+    )
     cache.put(entry)
     cache.remember_version(access.identity, entry.snapshot.source.kubernetes_version)
     return entry
@@ -186,13 +217,30 @@ def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
     return json.dumps([stats, chosen], sort_keys=True)
 
 
-def _remembered_entry(cache: SnapshotCache, key: str) -> Optional[Entry]:
+def _remembered_entry(cache: SnapshotCache, key: str, words=None) -> Optional[Entry]:
     """The snapshot of the cluster these unchanged kubeconfig files and flags named before, if cached."""
     identity = cache.resolution(key)
-    return cache.get(identity) if identity else None
+    return cache.get(identity, words) if identity else None
 
 
-def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
+def _lookup_words(words) -> Optional[list[str]]:
+    """The names to look up in the name index for these typed words (see resolve.interpretations)."""
+    if words is None:
+        return None
+    from kubectl_apiinfo.answers.resolve import interpretations
+
+    return sorted({q.name for w in words for q in interpretations(w)})
+
+
+def _usable(entry: Entry, flags: ClusterFlags, ttl: float) -> bool:
+    """Whether the snapshot answers without asking the server."""
+    if flags.refresh:
+        return False
+    return flags.offline or entry.imported or time.time() - entry.checked_at < ttl
+
+
+def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: Optional[list[str]] = None) -> APISnapshot:
+    """The snapshot that answers; given the words a question is about, it may hold only the groups they name."""
     if kube_version:
         return catalog_snapshot(kube_version)
     from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
@@ -200,30 +248,53 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
+    ttl = cache_ttl(flags)
+    lookup = _lookup_words(words)
     with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
+        entry = None
         if not flags.refresh:
-            entry = _remembered_entry(cache, key)
-            if entry is not None:
-                return _from_entry(entry, cached=True)
+            entry = _remembered_entry(cache, key, lookup)
+            if entry is not None and _usable(entry, flags, ttl):
+                return _answer(entry, flags, ttl)
         access = load_access(flags)
         if access is None:
             return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
-        cache.remember_resolution(key, access.identity)
-        timeout = parse_timeout(flags.request_timeout)
-        entry = cache.get(access.identity)
-        if entry is not None and not flags.refresh:
-            return _from_entry(entry, cached=True)
+        if entry is None or entry.identity != access.identity:
+            cache.remember_resolution(key, access.identity)
+            entry = cache.get(access.identity, lookup)
+        if entry is not None and _usable(entry, flags, ttl):
+            return _answer(entry, flags, ttl)
         if flags.offline:
             return _offline_fallback(access, cache, entry, None)
         from kubectl_apiinfo.kube.transport import TransportError
 
+        if entry is not None and not flags.refresh:
+            return _revalidate(cache, access, entry, flags)
         try:
-            return _from_entry(fetch_into(cache, access, timeout, entry), cached=False)
+            return _from_entry(fetch_into(cache, access, parse_timeout(flags.request_timeout), entry), cached=False)
         except TransportError as e:
             if not e.unreachable and entry is None:
                 raise
             return _offline_fallback(access, cache, entry, e)
+
+
+def _answer(entry: Entry, flags: ClusterFlags, ttl: float) -> APISnapshot:
+    if entry.imported and not flags.offline and time.time() - entry.checked_at >= ttl:
+        warn(f"the snapshot of {entry.name} was imported and fetched {entry.age()}; 'kubectl apiinfo refresh' reads it anew")
+    return _from_entry(entry, cached=True)
+
+
+def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags) -> APISnapshot:
+    """Ask the server whether the snapshot still holds, for at most about a second; else answer from it."""
+    timeout = parse_timeout(flags.request_timeout)
+    timeout = REVALIDATE_TIMEOUT if timeout is None else min(timeout, REVALIDATE_TIMEOUT)
+    try:
+        fresh = fetch_into(cache, access, timeout, entry)
+    except UserError as e:
+        warn(f"{access.display_server} could not be reached to check the snapshot ({e}); answering from the snapshot fetched {entry.age()}")
+        return _from_entry(entry, cached=True)
+    return _from_entry(fresh, cached=fresh is entry or fresh.fetched_at == entry.fetched_at)
 
 
 def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
