@@ -500,12 +500,13 @@ def test_a_question_about_one_word_reads_only_its_groups_and_answers_the_same(fa
     me.json("deployments")
     flags = choose.ClusterFlags(kubeconfig=str(tmp_path / "kubeconfig"), cache_dir=str(me.cache_dir), offline=True)
     words = ["deployments", "deploy", "Deployment", "deployments.apps", "deployments.v1.apps", "pods", "po",
-             "widgets", "widget.g0007.example.com", "nodes", "events", "ev", "jobs.batch", "nosuchthing", "hpa", "svc"]
+             "widgets", "widget.g0007.example.com", "widgets.v1.g0007.example.com", "deployments.v9.apps", "nodes",
+             "events", "ev", "jobs.batch", "nosuchthing", "hpa", "svc", "Widget.G0003.Example.Com"]
     for word in words:
         full = choose.snapshot_for_query(flags, None)
         partial = choose.snapshot_for_query(flags, None, words=[word])
-        if word in ("deployments", "pods"):
-            assert len(partial.groups) < len(full.groups) / 10
+        if word in ("deployments", "pods", "widget.g0007.example.com"):
+            assert len(partial.groups) <= 2 < len(full.groups), (word, [g.name for g in partial.groups])
         try:
             expected = query.explain(full, word)
         except Exception as e:  # noqa: BLE001 - the same error, then
@@ -515,3 +516,16 @@ def test_a_question_about_one_word_reads_only_its_groups_and_answers_the_same(fa
         assert query.explain(partial, word) == expected, word
     with SnapshotCache(str(me.cache_dir), warn=print) as cache:
         assert len(cache.entries()) == 1
+
+
+def test_completion_offers_what_the_cached_snapshot_serves(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=30, metrics=True)
+    me = user(tmp_path, api)
+    rows = me.json("resources")["resources"]
+    expected = {r["name"] for r in rows} | {f"{r['name']}.{r['group']}" for r in rows if r["group"]}
+    api.stop()
+    result = subprocess.run([str(COMMAND.parent / "kubectl_complete-apiinfo"), "__complete", ""],
+                            capture_output=True, text=True, env=me.env, cwd=me.home)
+    offered = set(result.stdout.splitlines()[:-1])
+    assert expected <= offered and "widgets.g0030.example.com" in offered, sorted(expected - offered)[:5]
+    assert not {o for o in offered - expected if "." in o}  # no name the cluster does not serve

@@ -223,13 +223,18 @@ def _remembered_entry(cache: SnapshotCache, key: str, words=None) -> Optional[En
     return cache.get(identity, words) if identity else None
 
 
-def _lookup_words(words) -> Optional[list[str]]:
-    """The names to look up in the name index for these typed words (see resolve.interpretations)."""
+def _lookup_words(words) -> Optional[list[tuple]]:
+    """(name, group, version) for every reading of these typed words, as kubectl's ParseResourceArg
+    reads them ('a.b.c' is resource.version.group, then resource.group), for the name index."""
     if words is None:
         return None
-    from kubectl_apiinfo.answers.resolve import interpretations
-
-    return sorted({q.name for w in words for q in interpretations(w)})
+    found = []
+    for word in words:
+        parts = word.strip().lower().split(".")
+        found.append((parts[0], ".".join(parts[1:]) or None, None))
+        if len(parts) >= 3:
+            found.append((parts[0], ".".join(parts[2:]), parts[1]))
+    return found
 
 
 def _usable(entry: Entry, flags: ClusterFlags, ttl: float) -> bool:
@@ -298,7 +303,7 @@ def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags)
 
 
 def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
-    """The cluster's cached snapshot, else the catalog: silently, with no network and no fetch."""
+    """The cluster's cached snapshot (its served names only), else the catalog: silently, with no network."""
     if kube_version:
         try:
             return catalog_snapshot(kube_version)
@@ -311,15 +316,25 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
         directory = flags.cache_dir or default_dir()
         if (files or flags.server) and os.path.isdir(directory):
             with SnapshotCache(directory, warn=lambda message: None) as cache:
-                entry = _remembered_entry(cache, _resolution_key(flags, files))
-                if entry is None:
+                identity = cache.resolution(_resolution_key(flags, files))
+                if identity is None:
                     access = load_access(flags)
-                    entry = cache.get(access.identity) if access else None
-                if entry is not None:
-                    return entry.snapshot
+                    identity = access.identity if access else None
+                served = cache.served(identity) if identity else None
+                if served is not None:
+                    return _names_only(served)
     except UserError:
         pass
     return catalog_snapshot(None)
+
+
+def _names_only(served: dict) -> APISnapshot:
+    """A snapshot holding only the served resources' names: all completion reads, built from one row."""
+    from kubectl_apiinfo.model import GroupVersion, Resource, SnapshotSource
+
+    groups = [Group(g, [GroupVersion("v1", [Resource(n, "", False) for n in names if isinstance(n, str)])])
+              for g, names in served.items() if isinstance(g, str)]
+    return APISnapshot(SnapshotSource("cluster", "completion"), groups)
 
 
 def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:
