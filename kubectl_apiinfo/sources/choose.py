@@ -297,7 +297,8 @@ def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags)
     try:
         fresh = fetch_into(cache, access, timeout, entry)
     except UserError as e:
-        warn(f"{access.display_server} could not be reached to check the snapshot ({e}); answering from the snapshot fetched {entry.age()}")
+        how = "could not be reached" if getattr(e, "unreachable", False) else "could not check the snapshot"
+        warn(f"{access.display_server} {how} ({e}); answering from the snapshot fetched {entry.age()}")
         return _from_entry(entry, cached=True)
     return _from_entry(fresh, cached=fresh is entry or fresh.fetched_at == entry.fetched_at)
 

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import sqlite3
+import threading
 import time
 import zlib
 
@@ -251,11 +252,16 @@ class SnapshotCache:
         self._writer = None  # diskcache.Cache, opened on the first write
         self.read_only = False
         self._reported: set[str] = set()
-        if not os.path.isdir(directory):
-            try:
-                os.makedirs(directory, mode=0o700, exist_ok=True)
-            except OSError as e:
-                raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass --cache-dir") from None
+        self._lock = threading.Lock()  # refresh_many's threads share one writer
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            if os.stat(directory).st_mode & 0o077:
+                os.chmod(directory, 0o700)
+        except PermissionError:
+            if not os.path.isdir(directory):
+                raise UserError(f"cannot use the cache directory {directory} (permission denied); pass --cache-dir") from None
+        except OSError as e:
+            raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass --cache-dir") from None
 
     def close(self) -> None:
         for con in self._readers.values():
@@ -279,8 +285,6 @@ class SnapshotCache:
     # --- reading: plain SQLite, read-only ---------------------------------
 
     def _connection(self) -> Optional[sqlite3.Connection]:
-        import threading
-
         con = self._readers.get(threading.get_ident())
         if con is None:
             path = os.path.join(self.directory, _DB)
@@ -353,8 +357,6 @@ class SnapshotCache:
                     self._corrupt(e)
 
     def _end(self) -> None:
-        import threading
-
         con = self._readers.get(threading.get_ident())
         if con is not None and con.in_transaction:
             con.execute("COMMIT")
@@ -473,6 +475,12 @@ class SnapshotCache:
         """The diskcache, or None when the cache can only be read (said once)."""
         if self._writer is not None or self.read_only:
             return self._writer
+        with self._lock:
+            if self._writer is None and not self.read_only:
+                self._open_writer_locked()
+        return self._writer
+
+    def _open_writer_locked(self) -> None:
         import diskcache
 
         class TextDisk(diskcache.Disk):
@@ -490,14 +498,13 @@ class SnapshotCache:
             if self._cannot_write(db, e):
                 self.read_only = True
                 self.warn(f"the cache at {self.directory} is read-only ({e}): answers come from it, but it cannot be updated")
-                return None
+                return
             self._corrupt(e)
             try:
                 self._writer = open_()
             except (sqlite3.DatabaseError, OSError) as e2:
                 raise UserError(f"cannot rebuild the cache at {self.directory} ({e2}); pass --cache-dir") from None
         self._migrate()
-        return self._writer
 
     def _cannot_write(self, db: str, error: Exception) -> bool:
         if isinstance(error, PermissionError) or "readonly" in str(error) or "read-only" in str(error):
