@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kubectl_apiinfo import catalog  # noqa: E402
+from kubectl_apiinfo.sources import catalog  # noqa: E402
 
 SIZE_BUDGET = 2 * 1024 * 1024
 LOAD_BUDGET_MS = 10.0
