@@ -529,3 +529,21 @@ def test_completion_offers_what_the_cached_snapshot_serves(fake_apiserver, tmp_p
     offered = set(result.stdout.splitlines()[:-1])
     assert expected <= offered and "widgets.g0030.example.com" in offered, sorted(expected - offered)[:5]
     assert not {o for o in offered - expected if "." in o}  # no name the cluster does not serve
+
+
+def test_a_legacy_server_is_checked_with_three_requests_and_its_upgrade_noticed(fake_apiserver, tmp_path):
+    old = fake_apiserver(release="1.24", token="t0ken-abc", aggregated=False)
+    me = user(tmp_path, old)
+    psp = me("podsecuritypolicies", "-o", "json")
+    assert pick(psp) == "policy/v1beta1"
+    me.env["KUBECTL_APIINFO_CACHE_TTL"] = "0"
+    old.reset()
+    assert pick(me("podsecuritypolicies", "-o", "json")) == "policy/v1beta1"
+    assert sorted(r["path"] for r in old.requests()["requests"]) == ["/api", "/apis", "/version"]
+    port = old.port
+    old.stop()
+    new = fake_apiserver(release="1.25", token="t0ken-abc", aggregated=False, port=port)
+    result = me("podsecuritypolicies", "-o", "json")
+    assert new.requests()["count"] > 3  # the listing changed: read in full
+    assert json.loads(result.stdout)["kubectlPick"] is None, result.stdout[:300]
+    assert json.loads(me("cache", "list", "-o", "json").stdout)["snapshots"][0]["kubernetesVersion"] == "1.25"

@@ -84,11 +84,12 @@ def parse_timeout(text: Optional[str]) -> Optional[float]:
     """kubectl's --request-timeout: '0' means none, else 30s, 1m, 500ms, 1h2m3s or plain seconds."""
     if text is None:
         return DEFAULT_TIMEOUT
-    seconds = _duration(text, "--request-timeout")
+    seconds = parse_duration(text, "--request-timeout")
     return None if seconds == 0 else seconds
 
 
-def _duration(text: str, what: str) -> float:
+def parse_duration(text: str, what: str) -> float:
+    """Seconds in kubectl's duration syntax (also for --cache-ttl); 'what' names the flag in the error."""
     text = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         seconds = float(text)
@@ -108,7 +109,7 @@ def cache_ttl(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None) 
     if flags.cache_ttl is not None:
         return flags.cache_ttl
     text = (os.environ if environ is None else environ).get(ENV_CACHE_TTL)
-    return _duration(text, ENV_CACHE_TTL) if text else DEFAULT_CACHE_TTL
+    return parse_duration(text, ENV_CACHE_TTL) if text else DEFAULT_CACHE_TTL
 
 
 def open_cache(flags: ClusterFlags) -> SnapshotCache:
@@ -188,6 +189,8 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
     known = _last_known(previous, cache, extra.get("failedGroupVersions") or {})
     if known:
         extra["lastKnown"] = known
+    if extra.get("discovery") == "legacy":
+        extra["listingDigest"] = _snapshot_listing(fetched.snapshot)
     entry = Entry(
         identity=access.identity,
         name=name,
@@ -290,11 +293,50 @@ def _answer(entry: Entry, flags: ClusterFlags, ttl: float) -> APISnapshot:
     return _from_entry(entry, cached=True)
 
 
+def _listing_digest(pairs, release: str) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps([release, sorted(pairs)]).encode("utf-8")).hexdigest()[:24]
+
+
+def _snapshot_listing(snapshot: APISnapshot) -> str:
+    """Which group versions the server listed, failed ones included, and its release: a legacy server's check."""
+    pairs = {(g.name, gv.version) for g in snapshot.groups for gv in g.versions}
+    pairs |= {tuple(gv.rpartition("/")[::2]) for gv in snapshot.source.extra.get("failedGroupVersions") or {}}
+    return _listing_digest(pairs, snapshot.source.kubernetes_version)
+
+
+def _legacy_unchanged(access, timeout: Optional[float], entry: Entry) -> Optional[dict]:
+    """The server version, if a legacy server lists what it listed at the snapshot (three requests, not
+    one per group version: it has no ETags); else None."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_apiinfo.kube.discovery_documents import ACCEPT_JSON, kubernetes_minor, legacy_group_versions
+    from kubectl_apiinfo.kube.transport import Client
+
+    with Client(access, timeout) as client, ThreadPoolExecutor(max_workers=3) as pool:
+        version, api, apis = pool.map(lambda path: client.get_json(path, ACCEPT_JSON), ("/version", "/api", "/apis"))
+    try:
+        pairs = {(g, v) for g, versions, _ in legacy_group_versions(api, apis) for v in versions}
+    except (AttributeError, TypeError):
+        return None
+    if _listing_digest(pairs, kubernetes_minor(version)) != entry.snapshot.source.extra.get("listingDigest"):
+        return None
+    return {k: str(v) for k, v in version.items() if isinstance(v, (str, int))}
+
+
 def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags) -> APISnapshot:
     """Ask the server whether the snapshot still holds, for at most about a second; else answer from it."""
     timeout = parse_timeout(flags.request_timeout)
     timeout = REVALIDATE_TIMEOUT if timeout is None else min(timeout, REVALIDATE_TIMEOUT)
     try:
+        if entry.snapshot.source.extra.get("listingDigest"):
+            server_version = _legacy_unchanged(access, timeout, entry)
+            if server_version is not None:
+                now = time.time()
+                cache.touch(entry, now, server_version)
+                return _from_entry(entry.replace(checked_at=now, server_version=server_version), cached=True)
         fresh = fetch_into(cache, access, timeout, entry)
     except UserError as e:
         how = "could not be reached" if getattr(e, "unreachable", False) else "could not check the snapshot"

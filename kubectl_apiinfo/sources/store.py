@@ -152,6 +152,7 @@ _EXTRA_TYPES = {
     "discovery": str,
     "failedGroupVersions": dict,
     "lastKnown": dict,
+    "listingDigest": str,
 }
 
 
