@@ -176,7 +176,8 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
     name = access.context_name or access.display_server
     with Client(access, timeout) as client:
         fetched = discovery.fetch(client, name, previous.etags if previous else None, progress)
-        if fetched.not_modified and previous is not None and fetched.snapshot.source.kubernetes_version != previous.snapshot.source.kubernetes_version:
+        release = fetched.snapshot.source.kubernetes_version
+        if fetched.not_modified and previous is not None and release != previous.snapshot.source.kubernetes_version:
             # Same discovery documents, another release (an upgrade that changed nothing we list): read it all again.
             fetched = discovery.fetch(client, name, None, progress)
     server_version = {k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))}

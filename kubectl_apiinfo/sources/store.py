@@ -292,7 +292,9 @@ class SnapshotCache:
             if not os.path.exists(path):
                 return None
             try:
-                con = sqlite3.connect(f"file:{_dir_quote(path)}?mode=ro", uri=True, isolation_level=None, timeout=10, check_same_thread=False)
+                con = sqlite3.connect(
+                    f"file:{_dir_quote(path)}?mode=ro", uri=True, isolation_level=None, timeout=10, check_same_thread=False
+                )
             except sqlite3.Error:
                 return None
             con.text_factory = bytes  # a flipped byte in a key must not break every query
@@ -308,7 +310,8 @@ class SnapshotCache:
         except sqlite3.DatabaseError as e:
             if "not a database" in str(e) or "malformed" in str(e):
                 self._corrupt(e)
-            else:  # locked, or not readable by us: answer without it, as if it were empty
+            elif "no such table" not in str(e):  # (an empty file: a cache that was never written)
+                # locked, or not readable by us: answer without it, as if it were empty
                 self._warn_once("cannot read", f"cannot read the cache at {self.directory} ({e}); answering without it")
                 self.close()
             return []
