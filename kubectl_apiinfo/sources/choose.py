@@ -14,8 +14,6 @@ requests is imported only to fetch.
 from __future__ import annotations
 
 import os
-import re
-import sys
 import time
 
 TYPE_CHECKING = False
@@ -24,10 +22,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
-from kubectl_apiinfo.errors import UserError, redact_url
+from kubectl_apiinfo.console import progress, warn
+from kubectl_apiinfo.errors import UserError, redact_url, shorten
 from kubectl_apiinfo.model import APISnapshot, Group, Record
 
-DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
 DEFAULT_CACHE_TTL = 6 * 3600.0  # kubectl's discovery cache keeps 6 h too
 REVALIDATE_TIMEOUT = 1.0  # a stale snapshot's check may delay an answer this long, no more
 ENV_CACHE_TTL = "KUBECTL_APIINFO_CACHE_TTL"
@@ -49,7 +47,7 @@ class ClusterFlags(Record):
         user: Optional[str] = None,
         server: Optional[str] = None,
         token: Optional[str] = None,
-        request_timeout: Optional[str] = None,
+        request_timeout: Optional[float] = None,  # seconds; None: no limit
         cache_dir: Optional[str] = None,
         refresh: bool = False,
         offline: bool = False,
@@ -76,40 +74,26 @@ class ClusterFlags(Record):
         return any((self.kubeconfig, self.context, self.cluster, self.user, self.server, self.token))
 
 
-def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
-
-
-def parse_timeout(text: Optional[str]) -> Optional[float]:
-    """kubectl's --request-timeout: '0' means none, else 30s, 1m, 500ms, 1h2m3s or plain seconds."""
-    if text is None:
-        return DEFAULT_TIMEOUT
-    seconds = parse_duration(text, "--request-timeout")
-    return None if seconds == 0 else seconds
-
-
-def parse_duration(text: str, what: str) -> float:
-    """Seconds in kubectl's duration syntax (also for --cache-ttl); 'what' names the flag in the error."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = float(text)
-    else:
-        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise UserError(f"{what} {text!r} is not a duration; use forms like 0, 30s, 1m or 500ms")
-        scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-        seconds = sum(float(n) * scale[u] for n, u in parts)
-    if seconds > 100 * 365 * 86400:
-        raise UserError(f"{what} {text!r} is longer than a century; use a shorter duration")
-    return seconds
+# Go's time.ParseDuration units, in seconds, for the environment variable (the CLI parses --cache-ttl).
+_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def cache_ttl(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None) -> float:
-    """How long a snapshot answers without asking the server: --cache-ttl, else the environment, else 6 h."""
+    """How long a snapshot answers without asking the server: --cache-ttl, else $KUBECTL_APIINFO_CACHE_TTL
+    (kubectl's duration syntax, or whole seconds), else 6 h.  0 means always revalidate."""
     if flags.cache_ttl is not None:
         return flags.cache_ttl
-    text = (os.environ if environ is None else environ).get(ENV_CACHE_TTL)
-    return parse_duration(text, ENV_CACHE_TTL) if text else DEFAULT_CACHE_TTL
+    text = (os.environ if environ is None else environ).get(ENV_CACHE_TTL, "").strip()
+    if not text:
+        return DEFAULT_CACHE_TTL
+    if text.isdigit():
+        return float(text)
+    import re
+
+    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)", text)
+    if parts and "".join(n + u for n, u in parts) == text:
+        return sum(float(n) * _UNITS[u] for n, u in parts)
+    raise UserError(f"{ENV_CACHE_TTL}={shorten(text)!r} is not a duration; use forms like 0, 30m or 6h")
 
 
 def open_cache(flags: ClusterFlags) -> SnapshotCache:
@@ -207,16 +191,26 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
 
 
 def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
-    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names and stats.
+    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names,
+    stats and a checksum of each file's content.
 
     While they are unchanged they name the same cluster, so a cached answer need not parse YAML.
+    ctime catches an edit whose tool put the mtime back; the checksum one on a file system with
+    coarse timestamps.  Reading a few KB and its CRC cost ~10 us a file (zlib is loaded anyway).
     """
     import json
+    import zlib
 
     stats = []
     for path in files:
-        st = os.stat(path)
-        stats.append((os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns))
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                crc = zlib.crc32(f.read())
+        except OSError:
+            stats.append((os.path.abspath(path), None))  # unreadable or a directory: reading it reports that
+            continue
+        stats.append((os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, crc))
     chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": redact_url(flags.server)}
     return json.dumps([stats, chosen], sort_keys=True)
 
@@ -256,6 +250,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: 
 
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
+        _warn_kubeconfig_named_nothing("names no existing file")
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
     ttl = cache_ttl(flags)
     lookup = _lookup_words(words)
@@ -268,6 +263,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: 
                 return _answer(entry, flags, ttl)
         access = load_access(flags)
         if access is None:
+            _warn_kubeconfig_named_nothing("names no kubeconfig with a current context (the files are empty or set none)")
             return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
         if entry is None or entry.identity != access.identity:
             cache.remember_resolution(key, access.identity)
@@ -281,7 +277,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: 
         if entry is not None and not flags.refresh:
             return _revalidate(cache, access, entry, flags)
         try:
-            return _from_entry(fetch_into(cache, access, parse_timeout(flags.request_timeout), entry), cached=False)
+            return _from_entry(fetch_into(cache, access, flags.request_timeout, entry), cached=False)
         except TransportError as e:
             if not e.unreachable and entry is None:
                 raise
@@ -329,7 +325,7 @@ def _legacy_unchanged(access, timeout: Optional[float], entry: Entry) -> Optiona
 
 def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags) -> APISnapshot:
     """Ask the server whether the snapshot still holds, for at most about a second; else answer from it."""
-    timeout = parse_timeout(flags.request_timeout)
+    timeout = flags.request_timeout
     timeout = REVALIDATE_TIMEOUT if timeout is None else min(timeout, REVALIDATE_TIMEOUT)
     try:
         if entry.snapshot.source.extra.get("listingDigest"):
@@ -344,6 +340,15 @@ def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags)
         warn(f"{access.display_server} {how} ({e}); answering from the snapshot fetched {entry.age()}")
         return _from_entry(entry, cached=True)
     return _from_entry(fresh, cached=fresh is entry or fresh.fetched_at == entry.fetched_at)
+
+
+def _warn_kubeconfig_named_nothing(what: str) -> None:
+    """KUBECONFIG was set, so a cluster was meant: say (as kubectl prints warnings) that the catalog answers instead.
+    Without KUBECONFIG and ~/.kube/config the catalog is the plain offline use, and stays silent."""
+    named = os.environ.get("KUBECONFIG")
+    if named:
+        shown = named if len(named) <= 200 else named[:200] + "..."
+        warn(f"KUBECONFIG={shown} {what}: answering from the offline catalog (newest release), not a cluster")
 
 
 def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
@@ -418,8 +423,6 @@ def refresh_targets(flags: ClusterFlags, all_contexts: bool) -> list[Optional[st
     """The contexts to refresh: every one in the kubeconfig, or just the one the flags select."""
     if not all_contexts:
         return [flags.context]
-    if flags.context:
-        raise UserError("--all-contexts and --context contradict each other; pick one")
     from kubectl_apiinfo.kube.kubeconfig import context_names
 
     names = context_names(kubeconfig=flags.kubeconfig, environ=os.environ)
@@ -436,7 +439,7 @@ def refresh_many(
 
     from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
-    timeout = parse_timeout(flags.request_timeout)
+    timeout = flags.request_timeout
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     cache = open_cache(flags)
     done = [0]
@@ -456,14 +459,13 @@ def refresh_many(
         finally:
             done[0] += 1
             if show_progress:
-                sys.stderr.write(f"\rrefreshed {done[0]}/{len(contexts)}")
-                sys.stderr.flush()
+                progress(f"refreshed {done[0]}/{len(contexts)}")
 
     try:
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(contexts)))) as pool:
             results = list(pool.map(one, contexts))
     finally:
         if show_progress:
-            sys.stderr.write("\n")
+            progress(f"refreshed {done[0]}/{len(contexts)}", done=True)
         cache.close()
     return results
