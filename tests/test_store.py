@@ -547,3 +547,24 @@ def test_a_legacy_server_is_checked_with_three_requests_and_its_upgrade_noticed(
     assert new.requests()["count"] > 3  # the listing changed: read in full
     assert json.loads(result.stdout)["kubectlPick"] is None, result.stdout[:300]
     assert json.loads(me("cache", "list", "-o", "json").stdout)["snapshots"][0]["kubernetesVersion"] == "1.25"
+
+
+def test_every_catalog_release_comes_back_from_the_store_as_it_went_in(tmp_path):
+    import time
+
+    from kubectl_apiinfo.sources import catalog
+    from kubectl_apiinfo.sources.store import Entry, SnapshotCache
+
+    warnings = []
+    with SnapshotCache(str(tmp_path / "cache"), warnings.append) as cache:
+        for name in catalog.release_names():
+            snapshot = catalog.load_release(name)
+            cache.put(Entry(f"id-{name}", name, "https://example", snapshot, time.time()))
+            back = cache.get(f"id-{name}")
+            assert back is not None and back.snapshot == snapshot, name
+            # One word: only the groups that name it, each whole.
+            part = cache.get(f"id-{name}", [("deployments", None, None)]).snapshot
+            assert [g.name for g in part.groups] == [g.name for g in snapshot.groups if any(
+                r.name == "deployments" for _, _, r in type(snapshot)(snapshot.source, [g]).iter_resources(served_only=False))]
+            assert all(g == snapshot.group(g.name) for g in part.groups)
+    assert warnings == []

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Callable, Iterable, Mapping, Optional
 
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.model import APISnapshot, Group, Record, SnapshotFormatError, SnapshotSource
+from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Record, Resource, SnapshotFormatError, SnapshotSource, Subresource
 
 ENV_CACHE_DIR = "KUBECTL_APIINFO_CACHE_DIR"
 BUNDLE_KIND = "KubectlApiinfoBundle"
@@ -241,6 +241,56 @@ def served_names(snapshot: APISnapshot) -> dict[str, list[str]]:
     return names
 
 
+# --- building groups from stored records ----------------------------------------
+
+
+def _strings(value: object) -> bool:
+    return type(value) is list and all(type(s) is str for s in value)
+
+
+def _fast_resource(rd: dict, group: str, version: str) -> Optional[Resource]:
+    name, kind, singular = rd["name"], rd.get("kind", ""), rd.get("singularName", "")
+    namespaced, served = rd.get("namespaced", False), rd.get("served", True)
+    verbs, short, categories = rd.get("verbs", []), rd.get("shortNames", []), rd.get("categories", [])
+    if not (type(name) is str and name and type(kind) is str and type(singular) is str and type(namespaced) is bool
+            and type(served) is bool and _strings(verbs) and _strings(short) and _strings(categories)):
+        return None
+    subs = []
+    for sd in rd.get("subresources", ()):
+        sub = Subresource(sd["name"], sd.get("kind", ""), sd.get("group", group), sd.get("version", version), sd.get("verbs", []))
+        if not (type(sub.name) is str and type(sub.kind) is str and type(sub.group) is str and type(sub.version) is str
+                and _strings(sd.get("verbs", []))):
+            return None
+        subs.append(sub)
+    return Resource(name, kind, namespaced, verbs, singular, short, categories, subs, served)
+
+
+def _fast_groups(groups: list) -> Optional[list[Group]]:
+    """The groups of records exactly as put() writes them, built without model's per-field
+    bookkeeping (a listing of 2000 groups in half the time); None at the first thing that is
+    not, and model's from_dict then says what is wrong with it."""
+    built, seen = [], set()
+    try:
+        for gd in groups:
+            name, preferred = gd["name"], gd.get("preferredVersion")
+            if type(name) is not str or name in seen or not (preferred is None or type(preferred) is str):
+                return None
+            seen.add(name)
+            versions = []
+            for vd in gd["versions"]:
+                version = vd["version"]
+                if type(version) is not str or not version:
+                    return None
+                resources = [_fast_resource(rd, name, version) for rd in vd.get("resources", ())]
+                if None in resources:
+                    return None
+                versions.append(GroupVersion(version, resources))
+            built.append(Group(name, versions, preferred or None))
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return built
+
+
 def _dir_quote(path: str) -> str:
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
 
@@ -369,8 +419,13 @@ class SnapshotCache:
         """The cluster's snapshot; with lookups ((name, group or None, version or None) triples: the
         readings of a typed word), only the groups where a resource answers to one of them (all
         groups when none does), which is all a question about that word needs."""
+        import gc
+
+        collecting = gc.isenabled()
         for attempt in (0, 1):
             self._begin()
+            # Thousands of small objects in one go: collecting them meanwhile only costs time.
+            gc.disable()
             try:
                 entry = self._get(identity, lookups)
             except (_Damaged, SnapshotFormatError, KeyError, TypeError, ValueError, AttributeError, RecursionError) as e:
@@ -382,6 +437,8 @@ class SnapshotCache:
                 self._drop(identity)
                 return None
             finally:
+                if collecting:
+                    gc.enable()
                 self._end()
             if entry is not None or attempt or not self._migrate_if_old():
                 return entry
@@ -419,9 +476,12 @@ class SnapshotCache:
             if len(records) != head.get("groupCount"):
                 raise _Damaged("groups are missing")
         records.sort(key=lambda r: r["order"])
-        snapshot = APISnapshot.from_dict(
-            {"schemaVersion": 1, "source": head["source"], "groups": [r["group"] for r in records]}
-        )
+        groups = [r["group"] for r in records]
+        built = _fast_groups(groups)
+        if built is None:
+            snapshot = APISnapshot.from_dict({"schemaVersion": 1, "source": head["source"], "groups": groups})
+        else:
+            snapshot = APISnapshot(source, built)
         return Entry(snapshot=snapshot, **meta)
 
     def served(self, identity: str) -> Optional[dict]:
