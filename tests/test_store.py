@@ -568,3 +568,14 @@ def test_every_catalog_release_comes_back_from_the_store_as_it_went_in(tmp_path)
                 r.name == "deployments" for _, _, r in type(snapshot)(snapshot.source, [g]).iter_resources(served_only=False))]
             assert all(g == snapshot.group(g.name) for g in part.groups)
     assert warnings == []
+
+
+def test_snapshot_names_come_from_the_heads_alone(fake_apiserver, tmp_path):
+    from kubectl_apiinfo.sources.store import SnapshotCache
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    flip_a_byte(me.cache_dir)  # the groups, not the head
+    with SnapshotCache(str(me.cache_dir), warn=pytest.fail) as cache:
+        assert list(cache.names().values()) == ["fake"]

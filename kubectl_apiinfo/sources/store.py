@@ -525,6 +525,18 @@ class SnapshotCache:
         self._migrate_if_old()
         return sorted(k[len(_HEAD) :] for k in self._keys(_HEAD))
 
+    def names(self) -> dict[str, str]:
+        """identity -> the name of every snapshot, from the heads alone (for completion and 'cache clear NAME')."""
+        found = {}
+        for identity in self.identities():
+            try:
+                head = self._read(_HEAD + identity)
+            except _Damaged:
+                continue
+            if isinstance(head, dict) and isinstance(head.get("name"), str):
+                found[identity] = head["name"]
+        return found
+
     def entries(self) -> list[Entry]:
         found = []
         for identity in self.identities():
