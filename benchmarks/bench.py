@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kubectl-apiinfo's performance, side by side with kubectl on the same (fake) API server.
 
-    python benchmarks/bench.py [--runs N] [--groups N] [--write BENCHMARKS.md]
+    python benchmarks/bench.py [--runs N] [--groups N] [--sizes 20,500,2000] [--write BENCHMARKS.md]
 
 Starts the tests' fake API server (HTTPS, on this machine only), runs every case
 --runs times after a warm-up, and prints medians, ratios to the reference
@@ -34,6 +34,7 @@ COMMAND = Path(sys.executable).parent / "kubectl-apiinfo"
 WARM_BUDGET_MS = 100.0
 LEGACY_BUDGET_S = 2.0
 AGGREGATED_MAX_REQUESTS = 3
+SIZES = (20, 500, 2000)  # CRD groups beside release 1.33, for the cluster-size cases
 
 
 class Report:
@@ -212,6 +213,73 @@ def refreshes(report: Report, work: Path, certs, kubectl: Path, runs: int, group
     report.table(["budget", "measured", "verdict"], budget_rows)
 
 
+def cluster_sizes(report: Report, work: Path, certs, kubectl: Path, runs: int, sizes: list[int]) -> None:
+    report.out(f"## 5. Cluster size: release 1.33 plus {', '.join(map(str, sizes))} CRD groups (aggregated discovery)")
+    report.out()
+    complete = COMMAND.parent / "kubectl_complete-apiinfo"
+    rows, one, cached, extra = [], {}, {}, {}
+    for n in sizes:
+        api = start_server(work / f"server-size-{n}", certs, release="1.33", token="bench-token", crd_groups=n)
+        try:
+            env = base_env(work / f"home-size-{n}", KUBECONFIG=str(api.write_kubeconfig(work / f"size-{n}.kubeconfig")))
+            subprocess.run([str(COMMAND), "refresh"], env=env, check=True, capture_output=True)
+            subprocess.run([str(kubectl), "api-resources"], env=env, check=True, capture_output=True)
+            cases = [
+                ("kubectl-apiinfo deployments (cache)", [str(COMMAND), "deployments"]),
+                ("kubectl api-resources --cached", [str(kubectl), "api-resources", "--cached"]),
+            ]
+            if n == max(sizes):
+                cases += [
+                    ("kubectl-apiinfo resources (cache)", [str(COMMAND), "resources"]),
+                    ("completion of a resource name (cache)", [str(complete), "__complete", ""]),
+                    ("kubectl __complete get '' (cache)", [str(kubectl), "__complete", "get", ""]),
+                ]
+            results = {label: measure(cmd, env, runs) for label, cmd in cases}
+            if n == max(sizes):
+                fresh = work / f"fresh-size-{n}"
+
+                def empty_caches():
+                    shutil.rmtree(fresh, ignore_errors=True)
+
+                results["kubectl-apiinfo refresh (empty cache)"] = measure(
+                    [str(COMMAND), "refresh", "--cache-dir", str(fresh / "ours")], env, runs, before=empty_caches)
+                results["kubectl api-resources (empty cache)"] = measure(
+                    [str(kubectl), "api-resources", "--cache-dir", str(fresh / "kubectl")], env, runs, before=empty_caches)
+        finally:
+            api.stop()
+        one[n] = results["kubectl-apiinfo deployments (cache)"]
+        cached[n] = results["kubectl api-resources --cached"]["median"]
+        if n == max(sizes):
+            extra = results
+        for label, r in results.items():
+            rows.append([str(n), label, ms(r["median"]), f"{r['rss'] / 1024:.1f} MiB", ratio(r["median"], cached[n])])
+    report.table(["CRD groups", "case", "median", "peak RSS", "vs kubectl --cached"], rows)
+    small, big = min(sizes), max(sizes)
+    ours_big, ours_small = one[big]["median"], one[small]["median"]
+    listing = extra["kubectl-apiinfo resources (cache)"]["median"]
+    ours_complete, their_complete = extra["completion of a resource name (cache)"]["median"], extra["kubectl __complete get '' (cache)"]["median"]
+    ours_refresh, their_refresh = extra["kubectl-apiinfo refresh (empty cache)"]["median"], extra["kubectl api-resources (empty cache)"]["median"]
+    rss = one[big]["rss"] / 1024
+    report.table(
+        ["budget", "measured", "verdict"],
+        [
+            report.budget(f"one resource at {big} groups <= 1.2x the same at {small}", ours_big <= 1.2 * ours_small,
+                          f"{ms(ours_big)} vs {ms(ours_small)} ({ratio(ours_big, ours_small)})"),
+            report.budget(f"one resource at {big} groups <= 0.5x kubectl --cached", ours_big <= 0.5 * cached[big],
+                          f"{ms(ours_big)} vs {ms(cached[big])} ({ratio(ours_big, cached[big])})"),
+            report.budget(f"one resource at {small} groups not slower than kubectl --cached", ours_small <= cached[small],
+                          f"{ms(ours_small)} vs {ms(cached[small])} ({ratio(ours_small, cached[small])})"),
+            report.budget(f"resources at {big} groups <= 0.7x kubectl --cached", listing <= 0.7 * cached[big],
+                          f"{ms(listing)} vs {ms(cached[big])} ({ratio(listing, cached[big])})"),
+            report.budget(f"completion at {big} groups <= 0.5x kubectl __complete get ''", ours_complete <= 0.5 * their_complete,
+                          f"{ms(ours_complete)} vs {ms(their_complete)} ({ratio(ours_complete, their_complete)})"),
+            report.budget(f"refresh of {big} groups <= 0.7x kubectl api-resources (empty cache)", ours_refresh <= 0.7 * their_refresh,
+                          f"{ms(ours_refresh)} vs {ms(their_refresh)} ({ratio(ours_refresh, their_refresh)})"),
+            report.budget(f"peak memory of one resource at {big} groups <= 30 MiB", rss <= 30, f"{rss:.1f} MiB"),
+        ],
+    )
+
+
 def catalog_figures(report: Report) -> None:
     report.out("## 3. Catalog")
     report.out()
@@ -268,10 +336,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="measured runs per case, after one warm-up (at least 5)")
     parser.add_argument("--groups", type=int, default=500, help="CRD groups on the refresh server")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="CRD groups of the cluster-size cases")
     parser.add_argument("--write", type=Path, help="also write the report (Markdown) to this file")
     args = parser.parse_args()
     if args.runs < 5:
         parser.error("--runs must be at least 5")
+    try:
+        sizes = sorted({int(n) for n in args.sizes.split(",")})
+    except ValueError:
+        parser.error("--sizes takes numbers separated by commas")
+    if len(sizes) < 2:
+        parser.error("--sizes needs at least two sizes to compare")
     report = Report()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     report.out("# Benchmarks")
@@ -290,6 +365,7 @@ def main() -> int:
         refreshes(report, work, certs, kubectl, args.runs, args.groups)
         catalog_figures(report)
         import_costs(report, work, certs)
+        cluster_sizes(report, work, certs, kubectl, args.runs, sizes)
     verdict = "all budgets PASS" if not report.failed else f"FAILED: {', '.join(report.failed)}"
     report.out(f"Result: {verdict}")
     if args.write:

@@ -132,9 +132,10 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
             for e in hist.get(plural, [])
             if not group_given or e.group in groups
         ]
-    else:
+    failed = [] if matches else failed_discovery(snapshot, word)
+    if not matches:
         entries = history_entries(hist, word)
-        if not entries:
+        if not entries and not failed:
             raise UserError(_unknown_message(snapshot, word, hist))
     pick = kubectl_pick(matches)
     served = [m for m in matches if m.served_versions]
@@ -146,6 +147,8 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
         "kubectlPickNote": "",
         "history": _history(entries),
     }
+    if failed:
+        answer["failedDiscovery"] = failed
     if pick is not None:
         gv, _ = pick.best()
         if len(served) == 1 or pick.group.name == "" or _in_discovery_order(snapshot, served):
@@ -201,10 +204,65 @@ def _unknown_message(snapshot: APISnapshot, word: str, hist: dict) -> str:
     return f"{where} has no resource type {word!r}{hint} ('kubectl apiinfo resources' lists them all)"
 
 
+def failed_discovery(snapshot: APISnapshot, word: str) -> list[dict]:
+    """Where a word would be served but discovery failed: the failed group versions' resources as the
+    previous snapshot knew them and, for built-in groups, as the cluster's release has them."""
+    from kubectl_apiinfo.model import Group, GroupVersion
+
+    extra = snapshot.source.extra
+    failed = extra.get("failedGroupVersions") or {}
+    if not failed:
+        return []
+    release = snapshot.source.kubernetes_version
+    expected = catalog.load_release(release) if release in catalog.release_names() else None
+    known = APISnapshot.from_dict(
+        {"schemaVersion": 1, "source": {"kind": "cluster", "name": ""},
+         "groups": [{"name": gv.rpartition("/")[0], "versions": [{"version": gv.rpartition("/")[2], "resources": rs}]}
+                    for gv, rs in sorted((extra.get("lastKnown") or {}).items())]}
+    ) if extra.get("lastKnown") else None
+    groups: dict[str, list] = {}
+    origin: dict[tuple[str, str, str], list[str]] = {}  # (group, version, resource) -> where it is known from
+    for gv in sorted(failed):
+        group, _, version = gv.rpartition("/")
+        resources = {}
+        for where, source in (("previous snapshot", known), ("catalog", expected)):
+            g = source.group(group) if source is not None else None
+            for sgv in (g.versions if g else []):
+                for r in sgv.resources if sgv.version == version else []:
+                    if r.served:
+                        resources.setdefault(r.name, r)
+                        origin.setdefault((group, version, r.name), []).append(where)
+        if resources:
+            groups.setdefault(group, []).append(GroupVersion(version, list(resources.values())))
+    rows = []
+    for m in resolve(APISnapshot(snapshot.source, [Group(g, vs) for g, vs in groups.items()]), word):
+        for gv, r in m.versions:
+            name = group_version(m.group.name, gv.version)
+            rows.append({"resource": m.name, "groupVersion": name, "kind": r.kind, "error": failed[name],
+                         "knownFrom": origin[(m.group.name, gv.version, r.name)]})
+    return rows
+
+
 def not_served_message(answer: dict) -> Optional[str]:
-    """The error line for a resource the snapshot has no trace of, though the catalog's history does."""
+    """The error line for a resource the snapshot has no trace of, though the catalog's history does;
+    or, when discovery of the group that would serve it failed, that its state is unknown."""
     if answer["resources"]:
         return None
+    failed = answer.get("failedDiscovery")
+    if failed:
+        source = answer["source"]
+        gvs = sorted({f["groupVersion"] for f in failed})
+        release = source.get("kubernetesVersion")
+        from_catalog = sorted({f["groupVersion"] for f in failed if "catalog" in f["knownFrom"]})
+        if from_catalog and release:
+            expected = f"; Kubernetes {release} serves it as {', '.join(from_catalog)}"
+        else:
+            expected = f"; the previous snapshot had it in {', '.join(gvs)}"
+        return (
+            f"whether {source['name']} serves {answer['query']!r} is unknown: discovery of {', '.join(gvs)}, "
+            f"which would serve it, failed there ({failed[0]['error']}){expected}; "
+            "retry with --refresh once the API is back"
+        )
     last = None
     for h in answer["history"]:
         for _first, end in h["served"]:

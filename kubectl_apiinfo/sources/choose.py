@@ -2,9 +2,13 @@
 snapshot, a fresh fetch, or kubectl's own discovery cache.
 
 The first query for a cluster fetches and stores; later ones answer from the
-cache with no request at all.  An unreachable cluster falls back to the cached
-snapshot (with a warning), then to kubectl's cache, then to the catalog release
-of the server version last seen.  requests is imported only to fetch.
+cache with no request at all while the snapshot is younger than the cache TTL
+(6 h by default, as kubectl's discovery cache).  After that the first query
+revalidates it with conditional requests and a short timeout, so an upgraded
+cluster is noticed and an unreachable one costs at most about a second.  An
+unreachable cluster falls back to the cached snapshot (with a warning), then to
+kubectl's cache, then to the catalog release of the server version last seen.
+requests is imported only to fetch.
 """
 
 from __future__ import annotations
@@ -19,15 +23,21 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
 from kubectl_apiinfo.console import progress, warn
-from kubectl_apiinfo.errors import UserError, redact_url
-from kubectl_apiinfo.model import APISnapshot, Record
+from kubectl_apiinfo.errors import UserError, redact_url, shorten
+from kubectl_apiinfo.model import APISnapshot, Group, Record
 
+DEFAULT_CACHE_TTL = 6 * 3600.0  # kubectl's discovery cache keeps 6 h too
+REVALIDATE_TIMEOUT = 1.0  # a stale snapshot's check may delay an answer this long, no more
+ENV_CACHE_TTL = "KUBECTL_APIINFO_CACHE_TTL"
 
 
 class ClusterFlags(Record):
     """kubectl's connection flags, and ours that choose between the cache and the network."""
 
-    __slots__ = ("kubeconfig", "context", "cluster", "user", "server", "token", "request_timeout", "cache_dir", "refresh", "offline")
+    __slots__ = (
+        "kubeconfig", "context", "cluster", "user", "server", "token", "request_timeout", "cache_dir", "refresh", "offline",
+        "cache_ttl",
+    )
 
     def __init__(
         self,
@@ -41,6 +51,7 @@ class ClusterFlags(Record):
         cache_dir: Optional[str] = None,
         refresh: bool = False,
         offline: bool = False,
+        cache_ttl: Optional[float] = None,  # seconds (--cache-ttl); None: $KUBECTL_APIINFO_CACHE_TTL, else 6 h
     ):
         self.kubeconfig = kubeconfig
         self.context = context
@@ -52,6 +63,7 @@ class ClusterFlags(Record):
         self.cache_dir = cache_dir
         self.refresh = refresh
         self.offline = offline
+        self.cache_ttl = cache_ttl
 
     def __repr__(self) -> str:
         # Never show the token, whatever prints this.
@@ -60,6 +72,28 @@ class ClusterFlags(Record):
     @property
     def names_a_cluster(self) -> bool:
         return any((self.kubeconfig, self.context, self.cluster, self.user, self.server, self.token))
+
+
+# Go's time.ParseDuration units, in seconds, for the environment variable (the CLI parses --cache-ttl).
+_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def cache_ttl(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None) -> float:
+    """How long a snapshot answers without asking the server: --cache-ttl, else $KUBECTL_APIINFO_CACHE_TTL
+    (kubectl's duration syntax, or whole seconds), else 6 h.  0 means always revalidate."""
+    if flags.cache_ttl is not None:
+        return flags.cache_ttl
+    text = (os.environ if environ is None else environ).get(ENV_CACHE_TTL, "").strip()
+    if not text:
+        return DEFAULT_CACHE_TTL
+    if text.isdigit():
+        return float(text)
+    import re
+
+    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)", text)
+    if parts and "".join(n + u for n, u in parts) == text:
+        return sum(float(n) * _UNITS[u] for n, u in parts)
+    raise UserError(f"{ENV_CACHE_TTL}={shorten(text)!r} is not a duration; use forms like 0, 30m or 6h")
 
 
 def open_cache(flags: ClusterFlags) -> SnapshotCache:
@@ -101,6 +135,21 @@ def _from_entry(entry: Entry, cached: bool) -> APISnapshot:
     return snapshot
 
 
+def _last_known(previous: Optional[Entry], cache: SnapshotCache, failed: dict) -> dict:
+    """The resources that failed group versions had in the previous snapshot: what a word may still mean."""
+    if not failed or previous is None:
+        return {}
+    full = cache.get(previous.identity) or previous  # the previous answer may hold only some groups
+    known = {gv: r for gv, r in (full.snapshot.source.extra.get("lastKnown") or {}).items() if gv in failed}
+    for g in full.snapshot.groups:
+        for gv in g.versions:
+            name = f"{g.name}/{gv.version}" if g.name else gv.version
+            if name in failed:
+                one = APISnapshot(full.snapshot.source, [Group(g.name, [gv])]).to_dict()
+                known[name] = one["groups"][0]["versions"][0]["resources"]
+    return known
+
+
 def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous: Optional[Entry], progress=None) -> Entry:
     """Fetch discovery and store it; on any failure the previous snapshot stays as it was."""
     from kubectl_apiinfo.kube import discovery
@@ -108,23 +157,34 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
 
     if access.insecure_skip_tls_verify:
         warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.display_server}: its certificate is not checked")
+    name = access.context_name or access.display_server
     with Client(access, timeout) as client:
-        fetched = discovery.fetch(
-            client, access.context_name or access.display_server, previous.etags if previous else None, progress
-        )
+        fetched = discovery.fetch(client, name, previous.etags if previous else None, progress)
+        release = fetched.snapshot.source.kubernetes_version
+        if fetched.not_modified and previous is not None and release != previous.snapshot.source.kubernetes_version:
+            # Same discovery documents, another release (an upgrade that changed nothing we list): read it all again.
+            fetched = discovery.fetch(client, name, None, progress)
+    server_version = {k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))}
+    now = time.time()
     if fetched.not_modified and previous is not None:
-        entry = Entry(previous.identity, previous.name, previous.server, previous.snapshot, time.time(),
-                      fetched.server_version, previous.etags)
-    else:
-        entry = Entry(
-            identity=access.identity,
-            name=access.context_name or access.display_server,
-            server=access.display_server,
-            snapshot=fetched.snapshot,
-            fetched_at=time.time(),
-            server_version={k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))},
-            etags=fetched.etags,
-        )
+        entry = previous.replace(checked_at=now, server_version=server_version)
+        cache.touch(entry, now, server_version)
+        return entry
+    extra = fetched.snapshot.source.extra
+    known = _last_known(previous, cache, extra.get("failedGroupVersions") or {})
+    if known:
+        extra["lastKnown"] = known
+    if extra.get("discovery") == "legacy":
+        extra["listingDigest"] = _snapshot_listing(fetched.snapshot)
+    entry = Entry(
+        identity=access.identity,
+        name=name,
+        server=access.display_server,
+        snapshot=fetched.snapshot,
+        fetched_at=now,
+        server_version=server_version,
+        etags=fetched.etags,
+    )
     cache.put(entry)
     cache.remember_version(access.identity, entry.snapshot.source.kubernetes_version)
     return entry
@@ -155,13 +215,35 @@ def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
     return json.dumps([stats, chosen], sort_keys=True)
 
 
-def _remembered_entry(cache: SnapshotCache, key: str) -> Optional[Entry]:
+def _remembered_entry(cache: SnapshotCache, key: str, words=None) -> Optional[Entry]:
     """The snapshot of the cluster these unchanged kubeconfig files and flags named before, if cached."""
     identity = cache.resolution(key)
-    return cache.get(identity) if identity else None
+    return cache.get(identity, words) if identity else None
 
 
-def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
+def _lookup_words(words) -> Optional[list[tuple]]:
+    """(name, group, version) for every reading of these typed words, as kubectl's ParseResourceArg
+    reads them ('a.b.c' is resource.version.group, then resource.group), for the name index."""
+    if words is None:
+        return None
+    found = []
+    for word in words:
+        parts = word.strip().lower().split(".")
+        found.append((parts[0], ".".join(parts[1:]) or None, None))
+        if len(parts) >= 3:
+            found.append((parts[0], ".".join(parts[2:]), parts[1]))
+    return found
+
+
+def _usable(entry: Entry, flags: ClusterFlags, ttl: float) -> bool:
+    """Whether the snapshot answers without asking the server."""
+    if flags.refresh:
+        return False
+    return flags.offline or entry.imported or time.time() - entry.checked_at < ttl
+
+
+def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: Optional[list[str]] = None) -> APISnapshot:
+    """The snapshot that answers; given the words a question is about, it may hold only the groups they name."""
     if kube_version:
         return catalog_snapshot(kube_version)
     from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
@@ -170,31 +252,94 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
     if not files and not flags.server and not flags.names_a_cluster:
         _warn_kubeconfig_named_nothing("names no existing file")
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
+    ttl = cache_ttl(flags)
+    lookup = _lookup_words(words)
     with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
+        entry = None
         if not flags.refresh:
-            entry = _remembered_entry(cache, key)
-            if entry is not None:
-                return _from_entry(entry, cached=True)
+            entry = _remembered_entry(cache, key, lookup)
+            if entry is not None and _usable(entry, flags, ttl):
+                return _answer(entry, flags, ttl)
         access = load_access(flags)
         if access is None:
             _warn_kubeconfig_named_nothing("names no kubeconfig with a current context (the files are empty or set none)")
             return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
-        cache.remember_resolution(key, access.identity)
-        timeout = flags.request_timeout
-        entry = cache.get(access.identity)
-        if entry is not None and not flags.refresh:
-            return _from_entry(entry, cached=True)
+        if entry is None or entry.identity != access.identity:
+            cache.remember_resolution(key, access.identity)
+            entry = cache.get(access.identity, lookup)
+        if entry is not None and _usable(entry, flags, ttl):
+            return _answer(entry, flags, ttl)
         if flags.offline:
             return _offline_fallback(access, cache, entry, None)
         from kubectl_apiinfo.kube.transport import TransportError
 
+        if entry is not None and not flags.refresh:
+            return _revalidate(cache, access, entry, flags)
         try:
-            return _from_entry(fetch_into(cache, access, timeout, entry), cached=False)
+            return _from_entry(fetch_into(cache, access, flags.request_timeout, entry), cached=False)
         except TransportError as e:
             if not e.unreachable and entry is None:
                 raise
             return _offline_fallback(access, cache, entry, e)
+
+
+def _answer(entry: Entry, flags: ClusterFlags, ttl: float) -> APISnapshot:
+    if entry.imported and not flags.offline and time.time() - entry.checked_at >= ttl:
+        warn(f"the snapshot of {entry.name} was imported and fetched {entry.age()}; 'kubectl apiinfo refresh' reads it anew")
+    return _from_entry(entry, cached=True)
+
+
+def _listing_digest(pairs, release: str) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps([release, sorted(pairs)]).encode("utf-8")).hexdigest()[:24]
+
+
+def _snapshot_listing(snapshot: APISnapshot) -> str:
+    """Which group versions the server listed, failed ones included, and its release: a legacy server's check."""
+    pairs = {(g.name, gv.version) for g in snapshot.groups for gv in g.versions}
+    pairs |= {tuple(gv.rpartition("/")[::2]) for gv in snapshot.source.extra.get("failedGroupVersions") or {}}
+    return _listing_digest(pairs, snapshot.source.kubernetes_version)
+
+
+def _legacy_unchanged(access, timeout: Optional[float], entry: Entry) -> Optional[dict]:
+    """The server version, if a legacy server lists what it listed at the snapshot (three requests, not
+    one per group version: it has no ETags); else None."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_apiinfo.kube.discovery_documents import ACCEPT_JSON, kubernetes_minor, legacy_group_versions
+    from kubectl_apiinfo.kube.transport import Client
+
+    with Client(access, timeout) as client, ThreadPoolExecutor(max_workers=3) as pool:
+        version, api, apis = pool.map(lambda path: client.get_json(path, ACCEPT_JSON), ("/version", "/api", "/apis"))
+    try:
+        pairs = {(g, v) for g, versions, _ in legacy_group_versions(api, apis) for v in versions}
+    except (AttributeError, TypeError):
+        return None
+    if _listing_digest(pairs, kubernetes_minor(version)) != entry.snapshot.source.extra.get("listingDigest"):
+        return None
+    return {k: str(v) for k, v in version.items() if isinstance(v, (str, int))}
+
+
+def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags) -> APISnapshot:
+    """Ask the server whether the snapshot still holds, for at most about a second; else answer from it."""
+    timeout = flags.request_timeout
+    timeout = REVALIDATE_TIMEOUT if timeout is None else min(timeout, REVALIDATE_TIMEOUT)
+    try:
+        if entry.snapshot.source.extra.get("listingDigest"):
+            server_version = _legacy_unchanged(access, timeout, entry)
+            if server_version is not None:
+                now = time.time()
+                cache.touch(entry, now, server_version)
+                return _from_entry(entry.replace(checked_at=now, server_version=server_version), cached=True)
+        fresh = fetch_into(cache, access, timeout, entry)
+    except UserError as e:
+        how = "could not be reached" if getattr(e, "unreachable", False) else "could not check the snapshot"
+        warn(f"{access.display_server} {how} ({e}); answering from the snapshot fetched {entry.age()}")
+        return _from_entry(entry, cached=True)
+    return _from_entry(fresh, cached=fresh is entry or fresh.fetched_at == entry.fetched_at)
 
 
 def _warn_kubeconfig_named_nothing(what: str) -> None:
@@ -207,7 +352,7 @@ def _warn_kubeconfig_named_nothing(what: str) -> None:
 
 
 def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
-    """The cluster's cached snapshot, else the catalog: silently, with no network and no fetch."""
+    """The cluster's cached snapshot (its served names only), else the catalog: silently, with no network."""
     if kube_version:
         try:
             return catalog_snapshot(kube_version)
@@ -220,15 +365,25 @@ def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) ->
         directory = flags.cache_dir or default_dir()
         if (files or flags.server) and os.path.isdir(directory):
             with SnapshotCache(directory, warn=lambda message: None) as cache:
-                entry = _remembered_entry(cache, _resolution_key(flags, files))
-                if entry is None:
+                identity = cache.resolution(_resolution_key(flags, files))
+                if identity is None:
                     access = load_access(flags)
-                    entry = cache.get(access.identity) if access else None
-                if entry is not None:
-                    return entry.snapshot
+                    identity = access.identity if access else None
+                served = cache.served(identity) if identity else None
+                if served is not None:
+                    return _names_only(served)
     except UserError:
         pass
     return catalog_snapshot(None)
+
+
+def _names_only(served: dict) -> APISnapshot:
+    """A snapshot holding only the served resources' names: all completion reads, built from one row."""
+    from kubectl_apiinfo.model import GroupVersion, Resource, SnapshotSource
+
+    groups = [Group(g, [GroupVersion("v1", [Resource(n, "", False) for n in names if isinstance(n, str)])])
+              for g, names in served.items() if isinstance(g, str)]
+    return APISnapshot(SnapshotSource("cluster", "completion"), groups)
 
 
 def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], error) -> APISnapshot:

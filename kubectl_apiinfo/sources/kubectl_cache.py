@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Mapping, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Mapping, Optional
 
 from kubectl_apiinfo.kube.discovery_documents import legacy_group_versions, parse_resource_list
 from kubectl_apiinfo.errors import redact_url
