@@ -181,13 +181,69 @@ def test_a_default_lives_in_the_spec_only():
     versions = spec.command("versions")
     [output] = [o for o in versions.options if o.dest == "output"]
     assert output.default == "table"
-    assert vars(validate.complete(("versions",), versions, fastpath.parse(["versions"]).values))["output"] == "table"
+    parsed = fastpath.parse(["versions"])
+    assert parsed.values["output"] is None, "the router leaves an absent option to validation"
+    assert vars(validate.complete(("versions",), versions, parsed.values))["output"] == "table"
     changed = output.with_choices(output.choices, "wide")
     edited = spec.Command("versions", "", options=[changed if o is output else o for o in versions.options])
-    parsed = fastpath.parse(["versions"])
-    assert vars(validate.complete(("versions",), edited, parsed.values))["output"] == "table", "the router fills in defaults"
-    router_values = {o.dest: o.default for o in edited.options if o.kind != spec.STRINGS}
-    assert vars(validate.complete(("versions",), edited, router_values))["output"] == "wide"
+    assert vars(validate.complete(("versions",), edited, parsed.values))["output"] == "wide", "the spec's default decides"
+
+
+def test_an_environment_variable_stands_in_for_an_absent_flag(monkeypatch):
+    show = spec.command("show")
+    parsed = fastpath.parse(["deployments"])
+    assert vars(validate.complete(("show",), show, parsed.values))["cache_ttl"] == 6 * 3600
+    monkeypatch.setenv("KUBECTL_APIINFO_CACHE_TTL", "30m")
+    assert vars(validate.complete(("show",), show, parsed.values))["cache_ttl"] == 1800
+    given = fastpath.parse(["deployments", "--cache-ttl", "0"])
+    assert vars(validate.complete(("show",), show, given.values))["cache_ttl"] == 0, "the flag wins"
+
+
+def _literals(text: str) -> list:
+    """Every string literal of a module except docstrings, which may talk about flags."""
+    import ast
+
+    tree = ast.parse(text)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+def _flag_calls(text: str) -> list:
+    """The settings named by errors.flag("...") calls in a module."""
+    import ast
+
+    return [
+        n.args[0].value
+        for n in ast.walk(ast.parse(text))
+        if isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", "")) == "flag"
+        and n.args and isinstance(n.args[0], ast.Constant)
+    ]
+
+
+def test_each_option_name_is_written_once_in_the_package():
+    import re
+    from pathlib import Path
+
+    names = {n for o in spec.all_options().values() for n in o.names if n.startswith("--")}
+    package = Path(spec.__file__).resolve().parent.parent
+    offenders = []
+    for path in package.rglob("*.py"):
+        if path.name == "spec.py" and path.parent.name == "cli":
+            continue
+        for literal in _literals(path.read_text(encoding="utf-8")):
+            for flag in re.findall(r"--[a-z][a-z-]*", literal):
+                if flag in names:
+                    offenders.append(f"{path.relative_to(package)}: {flag}")
+        for dest in _flag_calls(path.read_text(encoding="utf-8")):
+            option = spec.all_options().get("--" + dest.replace("_", "-"))
+            if option is None or option.dest != dest:
+                offenders.append(f"{path.relative_to(package)}: flag({dest!r}) names no option of the spec")
+    assert offenders == []
 
 
 # --- the defects the one spec removed -------------------------------------------

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.sources import catalog
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.model import APISnapshot, group_version, stability, version_priority_key
 from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
 
@@ -261,7 +261,7 @@ def not_served_message(answer: dict) -> Optional[str]:
         return (
             f"whether {source['name']} serves {answer['query']!r} is unknown: discovery of {', '.join(gvs)}, "
             f"which would serve it, failed there ({failed[0]['error']}){expected}; "
-            "retry with --refresh once the API is back"
+            f"retry with {flag('refresh')} once the API is back"
         )
     last = None
     for h in answer["history"]:

@@ -69,7 +69,7 @@ def _snapshot_names(words: list[str]) -> list[str]:
     from kubectl_apiinfo.sources import choose
 
     with choose.open_cache(_cluster_flags(words)) as cache:
-        return sorted({e.name for e in cache.entries()})
+        return sorted(set(cache.names().values()))
 
 
 def _named(completer: str, words: list[str]) -> list[str]:

@@ -21,7 +21,7 @@ from kubectl_apiinfo.cli import spec
 
 
 class Parsed:
-    """A well-formed line: the command's path, its spec, and every value by dest (defaults included)."""
+    """A well-formed line: the command's path, its spec, and every value by dest as typed (None when absent)."""
 
     __slots__ = ("path", "command", "values")
 
@@ -112,7 +112,8 @@ def parse(args: list[str]) -> Optional[Parsed]:
     path, command, positionals = find_command(words.positionals)
     if command is None:
         return None
-    values: dict = {o.dest: ([] if o.kind == spec.STRINGS else o.default) for o in command.options}
+    # An absent option is None, as typer gives it; validation fills in its environment variable or default.
+    values: dict = {o.dest: ([] if o.kind == spec.STRINGS else None) for o in command.options}
     for name, value, _ in words.options:
         option = command.option(name)
         if option is None:

@@ -25,10 +25,11 @@ RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS = (
 class Option:
     """One flag.  dest is the name its value goes by in commands."""
 
-    __slots__ = ("name", "short", "kind", "metavar", "help", "default", "choices", "completer")
+    __slots__ = ("name", "short", "kind", "metavar", "help", "default", "choices", "completer", "env")
 
-    def __init__(self, name, kind=STRING, help="", metavar="", default=None, short="", choices=(), completer=""):
+    def __init__(self, name, kind=STRING, help="", metavar="", default=None, short="", choices=(), completer="", env=""):
         self.name = name
+        self.env = env  # an environment variable that stands in for the flag when it is not given
         self.short = short
         self.kind = kind
         self.metavar = metavar
@@ -52,7 +53,7 @@ class Option:
 
     def with_choices(self, choices, default):
         """The same option with the choices one command offers (-o differs per command)."""
-        copy = Option(self.name, self.kind, self.help, self.metavar, default, self.short, choices, self.completer)
+        copy = Option(self.name, self.kind, self.help, self.metavar, default, self.short, choices, self.completer, self.env)
         copy.help = f"{self.help} One of: {'|'.join(choices)}."
         return copy
 
@@ -123,6 +124,11 @@ REQUEST_TIMEOUT = Option(
     "--request-timeout", DURATION, metavar="DURATION", default="30s",
     help="How long to wait for the server (0 = no limit; 30s, 1m, ...).",
 )
+CACHE_TTL = Option(
+    "--cache-ttl", DURATION, metavar="DURATION", default="6h", env="KUBECTL_APIINFO_CACHE_TTL",
+    help="How long a cached snapshot answers with no request (as kubectl's discovery cache: 6h); after that "
+    "the first query revalidates it. 0 = always revalidate. Else KUBECTL_APIINFO_CACHE_TTL.",
+)
 REFRESH = Option("--refresh", BOOL, default=False, help="Fetch the cluster's discovery again instead of answering from the cache.")
 OFFLINE = Option("--offline", BOOL, default=False, help="Never touch the network: answer from the cache (ours, else kubectl's).")
 ALL_CONTEXTS = Option("--all-contexts", BOOL, default=False, help="Every context of the kubeconfig, concurrently.")
@@ -137,6 +143,8 @@ SORT_BY = Option("--sort-by", CHOICE, metavar="FIELD", choices=("name", "kind"),
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
 CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
+# A query answered from a cluster's snapshot: the connection flags, and how old a snapshot may be.
+QUERY_CLUSTER_OPTIONS = (*CLUSTER_OPTIONS, CACHE_TTL)
 # The flags that pick a cluster (or how to read it): meaningless with --kube-version.
 SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH, OFFLINE)
 
@@ -152,7 +160,7 @@ SHOW = Command(
     "Explain a resource: the group/versions that serve it and its history. "
     "The default command: 'kubectl apiinfo deployments' is 'kubectl apiinfo show deployments'.",
     arguments=(RESOURCE,),
-    options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), *CLUSTER_OPTIONS),
+    options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), *QUERY_CLUSTER_OPTIONS),
     handler="show",
     takes_cluster=True,
 )
@@ -164,7 +172,7 @@ COMMANDS = (
         "List the served resources, like 'kubectl api-resources'.",
         options=(
             KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS,
-            API_GROUP, NAMESPACED, VERBS, CATEGORIES, SORT_BY, *CLUSTER_OPTIONS,
+            API_GROUP, NAMESPACED, VERBS, CATEGORIES, SORT_BY, *QUERY_CLUSTER_OPTIONS,
         ),
         handler="resources",
         takes_cluster=True,
@@ -172,7 +180,7 @@ COMMANDS = (
     Command(
         "versions",
         "List the served group/versions, like 'kubectl api-versions', with stability and preference.",
-        options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *CLUSTER_OPTIONS),
+        options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *QUERY_CLUSTER_OPTIONS),
         handler="versions",
         takes_cluster=True,
     ),

@@ -6,6 +6,7 @@ Every message that names a flag is written here, where the flag is known.
 
 from __future__ import annotations
 
+import os
 import re
 
 TYPE_CHECKING = False
@@ -82,6 +83,8 @@ def _release(text: str, option: spec.Option) -> str:
 def _value(option: spec.Option, raw):
     if option.kind == spec.STRINGS:
         return [v.strip() for item in raw or () for v in item.split(",") if v.strip()] or None
+    if raw is None and option.env and os.environ.get(option.env, "").strip():
+        return _from_environment(option)
     if raw is None:
         raw = option.default
     if raw is None:
@@ -100,6 +103,12 @@ def _value(option: spec.Option, raw):
     if option.kind == spec.RELEASE:
         return _release(raw, option)
     return raw
+
+
+def _from_environment(option: spec.Option):
+    """The environment variable standing in for an absent flag, checked like the flag, named in errors."""
+    stand_in = spec.Option(option.env, option.kind, choices=option.choices)
+    return _value(stand_in, os.environ[option.env])
 
 
 def _given(option: spec.Option, value) -> bool:
@@ -145,5 +154,6 @@ def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
             cache_dir=values["cache_dir"],
             refresh=values["refresh"],
             offline=values["offline"],
+            cache_ttl=values.get("cache_ttl"),
         )
     return invocation

@@ -28,12 +28,12 @@ def _list(inv) -> None:
 
 def _clear(inv) -> None:
     with _open(inv) as cache:
-        entries = cache.entries()
+        names = cache.names()  # identity -> name, from the heads alone
         if inv.names:
-            unknown = [n for n in inv.names if n not in {e.name for e in entries}]
+            unknown = [n for n in inv.names if n not in set(names.values())]
             if unknown:
                 raise UserError(f"no cached snapshot named {shorten(unknown[0])!r}; 'kubectl apiinfo cache list' shows them")
-            dropped = cache.clear(e.identity for e in entries if e.name in inv.names)
+            dropped = cache.clear(i for i, name in names.items() if name in inv.names)
         else:
             dropped = cache.clear()
     note(f"dropped {_count(dropped)}")

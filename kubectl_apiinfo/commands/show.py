@@ -8,7 +8,8 @@ from kubectl_apiinfo.sources import choose
 
 
 def run(inv) -> None:
-    answer = query.explain(choose.snapshot_for_query(inv.flags, inv.kube_version), inv.resource)
+    snapshot = choose.snapshot_for_query(inv.flags, inv.kube_version, words=[inv.resource])
+    answer = query.explain(snapshot, inv.resource)
     out(printer.explain(answer, inv.output))
     problem = query.not_served_message(answer)
     if problem:

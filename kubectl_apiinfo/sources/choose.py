@@ -23,12 +23,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
 from kubectl_apiinfo.console import progress, warn
-from kubectl_apiinfo.errors import UserError, redact_url, shorten
+from kubectl_apiinfo.errors import UserError, flag, redact_url
 from kubectl_apiinfo.model import APISnapshot, Group, Record
 
-DEFAULT_CACHE_TTL = 6 * 3600.0  # kubectl's discovery cache keeps 6 h too
 REVALIDATE_TIMEOUT = 1.0  # a stale snapshot's check may delay an answer this long, no more
-ENV_CACHE_TTL = "KUBECTL_APIINFO_CACHE_TTL"
 
 
 class ClusterFlags(Record):
@@ -51,7 +49,7 @@ class ClusterFlags(Record):
         cache_dir: Optional[str] = None,
         refresh: bool = False,
         offline: bool = False,
-        cache_ttl: Optional[float] = None,  # seconds (--cache-ttl); None: $KUBECTL_APIINFO_CACHE_TTL, else 6 h
+        cache_ttl: Optional[float] = None,  # seconds a snapshot answers unasked (cli/spec.py's --cache-ttl); None: for ever
     ):
         self.kubeconfig = kubeconfig
         self.context = context
@@ -72,28 +70,6 @@ class ClusterFlags(Record):
     @property
     def names_a_cluster(self) -> bool:
         return any((self.kubeconfig, self.context, self.cluster, self.user, self.server, self.token))
-
-
-# Go's time.ParseDuration units, in seconds, for the environment variable (the CLI parses --cache-ttl).
-_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def cache_ttl(flags: ClusterFlags, environ: Optional[Mapping[str, str]] = None) -> float:
-    """How long a snapshot answers without asking the server: --cache-ttl, else $KUBECTL_APIINFO_CACHE_TTL
-    (kubectl's duration syntax, or whole seconds), else 6 h.  0 means always revalidate."""
-    if flags.cache_ttl is not None:
-        return flags.cache_ttl
-    text = (os.environ if environ is None else environ).get(ENV_CACHE_TTL, "").strip()
-    if not text:
-        return DEFAULT_CACHE_TTL
-    if text.isdigit():
-        return float(text)
-    import re
-
-    parts = re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)", text)
-    if parts and "".join(n + u for n, u in parts) == text:
-        return sum(float(n) * _UNITS[u] for n, u in parts)
-    raise UserError(f"{ENV_CACHE_TTL}={shorten(text)!r} is not a duration; use forms like 0, 30m or 6h")
 
 
 def open_cache(flags: ClusterFlags) -> SnapshotCache:
@@ -252,7 +228,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: 
     if not files and not flags.server and not flags.names_a_cluster:
         _warn_kubeconfig_named_nothing("names no existing file")
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
-    ttl = cache_ttl(flags)
+    ttl = float("inf") if flags.cache_ttl is None else flags.cache_ttl
     lookup = _lookup_words(words)
     with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
@@ -390,7 +366,7 @@ def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], erro
     from kubectl_apiinfo.sources import kubectl_cache
 
     name = access.context_name or access.display_server
-    why = f"{error}" if error else "--offline"
+    why = f"{error}" if error else flag("offline")
     if entry is not None:
         if error:
             warn(f"{error}; answering from the snapshot fetched {entry.age()}")
@@ -408,10 +384,10 @@ def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], erro
     if error:
         raise UserError(
             f"{error}; and there is no cached snapshot of {name} to answer from "
-            "(--kube-version VERSION answers from the offline catalog)"
+            f"({flag('kube_version')} VERSION answers from the offline catalog)"
         )
     raise UserError(
-        f"no snapshot of {name} is cached; run once without --offline while the cluster is reachable, "
+        f"no snapshot of {name} is cached; run once without {flag('offline')} while the cluster is reachable, "
         "or 'kubectl apiinfo cache import FILE'"
     )
 

@@ -33,7 +33,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Callable, Iterable, Mapping, Optional
 
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Record, Resource, SnapshotFormatError, SnapshotSource, Subresource
 
 ENV_CACHE_DIR = "KUBECTL_APIINFO_CACHE_DIR"
@@ -310,9 +310,9 @@ class SnapshotCache:
                 os.chmod(directory, 0o700)
         except PermissionError:
             if not os.path.isdir(directory):
-                raise UserError(f"cannot use the cache directory {directory} (permission denied); pass --cache-dir") from None
+                raise UserError(f"cannot use the cache directory {directory} (permission denied); pass {flag('cache_dir')}") from None
         except OSError as e:
-            raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass --cache-dir") from None
+            raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass {flag('cache_dir')}") from None
 
     def close(self) -> None:
         for con in self._readers.values():
@@ -579,7 +579,7 @@ class SnapshotCache:
             try:
                 self._writer = open_()
             except (sqlite3.DatabaseError, OSError) as e2:
-                raise UserError(f"cannot rebuild the cache at {self.directory} ({e2}); pass --cache-dir") from None
+                raise UserError(f"cannot rebuild the cache at {self.directory} ({e2}); pass {flag('cache_dir')}") from None
         self._migrate()
 
     def _cannot_write(self, db: str, error: Exception) -> bool:
@@ -602,7 +602,7 @@ class SnapshotCache:
             shutil.move(self.directory, aside)
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except OSError as e:
-            raise UserError(f"cannot rebuild the cache at {self.directory} ({e.strerror}); pass --cache-dir") from None
+            raise UserError(f"cannot rebuild the cache at {self.directory} ({e.strerror}); pass {flag('cache_dir')}") from None
 
     def _migrate(self) -> None:
         """Rows of the previous format (JSONDisk: zlib-compressed JSON keys) become current ones, or go."""
