@@ -1,0 +1,191 @@
+"""explain RESOURCE[.field.path]: kubectl explain's text, offline, for every catalog release.
+
+The reference for -o plaintext is a real kubectl 1.35 run against the fake API
+server, which serves the release's real OpenAPI v3 documents (and CRDs' schemas).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, assert_one_line_error, clean_env
+
+HELPER = ROOT / "tests" / "explain_cli.py"
+
+BUILTIN_PATHS = [
+    ("deployments",),
+    ("deployments.spec",),
+    ("deployments.spec.strategy",),
+    ("deployments.spec.template.spec.containers",),
+    ("deployments.spec.template.spec.containers.resizePolicy",),
+    ("deploy.spec.replicas",),
+    ("deployments.apps.spec.paused",),
+    ("Deployment.spec.selector",),
+    ("pods.spec.containers.ports",),
+    ("pods.spec.overhead",),
+    ("pods.metadata.labels",),
+    ("pods.metadata.creationTimestamp",),
+    ("pods.status.conditions",),
+    ("services.spec.ports.targetPort",),
+    ("cronjobs.spec.jobTemplate.spec.podFailurePolicy",),
+    ("nodes.status.capacity",),
+    ("configmaps",),
+    ("configmaps.data",),
+    ("ingresses.spec.rules.http.paths.backend",),
+    ("persistentvolumeclaims.spec.resources",),
+    ("statefulsets.spec.volumeClaimTemplates",),
+    ("customresourcedefinitions.spec.versions.schema.openAPIV3Schema",),
+    ("customresourcedefinitions.spec.versions.schema.openAPIV3Schema.properties",),
+    ("horizontalpodautoscalers", "--api-version", "autoscaling/v1"),
+    ("hpa.spec.metrics",),
+    ("events", "--api-version", "events.k8s.io/v1"),
+    ("jobs.spec.template.spec.containers.env.valueFrom.fieldRef",),
+    ("leases.spec",),
+    ("deployments.spec", "--recursive"),
+    ("customresourcedefinitions.spec.versions.schema", "--recursive"),
+    ("pods", "--recursive"),
+    ("validatingadmissionpolicies.spec.matchConstraints", "--recursive"),
+]
+
+
+def explain(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(HELPER), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    return clean_env(home)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, certs, kubectl):
+    """kubectl 1.35's explain against a 1.33 fake server: (server, kubeconfig, run(args) -> stdout)."""
+    from fakeapi.fixtures import start_server
+
+    d = tmp_path_factory.mktemp("explain-ref")
+    server = start_server(d / "server", certs, release="1.33", crd_groups=2, token="t0ken")
+    kubeconfig = server.write_kubeconfig(d / "kubeconfig")
+    env = clean_env(d, KUBECONFIG=str(kubeconfig))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(kubectl), "explain", *args, "--cache-dir", str(d / "kubectl-cache")],
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+
+    try:
+        yield server, kubeconfig, run
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("args", BUILTIN_PATHS, ids=lambda a: " ".join(a))
+def test_plaintext_from_the_catalog_is_kubectls_explain(reference, env, args):
+    _, _, kubectl_explain = reference
+    want = kubectl_explain(*args)
+    assert want.returncode == 0, want.stderr
+    got = explain(env, *args, "-o", "plaintext", "--kube-version", "1.33")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+
+
+def test_a_field_added_later_says_from_when(env):
+    path = "deployments.spec.template.spec.containers.resizePolicy"
+    old = explain(env, path, "--kube-version", "1.26")
+    assert_one_line_error(old, 'field "resizePolicy" does not exist', "1.26", "it exists from 1.27")
+    new = explain(env, path, "--kube-version", "1.30")
+    assert new.returncode == 0, new.stderr
+    assert new.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: resizePolicy <[]ContainerResizePolicy>\n")
+    assert "resizePolicy exists in 1.27–1.36" in new.stdout
+
+
+def test_history_names_the_fields_not_in_every_release(env):
+    out = explain(env, "pods.spec.containers", "--kube-version", "1.36")
+    assert out.returncode == 0, out.stderr
+    history = out.stdout.split("HISTORY (v1 Pod in the offline catalog, 1.15–1.36):\n", 1)[1]
+    assert "  spec.containers exists in 1.15–1.36\n" in history
+    rows = {line.split()[0]: line.split()[1] for line in history.splitlines()[2:]}
+    assert rows["resizePolicy"] == "1.27–1.36"
+    assert rows["startupProbe"] == "1.16–1.36"
+    assert "image" not in rows  # in every release
+
+
+def test_a_release_without_a_spec_says_so_in_one_line(env):
+    assert_one_line_error(explain(env, "pods.spec", "--kube-version", "1.37"), "Kubernetes 1.37 has no OpenAPI spec")
+
+
+def test_an_unknown_field_suggests_the_nearest(env):
+    out = explain(env, "deployments.spec.replicaz", "--kube-version", "1.33")
+    assert_one_line_error(out, 'field "replicaz" does not exist', "'replicas'")
+    assert out.stdout == ""
+
+
+def test_unknown_resource_and_bad_flags_are_one_line(env):
+    assert_one_line_error(explain(env, "deploymnets.spec", "--kube-version", "1.33"), "no resource type 'deploymnets'")
+    assert_one_line_error(explain(env, "deployments", "-o", "table", "--kube-version", "1.33"), "--output 'table'")
+    assert_one_line_error(explain(env, "deployments", "--api-version", "apps/v9", "--kube-version", "1.33"), "apps/v9")
+
+
+def test_json_has_the_field_and_its_direct_fields(env):
+    out = explain(env, "deployments.spec.strategy", "-o", "json", "--kube-version", "1.33")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["groupVersion"], data["kind"], data["path"]) == ("apps/v1", "Deployment", ["spec", "strategy"])
+    assert data["field"]["type"] == "DeploymentStrategy"
+    assert data["field"]["description"].startswith("The deployment strategy to use")
+    by_name = {f["name"]: f for f in data["fields"]}
+    assert set(by_name) == {"rollingUpdate", "type"}
+    assert by_name["type"]["type"] == "string" and by_name["type"]["required"] is False
+    assert by_name["type"]["history"]["contained"] == [["1.15", "1.36"]]
+    assert data["history"]["contained"] == [["1.15", "1.36"]]
+    replicas = json.loads(explain(env, "deployments.spec.replicas", "-o", "json", "--kube-version", "1.33").stdout)
+    assert replicas["field"]["format"] == "int32" and replicas["field"]["type"] == "integer"
+    pods = json.loads(explain(env, "pods.spec.containers", "-o", "json", "--kube-version", "1.33").stdout)
+    assert {f["name"]: f["required"] for f in pods["fields"]}["name"] is True
+
+
+def test_yaml_is_the_same_data(env):
+    import yaml
+
+    as_json = json.loads(explain(env, "configmaps", "-o", "json", "--kube-version", "1.20").stdout)
+    as_yaml = yaml.safe_load(explain(env, "configmaps", "-o", "yaml", "--kube-version", "1.20").stdout)
+    assert as_json == as_yaml
+
+
+def test_schema_build_is_deterministic_and_committed(k8s_data, tmp_path):
+    import build_schemas
+
+    build_schemas.write_schemas(k8s_data, tmp_path)
+    built = sorted(p.relative_to(tmp_path) for p in (tmp_path / "schemas").rglob("*.json.gz"))
+    committed_root = ROOT / "catalog" / "data"
+    committed = sorted(p.relative_to(committed_root) for p in (committed_root / "schemas").rglob("*.json.gz"))
+    assert built == committed
+    for rel in built:
+        assert (tmp_path / rel).read_bytes() == (committed_root / rel).read_bytes(), f"{rel} is stale"
+
+
+def test_definitions_are_stored_once(k8s_data):
+    """Content-addressed: a definition unchanged across releases is one entry, under the hash of its content."""
+    from kubectl_apiinfo.sources import schema_form
+
+    base = ROOT / "catalog" / "data" / "schemas"
+    packs = {}
+    for p in (base / "defs").glob("*.json.gz"):
+        packs.update(json.loads(gzip.decompress(p.read_bytes())))
+    for h, definition in list(packs.items())[:200]:
+        assert schema_form.content_hash(definition) == h
+    index = lambda r: json.loads(gzip.decompress((base / "releases" / f"{r}.json.gz").read_bytes()))
+    name = "io.k8s.api.core.v1.ContainerResizePolicy"
+    assert name not in index("1.26")["defs"]
+    assert index("1.33")["defs"][name] == index("1.34")["defs"][name] or index("1.33")["defs"][name] in packs
+    hashes = [index(f"1.{n}")["defs"].get("io.k8s.api.core.v1.ConfigMapKeySelector") for n in range(15, 37)]
+    assert len(set(hashes)) < len(hashes) / 2  # the same definition, stored once for many releases
