@@ -189,3 +189,141 @@ def test_definitions_are_stored_once(k8s_data):
     assert index("1.33")["defs"][name] == index("1.34")["defs"][name] or index("1.33")["defs"][name] in packs
     hashes = [index(f"1.{n}")["defs"].get("io.k8s.api.core.v1.ConfigMapKeySelector") for n in range(15, 37)]
     assert len(set(hashes)) < len(hashes) / 2  # the same definition, stored once for many releases
+
+
+# --- from a cluster -------------------------------------------------------------
+
+CLUSTER_PATHS = [
+    ("widgets",),
+    ("widgets.spec",),
+    ("widgets.spec.ports",),
+    ("widgets.spec.ports.protocol",),
+    ("widgets.spec.size",),
+    ("widgets.spec.labels",),
+    ("widgets.spec.template.containers.env",),
+    ("widgets.status.phase",),
+    ("widgets", "--recursive"),
+    ("widgets.spec", "--recursive"),
+    ("widgets.g0002.example.com.spec.priority",),
+    ("widgets.metadata.ownerReferences",),
+    ("deployments.spec.template.spec.containers",),
+    ("customresourcedefinitions.spec.versions.schema", "--recursive"),
+    ("horizontalpodautoscalers.spec", "--api-version", "autoscaling/v1"),
+]
+
+
+def _paths(server) -> list:
+    return [p for p in server.requests()["paths"]]
+
+
+def test_cluster_explain_fetches_once_then_answers_offline(reference, env, tmp_path):
+    server, kubeconfig, kubectl_explain = reference
+    env = dict(env, KUBECONFIG=str(kubeconfig))
+    server.reset()
+    first = explain(env, "widgets.spec", "-o", "plaintext")
+    assert first.returncode == 0, first.stderr
+    openapi = [p for p in _paths(server) if p.startswith("/openapi")]
+    assert openapi == ["/openapi/v3", "/openapi/v3/apis/g0001.example.com/v1"]
+    hashes = [r["query"] for r in server.requests()["requests"] if r["path"].startswith("/openapi/v3/")]
+    assert hashes[0].startswith("hash=") and len(hashes[0]) == len("hash=") + 128
+    assert first.stdout == kubectl_explain("widgets.spec").stdout
+    server.reset()
+    again = explain(env, "widgets.spec.ports", "-o", "plaintext")
+    assert again.returncode == 0, again.stderr
+    assert server.requests()["count"] == 0
+    # The cache holds plain JSON under keys of its own, and nothing secret.
+    cache = Path(env["HOME"]) / ".cache" / "kubectl-apiinfo"
+    for f in cache.rglob("*"):
+        if f.is_file():
+            assert b"t0ken" not in f.read_bytes()
+
+
+@pytest.mark.parametrize("args", CLUSTER_PATHS, ids=lambda a: " ".join(a))
+def test_plaintext_from_a_cluster_is_kubectls_explain(reference, env, args):
+    _, kubeconfig, kubectl_explain = reference
+    want = kubectl_explain(*args)
+    assert want.returncode == 0, want.stderr
+    got = explain(dict(env, KUBECONFIG=str(kubeconfig)), *args, "-o", "plaintext")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+
+
+def test_crd_fields_explain_with_the_server_stopped_and_on_another_machine(fake_apiserver, kubectl, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    env = dict(env, KUBECONFIG=str(kubeconfig))
+    kenv = clean_env(tmp_path, KUBECONFIG=str(kubeconfig))
+    paths = [("widgets.spec.ports",), ("widgets", "--recursive"), ("deployments.spec.strategy",)]
+    want = {}
+    for args in paths:
+        want[args] = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                                    capture_output=True, text=True, env=kenv, timeout=120).stdout
+        got = explain(env, *args, "-o", "plaintext")
+        assert got.stdout == want[args], got.stderr
+    server.stop()
+    for args in paths:
+        got = explain(env, *args, "-o", "plaintext")
+        assert (got.returncode, got.stdout) == (0, want[args]), got.stderr
+    # Another machine: a bundle made by 'cache export' carries the schemas.
+    bundle = tmp_path / "bundle.json"
+    cache_dir = Path(env["HOME"]) / ".cache" / "kubectl-apiinfo"
+    export = subprocess.run([sys.executable, "-c", (
+        "import sys; from kubectl_apiinfo.sources.store import SnapshotCache; from kubectl_apiinfo.sources import schema_store\n"
+        "c = SnapshotCache(sys.argv[1], print); n = c.export_bundle(sys.argv[2]); ids = [e.identity for e in c.entries()]; c.close()\n"
+        "print(schema_store.add_to_bundle(sys.argv[2], sys.argv[1], ids))"), str(cache_dir), str(bundle)],
+        capture_output=True, text=True, cwd=ROOT)
+    assert export.returncode == 0, export.stderr
+    assert int(export.stdout.split()[-1]) >= 2
+    other_home = tmp_path / "other"
+    other_home.mkdir()
+    other = clean_env(other_home, KUBECONFIG=str(kubeconfig))
+    imported = subprocess.run([sys.executable, "-c", (
+        "import sys, os; from kubectl_apiinfo.sources.store import SnapshotCache, default_dir; from kubectl_apiinfo.sources import schema_store\n"
+        "d = default_dir(); schema_store.check_bundle(sys.argv[1]); c = SnapshotCache(d, print); c.import_bundle(sys.argv[1]); c.close()\n"
+        "print(schema_store.import_from_bundle(sys.argv[1], d))"), str(bundle)],
+        capture_output=True, text=True, cwd=ROOT, env=other)
+    assert imported.returncode == 0, imported.stderr
+    for args in paths:
+        got = explain(other, *args, "-o", "plaintext")
+        assert (got.returncode, got.stdout) == (0, want[args]), got.stderr
+
+
+def test_a_stale_hash_is_redirected_and_a_matching_one_immutable(fake_apiserver):
+    server = fake_apiserver(release="1.33", crd_groups=1)
+    status, headers, body = server.fetch("/openapi/v3")
+    assert status == 200 and headers["Cache-Control"] == "no-cache, private"
+    url = json.loads(body)["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    digest = url.split("hash=")[1]
+    status, headers, body = server.fetch(url)
+    import hashlib
+
+    assert status == 200 and headers["Cache-Control"] == "public, immutable"
+    assert hashlib.sha512(body).hexdigest().upper() == digest
+    assert json.loads(body)["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]
+    import http.client
+    import ssl
+
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=ssl.create_default_context(cafile=str(server.ca_path)))
+    conn.request("GET", "/openapi/v3/apis/apps/v1?hash=" + "0" * 128)
+    stale = conn.getresponse()
+    assert stale.status == 301 and stale.getheader("Location") == url
+    conn.close()
+
+
+def test_no_schema_cached_answers_from_the_catalog_release_and_says_so(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.30", openapi_v3=False, openapi_v2=False, token="t")
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    out = explain(env, "deployments.spec.strategy", "-o", "plaintext")
+    assert out.returncode == 0, out.stderr
+    assert "answering from the catalog release 1.30" in out.stderr
+    assert out.stdout == explain(env, "deployments.spec.strategy", "-o", "plaintext", "--kube-version", "1.30").stdout
+
+
+def test_a_server_without_openapi_v3_is_read_through_v2(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", openapi_v3=False, token="t")
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    out = explain(env, "deployments.spec.strategy", "-o", "plaintext")
+    assert out.returncode == 0, out.stderr
+    assert "/openapi/v2" in _paths(server)
+    assert out.stderr == ""
+    assert out.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: strategy <DeploymentStrategy>")

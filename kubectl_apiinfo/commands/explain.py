@@ -36,6 +36,17 @@ def run(
     if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
         raise UserError(f"--api-version {api_version!r} is not GROUP/VERSION (or VERSION for the core group), e.g. apps/v1")
     source = schemas.source_for(flags, kube_version)
+    try:
+        _answer(source, resource, api_version, recursive, output)
+    finally:
+        source.close()
+
+
+def _answer(source, resource: str, api_version, recursive: bool, output: str) -> None:
+    from kubectl_apiinfo.answers import fields
+    from kubectl_apiinfo.printers import explain_fields
+    from kubectl_apiinfo.sources import schemas
+
     target = fields.split_request(source.snapshot, resource, api_version)
     found = source.definitions(target.group_version, target.kind)
     if found is None:
@@ -73,5 +84,3 @@ def run(
     if output == "text":
         text += explain_fields.history_block(history, source.label)
     sys.stdout.write(text)
-    for note in source.notes:
-        sys.stderr.write(f"note: {note}\n")

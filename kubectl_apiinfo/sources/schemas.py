@@ -111,13 +111,31 @@ class SchemaSource:
         self.documents = None  # a cluster's documents, when they answer
 
     def definitions(self, group_version: str, kind: str):
+        """(Definitions, the kind's schema) from the cluster's documents, else the catalog; None if neither has it."""
+        if self.documents is None:
+            return catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
+        found = self.documents.definitions(group_version, kind)
+        if found is not None:
+            return found
+        failed = self.documents.failed.get(group_version) or self.documents.failed.get("/openapi/v3")
+        fallback = catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
+        if fallback is not None:
+            why = f" ({failed})" if failed else ""
+            _warn(
+                f"no OpenAPI document of {group_version} is cached for {self.label}{why}; answering from the "
+                f"catalog release {self.release}, the cluster's version"
+            )
+            self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.label})"
+            return fallback
+        if failed:
+            from kubectl_apiinfo.errors import UserError
+
+            raise UserError(f"the OpenAPI document of {group_version} could not be read: {failed}")
+        return None
+
+    def close(self) -> None:
         if self.documents is not None:
-            found = self.documents.definitions(group_version, kind)
-            if found is not None or not self.documents.falls_back(group_version):
-                return found
-        if self.release is None:
-            return None
-        return catalog_root_finder(_GVK(group_version, kind))(self.release)
+            self.documents.close()
 
     def missing_kind(self, target) -> str:
         return (
@@ -130,8 +148,14 @@ class SchemaSource:
         out = {"kind": self.kind, "name": source.name, "kubernetesVersion": self.release or source.kubernetes_version,
                "schemas": self.label, "notes": list(self.notes)}
         if self.kind == "cluster":
-            out["server"] = source.extra.get("server") if hasattr(source, "extra") else None
+            out["server"] = source.extra.get("server")
         return out
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"warning: {message}\n")
 
 
 class _GVK:
