@@ -327,3 +327,59 @@ def test_a_server_without_openapi_v3_is_read_through_v2(fake_apiserver, env, tmp
     assert "/openapi/v2" in _paths(server)
     assert out.stderr == ""
     assert out.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: strategy <DeploymentStrategy>")
+
+
+def _python(env: dict, code: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+def test_refresh_schemas_fetches_every_document_at_once(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=3, metrics=True, token="s3cret",
+                            fail_group_versions=["metrics.k8s.io/v1beta1"])
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    code = (
+        "from kubectl_apiinfo.sources.cluster_schemas import refresh_schemas\n"
+        "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
+        "n, failed = refresh_schemas(ClusterFlags()); print(n, sorted(failed))"
+    )
+    out = _python(env, code)
+    assert out.returncode == 0, out.stderr
+    index = json.loads(server.fetch("/openapi/v3")[2])["paths"]
+    fetched = {p for p in _paths(server) if p.startswith("/openapi/v3/")}
+    assert fetched == {"/openapi/v3/" + p for p in index}
+    assert out.stdout.split()[0] == str(len(index) - 1)
+    warnings = out.stderr.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ") and "apis/metrics.k8s.io/v1beta1" in warnings[0]
+    # Everything is cached: a second refresh fetches the index and tries the failed document again, nothing
+    # else; explain makes no request at all.
+    server.reset()
+    assert _python(env, code).returncode == 0
+    assert [p for p in _paths(server) if p.startswith("/openapi")] == ["/openapi/v3", "/openapi/v3/apis/metrics.k8s.io/v1beta1"]
+    explain(env, "deployments")  # the discovery snapshot
+    server.reset()
+    for args in (("widgets.g0003.example.com.spec",), ("pods.spec.containers",), ("leases",)):
+        got = explain(env, *args, "-o", "plaintext")
+        assert got.returncode == 0, got.stderr
+    assert server.requests()["count"] == 0
+
+
+def test_history_of_a_crd_says_the_catalog_has_none(reference, env):
+    _, kubeconfig, _ = reference
+    out = explain(dict(env, KUBECONFIG=str(kubeconfig)), "widgets.spec")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith(
+        "HISTORY: g0001.example.com/v1 is not a built-in API (a CRD or an aggregated API): the catalog has no history of it\n"
+    )
+
+
+def test_field_paths_complete(env):
+    code = (
+        "import sys; from kubectl_apiinfo.answers.fields import field_completions\n"
+        "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
+        "print('\\n'.join(field_completions(ClusterFlags(), sys.argv[1], sys.argv[2])))"
+    )
+    got = _python(env, code, "1.30", "deployments.spec.template.spec.containers.res").stdout.split()
+    assert got == ["deployments.spec.template.spec.containers." + f for f in ("resizePolicy", "resources", "restartPolicy")]
+    old = _python(env, code, "1.26", "deploy.spec.template.spec.containers.res").stdout.split()
+    assert old == ["deploy.spec.template.spec.containers.resources"]
+    assert _python(env, code, "1.30", "nosuchthing.sp").stdout.strip() == ""

@@ -147,10 +147,12 @@ def field_history(
     here: list = []
     types: dict = {}
     children: dict = {}
+    builtin = False  # some catalog release has the kind in this group/version
     for release in releases:
         got = definitions_of(release)
         if got is None:
             continue
+        builtin = True
         defs, root = got
         found = locate(defs, root, target.path)
         if found is None:
@@ -176,6 +178,7 @@ def field_history(
         "contained": ranges(here, releases),
         "typeChanges": type_changes(types, releases),
         "fields": fields,
+        "builtin": builtin,
     }
 
 
@@ -251,3 +254,26 @@ def completions(defs: Definitions, root: dict, prefix: str, path: list, partial:
         return []
     return sorted({f"{prefix}.{name}" for name, _, _ in field_names(defs, found.target) if name.startswith(partial)})
 
+
+
+def field_completions(flags, kube_version: Optional[str], partial: str) -> list:
+    """Completion of RESOURCE.field.pa<TAB>: from the catalog or a cluster's cached documents, never the network."""
+    from kubectl_apiinfo.sources import choose, schemas
+
+    head, dot, last = partial.rpartition(".")
+    if not dot:
+        return []
+    try:
+        snapshot = choose.snapshot_for_completion(flags, kube_version)
+        target = split_request(snapshot, head)
+        source = schemas.completion_source(flags, snapshot)
+        try:
+            found = source.definitions(target.group_version, target.kind, quiet=True)
+        finally:
+            source.close()
+    except UserError:
+        return []
+    if found is None:
+        return []
+    defs, root = found
+    return completions(defs, root, head, target.path, last)

@@ -196,6 +196,8 @@ def history_block(history: dict, label: str = "") -> str:
 
     everywhere = _ranges(history["contained"])
     subject = history["field"] or history["kind"]
+    if not history["contained"] and not history.get("builtin", True):
+        return f"HISTORY: {history['groupVersion']} is not a built-in API (a CRD or an aggregated API): the catalog has no history of it\n"
     lines = [
         f"HISTORY ({history['groupVersion']} {history['kind']} in the offline catalog, "
         f"{span(history['first'], history['last'])}):",

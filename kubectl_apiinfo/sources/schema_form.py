@@ -10,7 +10,6 @@ required, enum, default, allOf and $ref, where $ref is a bare definition name
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 
@@ -96,6 +95,8 @@ def canonical(definition: Any) -> bytes:
 
 
 def content_hash(definition: Any) -> str:
+    import hashlib
+
     return hashlib.sha256(canonical(definition)).hexdigest()[:HASH_DIGITS]
 
 

@@ -110,7 +110,7 @@ class SchemaSource:
         self.notes = list(notes or [])
         self.documents = None  # a cluster's documents, when they answer
 
-    def definitions(self, group_version: str, kind: str):
+    def definitions(self, group_version: str, kind: str, quiet: bool = False):
         """(Definitions, the kind's schema) from the cluster's documents, else the catalog; None if neither has it."""
         if self.documents is None:
             return catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
@@ -121,13 +121,13 @@ class SchemaSource:
         fallback = catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
         if fallback is not None:
             why = f" ({failed})" if failed else ""
-            _warn(
+            (_quiet if quiet else _warn)(
                 f"no OpenAPI document of {group_version} is cached for {self.label}{why}; answering from the "
                 f"catalog release {self.release}, the cluster's version"
             )
             self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.label})"
             return fallback
-        if failed:
+        if failed and not quiet:
             from kubectl_apiinfo.errors import UserError
 
             raise UserError(f"the OpenAPI document of {group_version} could not be read: {failed}")
@@ -156,6 +156,10 @@ def _warn(message: str) -> None:
     import sys
 
     sys.stderr.write(f"warning: {message}\n")
+
+
+def _quiet(message: str) -> None:
+    pass
 
 
 class _GVK:
@@ -193,3 +197,15 @@ def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
     from kubectl_apiinfo.sources import cluster_schemas
 
     return cluster_schemas.source_for_cluster(flags, snapshot)
+
+
+def completion_source(flags, snapshot) -> SchemaSource:
+    """Like source_for, for completion: the snapshot already chosen, and never a request."""
+    if snapshot.source.kind != "cluster":
+        release = snapshot.source.kubernetes_version
+        if release_index(release) is None:
+            release = newest_with_schemas()
+        return SchemaSource(snapshot, release, f"Kubernetes {release}", "catalog")
+    from kubectl_apiinfo.sources import cluster_schemas
+
+    return cluster_schemas.source_for_cluster(flags.replace(offline=True, refresh=False), snapshot)
