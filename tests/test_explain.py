@@ -383,3 +383,25 @@ def test_field_paths_complete(env):
     old = _python(env, code, "1.26", "deploy.spec.template.spec.containers.res").stdout.split()
     assert old == ["deploy.spec.template.spec.containers.resources"]
     assert _python(env, code, "1.30", "nosuchthing.sp").stdout.strip() == ""
+
+
+def test_kubectls_http_cache_is_read_when_it_holds_the_document(fake_apiserver, kubectl, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    kube_cache = tmp_path / "kube-cache"
+    env = dict(env, KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(kube_cache))
+    want = subprocess.run([str(kubectl), "explain", "widgets.spec.ports"], capture_output=True, text=True, env=env, timeout=120)
+    assert want.returncode == 0, want.stderr
+    assert (kube_cache / "http").is_dir()
+    # Reachable: the index is read, but the document comes from kubectl's cache, not the server.
+    server.reset()
+    got = explain(env, "widgets.spec.ports", "-o", "plaintext")
+    assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr
+    assert not [p for p in _paths(server) if p.startswith("/openapi/v3/")]
+    # Out of reach, with nothing of ours cached: kubectl's discovery cache and HTTP cache answer.
+    server.stop()
+    fresh_home = tmp_path / "fresh"
+    fresh_home.mkdir()
+    fresh = dict(clean_env(fresh_home), KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(kube_cache))
+    got = explain(fresh, "widgets.spec.ports", "-o", "plaintext")
+    assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr

@@ -108,20 +108,22 @@ class Fetcher:
 
 
 class ClusterDocuments:
-    def __init__(self, flags, identity: str, name: str, revalidate: bool):
+    def __init__(self, flags, identity: str, name: str, revalidate: bool, server: Optional[str] = None, can_fetch: bool = True):
         from kubectl_apiinfo.sources.store import default_dir
 
         self.flags = flags
         self.identity = identity
         self.name = name
         self.revalidate = revalidate
+        self.server = server  # for kubectl's HTTP cache, which is keyed by URL
+        self.can_fetch = can_fetch and not flags.offline
         self.directory = flags.cache_dir or default_dir()
         self.fetcher = Fetcher(flags)
         self.failed: dict = {}
 
     def _index(self, store: SchemaStore, force: bool = False) -> Optional[dict]:
         index = store.index(self.identity)
-        if (index is None or force or self.revalidate) and not self.flags.offline:
+        if (index is None or force or self.revalidate) and self.can_fetch:
             from kubectl_apiinfo.kube.transport import TransportError
 
             try:
@@ -129,15 +131,34 @@ class ClusterDocuments:
             except TransportError as e:
                 if index is None:
                     self.failed["/openapi/v3"] = str(e)
-                else:
-                    _warn(f"{e}; answering from the schemas cached for {self.name}")
+                    return self._kubectl_index(store)
+                _warn(f"{e}; answering from the schemas cached for {self.name}")
                 return index
             if v2_doc is not None and not store.has_document(v2_doc[0]):
                 store.put_document(*v2_doc)
             store.put_index(self.identity, fresh)
             self.revalidate = False
             index = fresh
-        return index
+        return index if index is not None else self._kubectl_index(store)
+
+    def _kubectl_index(self, store: SchemaStore) -> Optional[dict]:
+        if not self.server:
+            return None
+        from kubectl_apiinfo.sources import kubectl_http_cache
+
+        doc = kubectl_http_cache.index(self.server, os.environ)
+        return _index_from(doc) if doc is not None else None
+
+    def _kubectl_document(self, path: str, digest: str) -> Optional[dict]:
+        if not self.server:
+            return None
+        from kubectl_apiinfo.sources import kubectl_http_cache
+
+        raw = kubectl_http_cache.document(self.server, path, digest, os.environ)
+        if raw is None:
+            return None
+        defs, kinds = schema_form.from_v3(raw)
+        return {"defs": defs, "kinds": kinds}
 
     def document(self, group_version: str) -> Optional[dict]:
         path = gv_path(group_version)
@@ -150,8 +171,14 @@ class ClusterDocuments:
                 if digest is None:
                     return None
                 doc = store.document(digest)
-                if doc is not None or self.flags.offline or index.get("v2"):
+                if doc is not None or index.get("v2"):
                     return doc
+                doc = self._kubectl_document(path, digest)  # kubectl fetched it already: no request
+                if doc is not None:
+                    store.put_document(digest, doc)
+                    return doc
+                if not self.can_fetch:
+                    return None
                 from kubectl_apiinfo.kube.transport import TransportError
 
                 try:
@@ -186,10 +213,15 @@ def source_for_cluster(flags, snapshot):
     release = version if version and release_index(version) is not None else None
     name = snapshot.source.name or "the cluster"
     source = SchemaSource(snapshot, release, name, "cluster")
-    identity = cluster_identity(flags) if snapshot.source.kind == "cluster" else None
-    if identity is not None:
-        fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
-        source.documents = ClusterDocuments(flags, identity, name, revalidate=fresh or flags.refresh)
+    server = snapshot.source.extra.get("server")
+    if snapshot.source.kind == "cluster":
+        identity = cluster_identity(flags)
+        if identity is not None:
+            fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
+            source.documents = ClusterDocuments(flags, identity, name, fresh or flags.refresh, server)
+    elif server:
+        # Answering from kubectl's discovery cache: the cluster is out of reach, so only kubectl's HTTP cache can help.
+        source.documents = ClusterDocuments(flags, "kubectl-cache:" + server, name, False, server, can_fetch=False)
     return source
 
 
