@@ -98,6 +98,36 @@ def test_plaintext_from_the_catalog_is_kubectls_explain(reference, env, args):
     assert got.stdout == want.stdout
 
 
+V2_PATHS = [
+    ("deployments",),
+    ("deployments.spec",),
+    ("deployments.spec.template.spec.containers",),
+    ("deployments.spec.replicas",),
+    ("pods.spec.overhead",),
+    ("pods.metadata.labels",),
+    ("pods.metadata.managedFields.fieldsV1",),
+    ("pods.metadata.name.foo",),  # a primitive ends kubectl's v2 walk, whatever follows
+    ("services.spec.ports.targetPort",),
+    ("nodes.status.capacity",),
+    ("cronjobs.spec.jobTemplate.spec.podFailurePolicy",),
+    ("horizontalpodautoscalers", "--api-version", "autoscaling/v1"),
+    ("events", "--api-version", "events.k8s.io/v1"),
+    ("deployments.spec", "--recursive"),
+    ("customresourcedefinitions.spec.versions.schema", "--recursive"),
+    ("pods", "--recursive"),
+]
+
+
+@pytest.mark.parametrize("args", V2_PATHS, ids=lambda a: " ".join(a))
+def test_plaintext_openapiv2_from_the_catalog_is_kubectls(reference, env, args):
+    _, _, kubectl_explain = reference
+    want = kubectl_explain(*args, "-o", "plaintext-openapiv2")
+    assert want.returncode == 0, want.stderr
+    got = explain(env, *args, "-o", "plaintext-openapiv2", "--kube-version", "1.33")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+
+
 def test_a_field_added_later_says_from_when(env):
     path = "deployments.spec.template.spec.containers.resizePolicy"
     old = explain(env, path, "--kube-version", "1.26")
@@ -238,12 +268,13 @@ def test_cluster_explain_fetches_once_then_answers_offline(reference, env, tmp_p
             assert b"t0ken" not in f.read_bytes()
 
 
+@pytest.mark.parametrize("output", ["plaintext", "plaintext-openapiv2"])
 @pytest.mark.parametrize("args", CLUSTER_PATHS, ids=lambda a: " ".join(a))
-def test_plaintext_from_a_cluster_is_kubectls_explain(reference, env, args):
+def test_plaintext_from_a_cluster_is_kubectls_explain(reference, env, args, output):
     _, kubeconfig, kubectl_explain = reference
-    want = kubectl_explain(*args)
+    want = kubectl_explain(*args, "-o", output)
     assert want.returncode == 0, want.stderr
-    got = explain(dict(env, KUBECONFIG=str(kubeconfig)), *args, "-o", "plaintext")
+    got = explain(dict(env, KUBECONFIG=str(kubeconfig)), *args, "-o", output)
     assert got.returncode == 0, got.stderr
     assert got.stdout == want.stdout
 
@@ -319,14 +350,19 @@ def test_no_schema_cached_answers_from_the_catalog_release_and_says_so(fake_apis
     assert out.stdout == explain(env, "deployments.spec.strategy", "-o", "plaintext", "--kube-version", "1.30").stdout
 
 
-def test_a_server_without_openapi_v3_is_read_through_v2(fake_apiserver, env, tmp_path):
-    server = fake_apiserver(release="1.33", openapi_v3=False, token="t")
+def test_a_server_without_openapi_v3_is_read_through_v2(fake_apiserver, kubectl, env, tmp_path):
+    """kubectl explain falls back to its v2 layout on such a server; so does -o plaintext."""
+    server = fake_apiserver(release="1.33", openapi_v3=False, token="t", crd_groups=1)
     env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
-    out = explain(env, "deployments.spec.strategy", "-o", "plaintext")
-    assert out.returncode == 0, out.stderr
+    for args in (("deployments.spec.strategy",), ("widgets.spec",), ("widgets", "--recursive")):
+        want = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert want.returncode == 0, want.stderr
+        out = explain(env, *args, "-o", "plaintext")
+        assert (out.returncode, out.stderr) == (0, ""), out.stderr
+        assert out.stdout == want.stdout
     assert "/openapi/v2" in _paths(server)
-    assert out.stderr == ""
-    assert out.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: strategy <DeploymentStrategy>")
+    assert out.stdout.startswith("KIND:     Widget\nVERSION:  g0001.example.com/v1\n")
 
 
 def _python(env: dict, code: str, *args: str) -> subprocess.CompletedProcess:

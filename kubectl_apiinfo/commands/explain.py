@@ -55,7 +55,10 @@ def _answer(source, resource: str, api_version, recursive: bool, output: str) ->
     history = None
     if output != "plaintext" and output != "plaintext-openapiv2":
         history = fields.field_history(schemas.schema_releases(), schemas.catalog_root_finder(target), target)
-    if fields.located(defs, root, target.path) is None:
+    v2_layout = output == "plaintext-openapiv2" or (output == "plaintext" and source.v2_only(target.group_version))
+    printer = explain_fields.plaintext_v2 if v2_layout else explain_fields.plaintext
+    text = printer(defs, target.group, target.version, target.kind, root, target.path, recursive)
+    if text is None or (output in ("json", "yaml") and fields.located(defs, root, target.path) is None):
         index, near = fields.nearest_fields(defs, root, target.path)
         missing = target.path[index]
         message = f'field "{missing}" does not exist in {target.group_version} {target.kind} in {source.label}'
@@ -77,10 +80,6 @@ def _answer(source, resource: str, api_version, recursive: bool, output: str) ->
 
             sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         return
-    if output == "plaintext-openapiv2":
-        sys.stdout.write(explain_fields.plaintext_v2(defs, target.group, target.version, target.kind, root, target.path, recursive))
-        return
-    text = explain_fields.plaintext(defs, target.group, target.version, target.kind, root, target.path, recursive)
     if output == "text":
         text += explain_fields.history_block(history, source.label)
     sys.stdout.write(text)

@@ -214,3 +214,189 @@ def history_block(history: dict, label: str = "") -> str:
 
 def _ranges(ranges: list) -> str:
     return ", ".join(span(a, b) for a, b in ranges) if ranges else "no catalog release"
+
+
+# --- kubectl's older layout, from OpenAPI v2 (-o plaintext-openapiv2) -------------
+# kubectl reads v2 schemas as kube-openapi's proto models: a reference, an object
+# with properties ("Kind"), an object without ("Map"), an array, a primitive, or an
+# arbitrary value; it prints them with its Formatter (80 columns, its own wrapping).
+
+_WIDTH = 80
+_BULLET = re.compile(r"^(\d+\.?|-|\*)[\t\n\f\r ]")
+_V2_STRINGS = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
+
+
+def _model(defs: Definitions, schema: dict) -> tuple:
+    """(shape, schema, detail): shape is ref (detail: name), kind, map, array, primitive (detail: type) or arbitrary."""
+    all_of = schema.get("allOf")
+    if isinstance(schema.get("$ref"), str):
+        return "ref", schema, schema["$ref"]
+    if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0].get("$ref"), str) and not schema.get("properties"):
+        return "ref", schema, all_of[0]["$ref"]  # v2's $ref with siblings, as v3 wraps it
+    t = schema.get("type")
+    if t == "array":
+        return "array", schema, None
+    if t == "object" or (not t and "properties" in schema):
+        return ("kind" if "properties" in schema else "map"), schema, None
+    if t:
+        return "primitive", schema, t
+    return "arbitrary", schema, None
+
+
+def _resolved_model(defs: Definitions, name: str) -> tuple:
+    target = defs.definition(name) or {}
+    if name in _V2_STRINGS:
+        return "primitive", target, "string"  # v2 types these as strings; v3 leaves them typeless
+    return _model(defs, target)
+
+
+def _v2_type(defs: Definitions, model: tuple) -> str:
+    shape, schema, detail = model
+    if shape == "ref":
+        return _v2_type(defs, _resolved_model(defs, detail))
+    if shape == "kind":
+        return "Object"
+    if shape == "array":
+        return "[]" + _v2_type(defs, _model(defs, object_map(schema, "items")))
+    if shape == "map":
+        extra = object_map(schema, "additionalProperties")
+        return "map[string]" + (_v2_type(defs, _model(defs, extra)) if extra else "")
+    if shape == "primitive":
+        return detail
+    return ""
+
+
+def _v2_wrap(text: str, width: int) -> list:
+    """kubectl's Formatter wrapString: words joined by single spaces, lists, code blocks and paragraphs kept."""
+    wrapped: list = []
+    words: list = []
+    last = [""]
+
+    def flush():
+        if words:
+            last[0] = ""
+            wrapped.append(" ".join(words))
+            words.clear()
+
+    for line in text.split("\n"):
+        if line.startswith("    "):
+            flush()
+            wrapped.append(line)
+            continue
+        if wrapped and not line.strip():
+            flush()
+            wrapped.append("")
+            continue
+        stripped = line.strip()
+        if last[0].endswith(":") or not stripped or _BULLET.match(stripped):
+            flush()
+        for word in line.split():
+            last[0] = word
+            if words and len(" ".join(words + [word]).encode()) > width:
+                flush()
+            words.append(word)
+    flush()
+    return wrapped
+
+
+def _v2_wrapped(out: list, indent: int, text: str) -> None:
+    for line in _v2_wrap(text, _WIDTH - indent):
+        out.append(" " * indent + line + "\n" if line else "\n")
+
+
+def _v2_lookup(defs: Definitions, model: tuple, path: list) -> Optional[tuple]:
+    shape, schema, detail = model
+    if not path or shape == "primitive" or shape == "arbitrary":
+        return model  # a primitive ends the walk, even with path left (as kubectl's fieldLookup)
+    if shape == "ref":
+        return _v2_lookup(defs, _resolved_model(defs, detail), path)
+    if shape == "array":
+        return _v2_lookup(defs, _model(defs, object_map(schema, "items")), path)
+    if shape == "map":
+        extra = object_map(schema, "additionalProperties")
+        return _v2_lookup(defs, _model(defs, extra), path) if extra else ("arbitrary", schema, None)
+    field = (schema.get("properties") or {}).get(path[0])
+    if not isinstance(field, dict):
+        return None
+    return _v2_lookup(defs, _model(defs, field), path[1:])
+
+
+def _v2_fields(defs: Definitions, model: tuple, out: list, indent: int, recursive: bool, visited: set) -> None:
+    shape, schema, detail = model
+    if shape == "ref":
+        if recursive:
+            if detail in visited:
+                return
+            visited.add(detail)
+            _v2_fields(defs, _resolved_model(defs, detail), out, indent, recursive, visited)
+            visited.discard(detail)
+        else:
+            _v2_fields(defs, _resolved_model(defs, detail), out, indent, recursive, visited)
+    elif shape == "array":
+        _v2_fields(defs, _model(defs, object_map(schema, "items")), out, indent, recursive, visited)
+    elif shape == "map":
+        extra = object_map(schema, "additionalProperties")
+        if extra:
+            _v2_fields(defs, _model(defs, extra), out, indent, recursive, visited)
+    elif shape == "kind":
+        required = schema.get("required") or []
+        for name in sorted(schema.get("properties") or {}):
+            field = schema["properties"][name]
+            sub = _model(defs, field)
+            line = f"{' ' * indent}{name}\t<{_v2_type(defs, sub)}>"
+            if recursive:
+                out.append(line + "\n")
+                _v2_fields(defs, sub, out, indent + 3, recursive, visited)
+            else:
+                out.append(line + (" -required-" if name in required else "") + "\n")
+                _v2_wrapped(out, indent + 2, field.get("description") or "")
+                out.append("\n")
+
+
+def plaintext_v2(defs: Definitions, group: str, version: str, kind: str, root: dict, path: list, recursive: bool) -> Optional[str]:
+    """kubectl explain -o plaintext-openapiv2; None when the path does not exist."""
+    found = _v2_lookup(defs, _model(defs, root), list(path))
+    if found is None:
+        return None
+    name = path[-1] if path else ""
+    gv = f"{group}/{version}" if group else version
+    out: list = []
+    descriptions: list = []
+    type_name = ""
+    model = found
+    while True:
+        shape, schema, detail = model
+        if shape == "ref":
+            descriptions.append(schema.get("description") or "")
+            model = _resolved_model(defs, detail)
+            continue
+        if shape in ("array", "map"):
+            descriptions.append(schema.get("description") or "")
+            type_name = type_name or _v2_type(defs, model)
+            sub = object_map(schema, "items" if shape == "array" else "additionalProperties")
+            # kube-openapi gives a map without a value schema an arbitrary value with the map's own description
+            model = _model(defs, sub) if sub else ("arbitrary", schema, None)
+            continue
+        break
+    shape, schema, detail = model
+    out.append(f"KIND:     {kind}\nVERSION:  {gv}\n\n")
+    type_name = type_name or _v2_type(defs, model)
+    if shape == "kind" and name:
+        out.append(f"RESOURCE: {name} <{type_name}>\n\n")
+    elif shape == "primitive":
+        out.append(f"FIELD:    {name} <{type_name}>\n\n")
+    out.append("DESCRIPTION:\n")
+    empty = True
+    for i, text in enumerate(descriptions + [schema.get("description") or ""]):
+        if not text:
+            continue
+        empty = False
+        if i:
+            out.append("\n")
+        _v2_wrapped(out, 5, text)
+    if empty:
+        _v2_wrapped(out, 5, "<empty>")
+    if shape == "kind":
+        out.append("\nFIELDS:\n")
+        _v2_fields(defs, model, out, 3, recursive, set())
+    return "".join(out)

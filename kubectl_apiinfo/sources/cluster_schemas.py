@@ -202,6 +202,10 @@ class ClusterDocuments:
         root = defs.definition(name) if name else None
         return (defs, root) if root is not None else None
 
+    def v2_only(self) -> bool:
+        index = self.store.index(self.identity)
+        return bool(index and index.get("v2"))
+
     def close(self) -> None:
         self.fetcher.close()
         self.store.close()

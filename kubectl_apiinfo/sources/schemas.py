@@ -199,6 +199,10 @@ class SchemaSource:
         if self.documents is not None:
             self.documents.close()
 
+    def v2_only(self, group_version: str) -> bool:
+        """The cluster serves no /openapi/v3, so kubectl's explain prints its older (v2) layout."""
+        return self.documents is not None and self.documents.v2_only()
+
     def missing_kind(self, target) -> str:
         return (
             f"{self.label} has no schema for {target.group_version} {target.kind}; "

@@ -549,6 +549,93 @@ def synthetic_document(group: str, version: str, resources: list[Resource], meta
             "components": {"schemas": schemas}}
 
 
+# kubectl reads /openapi/v2 only as protobuf (gnostic's openapi_v2.Document); the
+# fields it uses, by number, from google/gnostic's OpenAPIv2.proto.
+PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+PROTOBUF_V2_SERVED = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"  # kube-openapi answers with this spelling
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _string(number: int, text: str) -> bytes:
+    return _field(number, text.encode())
+
+
+def _any_yaml(number: int, value: Any) -> bytes:
+    return _field(number, _string(2, json.dumps(value)))  # Any{yaml}: JSON is YAML
+
+
+def proto_schema(s: dict) -> bytes:
+    out = b""
+    if "$ref" in s:
+        out += _string(1, s["$ref"])
+    if "format" in s:
+        out += _string(2, s["format"])
+    if "description" in s:
+        out += _string(4, s["description"])
+    for name in s.get("required") or []:
+        out += _string(19, name)
+    for value in s.get("enum") or []:
+        out += _any_yaml(20, value)
+    extra = s.get("additionalProperties")
+    if isinstance(extra, dict):
+        out += _field(21, _field(1, proto_schema(extra)))
+    elif isinstance(extra, bool):
+        out += _field(21, _varint(2 << 3 | 0) + _varint(int(extra)))
+    if "type" in s:
+        types = s["type"] if isinstance(s["type"], list) else [s["type"]]
+        out += _field(22, b"".join(_string(1, t) for t in types))
+    if isinstance(s.get("items"), dict):
+        out += _field(23, _field(1, proto_schema(s["items"])))
+    for sub in s.get("allOf") or []:
+        out += _field(24, proto_schema(sub))
+    if isinstance(s.get("properties"), dict):
+        out += _field(25, b"".join(_field(1, _string(1, k) + _field(2, proto_schema(v))) for k, v in s["properties"].items()))
+    for key, value in s.items():
+        if key.startswith("x-"):
+            out += _field(31, _string(1, key) + _field(2, _string(2, json.dumps(value))))
+    return out
+
+
+def proto_document(spec: dict) -> bytes:
+    info = spec.get("info") or {}
+    out = _string(1, spec.get("swagger", "2.0"))
+    out += _field(2, _string(1, info.get("title", "Kubernetes")) + _string(2, info.get("version", "unversioned")))
+    defs = b"".join(_field(1, _string(1, name) + _field(2, proto_schema(d))) for name, d in sorted(spec.get("definitions", {}).items()))
+    return out + _field(9, defs)
+
+
+def v3_to_v2(schema: Any) -> Any:
+    """A synthetic v3 schema as v2 publishes it: #/definitions/ references, no allOf wrapping."""
+    if isinstance(schema, list):
+        return [v3_to_v2(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v3_to_v2(v) for k, v in schema.items() if k not in ("allOf", "default")}
+    if "properties" in schema:
+        out["properties"] = {k: v3_to_v2(v) for k, v in schema["properties"].items()}
+    if isinstance(schema.get("$ref"), str):
+        out["$ref"] = schema["$ref"].replace("#/components/schemas/", "#/definitions/")
+    wrapped = schema.get("allOf")
+    if isinstance(wrapped, list) and len(wrapped) == 1 and "$ref" in wrapped[0]:
+        out["$ref"] = wrapped[0]["$ref"].replace("#/components/schemas/", "#/definitions/")
+    return out
+
+
 class OpenAPIDocuments:
     """The documents one server publishes, built once each, on first request."""
 
@@ -563,7 +650,7 @@ class OpenAPIDocuments:
         self.lock = threading.Lock()
         self._docs: dict[str, Optional[bytes]] = {}
         self._index: Optional[bytes] = None
-        self._v2: Optional[bytes] = None
+        self._v2_bodies: dict[str, Optional[bytes]] = {}
         self._meta_defs: Optional[dict] = None
         self.served: dict[str, tuple[str, str, list[Resource]]] = {}
         for g in groups:
@@ -625,13 +712,26 @@ class OpenAPIDocuments:
             self._index = raw
         return raw
 
-    def v2(self) -> Optional[bytes]:
-        if self._v2 is None:
-            path = self.data / "openapi-v2" / f"v{self.release}.json.gz"
-            if not path.exists():
-                return None
-            self._v2 = dumps(json.loads(gzip.decompress(path.read_bytes())))
-        return self._v2
+    def v2_spec(self) -> Optional[dict]:
+        """The release's v2 spec, with the synthetic groups' definitions added as a server adds CRDs'."""
+        path = self.data / "openapi-v2" / f"v{self.release}.json.gz"
+        if not path.exists():
+            return None
+        spec = json.loads(gzip.decompress(path.read_bytes()))
+        for gv_path in sorted(self.served):
+            if not self._builtin_file(gv_path).exists():
+                group, version, resources = self.served[gv_path]
+                for name, d in synthetic_document(group, version, resources, {})["components"]["schemas"].items():
+                    spec["definitions"].setdefault(name, v3_to_v2(d))
+        return spec
+
+    def v2(self, protobuf: bool = False) -> Optional[bytes]:
+        with self.lock:
+            key = "protobuf" if protobuf else "json"
+            if key not in self._v2_bodies:
+                spec = self.v2_spec()
+                self._v2_bodies[key] = None if spec is None else (proto_document(spec) if protobuf else dumps(spec))
+            return self._v2_bodies[key]
 
 
 
@@ -846,14 +946,16 @@ class Handler(BaseHTTPRequestHandler):
         openapi = self.server.state.openapi
         query = dict(p.split("=", 1) for p in urlsplit(self.path).query.split("&") if "=" in p)
         if segments[1:2] == ["v2"] and len(segments) == 2:
-            raw = openapi.v2() if openapi.v2_enabled else None
+            protobuf = PROTOBUF_V2 in (self.headers.get("Accept") or "")
+            raw = openapi.v2(protobuf) if openapi.v2_enabled else None
             if raw is None:
                 self._status(404)
                 return
-            if negotiate(self.headers.get("Accept"), False) is None:
-                self._status(406)  # protobuf only: this server has JSON alone
+            if not protobuf and negotiate(self.headers.get("Accept"), False) is None:
+                self._status(406)
                 return
-            self._send(200, raw, "application/json", "/openapi/v2", faults, etag='"' + _sha512(raw)[:32] + '"')
+            ctype = PROTOBUF_V2_SERVED if protobuf else "application/json"
+            self._send(200, raw, ctype, "/openapi/v2", faults, etag='"' + _sha512(raw)[:32] + '"')
             return
         if segments[1:2] != ["v3"] or not openapi.v3_enabled:
             self._status(404)
