@@ -441,3 +441,16 @@ def test_kubectls_http_cache_is_read_when_it_holds_the_document(fake_apiserver, 
     fresh = dict(clean_env(fresh_home), KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(kube_cache))
     got = explain(fresh, "widgets.spec.ports", "-o", "plaintext")
     assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr
+
+
+def test_history_names_type_changes(env):
+    out = explain(env, "persistentvolumeclaims.spec", "--kube-version", "1.30").stdout
+    assert "    resources                   1.15–1.36   type ResourceRequirements → VolumeResourceRequirements in 1.29\n" in out
+    out = explain(env, "pods.spec.containers.lifecycle.postStart", "--kube-version", "1.30").stdout
+    assert "  its type changed: Handler → LifecycleHandler in 1.23\n" in out
+    data = json.loads(explain(env, "persistentvolumeclaims.spec", "-o", "json", "--kube-version", "1.30").stdout)
+    resources = next(f for f in data["fields"] if f["name"] == "resources")
+    assert resources["history"]["typeChanges"] == ["ResourceRequirements → VolumeResourceRequirements in 1.29"]
+    # 1.23's alpha v3 documents typed IntOrString as a string; that is no change of the field's type.
+    out = explain(env, "services.spec.ports", "--kube-version", "1.30").stdout
+    assert "targetPort" not in out.split("HISTORY", 1)[1]

@@ -21,7 +21,7 @@ HASH_DIGITS = 16
 PACKS = 256  # definition packs in the catalog; a name always lands in the same one
 _KEPT = ("description", "type", "format", "required", "enum", "default")
 _V2_PREFIX = "#/definitions/"
-_V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
+V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
 _V3_PREFIX = "#/components/schemas/"
 
 
@@ -68,7 +68,7 @@ def _definitions(schemas: dict, v2: bool) -> tuple[dict, dict]:
         if not isinstance(raw, dict):
             continue
         d = normalize(raw, v2)
-        if v2 and name in _V3_ONE_OF:
+        if v2 and name in V3_ONE_OF:
             d.pop("type", None)  # v3 serves these as oneOf [...] with no type, and explain names them
         defs[name] = d
         for gvk in raw.get("x-kubernetes-group-version-kind") or []:

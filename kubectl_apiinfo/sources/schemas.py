@@ -128,6 +128,9 @@ class HistoryDefinitions(schema_form.Definitions):
 
     def ref_type(self, name: str) -> tuple:
         self.touched.add(name)
+        if name in schema_form.V3_ONE_OF:
+            # 1.23's alpha v3 typed these as strings, every other release names them: not a change of type
+            return self._hash(name) is not None, None
         return self._hash(name) is not None, _at(self.history["types"].get(name, ()), self.position)
 
 
