@@ -365,6 +365,16 @@ def test_a_server_without_openapi_v3_is_read_through_v2(fake_apiserver, kubectl,
     assert out.stdout.startswith("KIND:     Widget\nVERSION:  g0001.example.com/v1\n")
 
 
+def test_a_release_before_openapi_v3_explains_as_kubectl_does(fake_apiserver, kubectl, env, tmp_path):
+    server = fake_apiserver(release="1.20", token="t")  # no v3 documents in 1.20: /openapi/v2 only
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    for args in (("ingresses.spec.rules",), ("cronjobs.spec.jobTemplate", "--recursive")):
+        want = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert want.returncode == 0, want.stderr
+        assert explain(env, *args, "-o", "plaintext").stdout == want.stdout
+
+
 def _python(env: dict, code: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 

@@ -191,8 +191,12 @@ def history_block(history: dict, label: str = "") -> str:
     everywhere = _ranges(history["contained"])
     subject = history["field"] or history["kind"]
     if not history["contained"] and not history.get("builtin", True):
-        return f"HISTORY: {history['groupVersion']} is not a built-in API (a CRD or an aggregated API): the catalog has no history of it\n"
+        return (f"SOURCE: {label}\n" if label else "") + (
+            f"HISTORY: {history['groupVersion']} is not a built-in API (a CRD or an aggregated API): "
+            "the catalog has no history of it\n"
+        )
     lines = [
+        f"SOURCE: {label}" if label else "",
         f"HISTORY ({history['groupVersion']} {history['kind']} in the offline catalog, "
         f"{span(history['first'], history['last'])}):",
         f"  {subject} exists in {everywhere}",
@@ -205,7 +209,7 @@ def history_block(history: dict, label: str = "") -> str:
         changes = f.get("typeChanges", [])
         if where != everywhere or changes:
             rows.append([f["name"], where, "; ".join(f"type {c}" for c in changes)])
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(line for line in lines if line) + "\n"
     if rows:
         text += "  fields not in all of those releases, or whose type changed:\n"
         text += tabwrite([[r[0], r[1] + ("   " + r[2] if r[2] else "")] for r in rows], indent="    ")

@@ -217,7 +217,7 @@ def source_for_cluster(flags, snapshot):
     version = snapshot.source.kubernetes_version
     release = version if version and release_index(version) is not None else None
     name = snapshot.source.name or "the cluster"
-    source = SchemaSource(snapshot, release, name, "cluster")
+    source = SchemaSource(snapshot, release, f"{name} (its OpenAPI documents)", "cluster")
     from kubectl_apiinfo.sources.store import default_dir
 
     server = snapshot.source.extra.get("server")

@@ -169,6 +169,7 @@ class SchemaSource:
 
     def __init__(self, snapshot, release: Optional[str], label: str, kind: str, notes: Optional[list] = None):
         self.snapshot = snapshot
+        self.name = snapshot.source.name or label
         self.release = release  # the catalog release answering (or the cluster's version)
         self.label = label
         self.kind = kind  # "catalog" or "cluster"
@@ -190,7 +191,7 @@ class SchemaSource:
                 f"no OpenAPI document of {group_version} is cached for {self.label}{why}; answering from the "
                 f"catalog release {self.release}, the cluster's version"
             )
-            self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.label})"
+            self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.name})"
             return fallback
         if failed and not quiet:
             from kubectl_apiinfo.errors import UserError
@@ -251,10 +252,13 @@ def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
     snapshot = choose.snapshot_for_query(flags, None)
     if snapshot.source.kind == "catalog":
         release = snapshot.source.kubernetes_version
+        label = f"Kubernetes {release} (offline catalog)"
         if release_index(release) is None:
+            newest = release
             release = newest_with_schemas()
             snapshot = catalog.load_release(release)
-        return SchemaSource(snapshot, release, f"Kubernetes {release} (offline catalog)", "catalog")
+            label = f"Kubernetes {release} (offline catalog: the newest release with an OpenAPI spec; {newest} has none)"
+        return SchemaSource(snapshot, release, label, "catalog")
     from kubectl_apiinfo.sources import cluster_schemas
 
     return cluster_schemas.source_for_cluster(flags, snapshot)

@@ -657,6 +657,8 @@ class OpenAPIDocuments:
             for version, resources in g.versions:
                 self.served[_gv_path(g.name, version)] = (g.name, version, resources)
         self.builtin_dir = self.data / "openapi-v3" / f"v{self.release}"
+        # A release the data has no v3 documents for is served as a server before v3 was: /openapi/v2 only.
+        self.v3_enabled = self.v3_enabled and self.builtin_dir.is_dir()
 
     def failing(self, faults: dict) -> set[str]:
         out = set()
@@ -718,8 +720,13 @@ class OpenAPIDocuments:
         if not path.exists():
             return None
         spec = json.loads(gzip.decompress(path.read_bytes()))
+        builtin = {
+            _gv_path(gvk.get("group", ""), gvk.get("version", ""))
+            for d in spec.get("definitions", {}).values()
+            for gvk in d.get("x-kubernetes-group-version-kind") or []
+        }
         for gv_path in sorted(self.served):
-            if not self._builtin_file(gv_path).exists():
+            if gv_path not in builtin and not self._builtin_file(gv_path).exists():
                 group, version, resources = self.served[gv_path]
                 for name, d in synthetic_document(group, version, resources, {})["components"]["schemas"].items():
                     spec["definitions"].setdefault(name, v3_to_v2(d))
