@@ -295,24 +295,43 @@ def test_crd_fields_explain_with_the_server_stopped_and_on_another_machine(fake_
     for args in paths:
         got = explain(env, *args, "-o", "plaintext")
         assert (got.returncode, got.stdout) == (0, want[args]), got.stderr
-    # Another machine: a bundle made by 'cache export' carries the schemas.
+    # Another machine: a 'cache export' bundle carries the schemas (its "openapi" part).
     bundle = tmp_path / "bundle.json"
     cache_dir = Path(env["HOME"]) / ".cache" / "kubectl-apiinfo"
-    export = subprocess.run([sys.executable, "-c", (
-        "import sys; from kubectl_apiinfo.sources.store import SnapshotCache; from kubectl_apiinfo.sources import schema_store\n"
-        "c = SnapshotCache(sys.argv[1], print); n = c.export_bundle(sys.argv[2]); ids = [e.identity for e in c.entries()]; c.close()\n"
-        "print(schema_store.add_to_bundle(sys.argv[2], sys.argv[1], ids))"), str(cache_dir), str(bundle)],
-        capture_output=True, text=True, cwd=ROOT)
+    export = _python(env, (
+        "import json, sys\n"
+        "from kubectl_apiinfo.sources.store import SnapshotCache\n"
+        "from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore\n"
+        "c = SnapshotCache(sys.argv[1], print); c.export_bundle(sys.argv[2]); ids = [e.identity for e in c.entries()]; c.close()\n"
+        "b = json.load(open(sys.argv[2]))\n"
+        "with SchemaStore(sys.argv[1]) as s: b[BUNDLE_KEY] = s.bundle_part(ids)\n"
+        "json.dump(b, open(sys.argv[2], 'w')); print(len(b[BUNDLE_KEY]['documents']))"), str(cache_dir), str(bundle))
     assert export.returncode == 0, export.stderr
     assert int(export.stdout.split()[-1]) >= 2
     other_home = tmp_path / "other"
     other_home.mkdir()
     other = clean_env(other_home, KUBECONFIG=str(kubeconfig))
-    imported = subprocess.run([sys.executable, "-c", (
-        "import sys, os; from kubectl_apiinfo.sources.store import SnapshotCache, default_dir; from kubectl_apiinfo.sources import schema_store\n"
-        "d = default_dir(); schema_store.check_bundle(sys.argv[1]); c = SnapshotCache(d, print); c.import_bundle(sys.argv[1]); c.close()\n"
-        "print(schema_store.import_from_bundle(sys.argv[1], d))"), str(bundle)],
-        capture_output=True, text=True, cwd=ROOT, env=other)
+    load = (
+        "import json, sys\n"
+        "from kubectl_apiinfo.errors import UserError\n"
+        "from kubectl_apiinfo.sources.store import SnapshotCache, default_dir\n"
+        "from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore, validate_part\n"
+        "part = json.load(open(sys.argv[1])).get(BUNDLE_KEY)\n"
+        "try:\n"
+        "    validate_part(part, sys.argv[1])\n"
+        "except UserError as e:\n"
+        "    sys.exit(f'error: {e}')\n"
+        "c = SnapshotCache(default_dir(), print); c.import_bundle(sys.argv[1]); c.close()\n"
+        "with SchemaStore(default_dir()) as s: print(s.import_part(part, sys.argv[1]))"
+    )
+    broken = tmp_path / "broken.json"
+    data = json.loads(bundle.read_text())
+    data["openapi"]["documents"]["not-a-hash"] = {}
+    broken.write_text(json.dumps(data))
+    refused = _python(other, load, str(broken))
+    assert_one_line_error(refused, "openapi.documents: a malformed document; nothing was imported")
+    assert not (other_home / ".cache" / "kubectl-apiinfo").exists()
+    imported = _python(other, load, str(bundle))
     assert imported.returncode == 0, imported.stderr
     for args in paths:
         got = explain(other, *args, "-o", "plaintext")
@@ -464,3 +483,19 @@ def test_history_names_type_changes(env):
     # 1.23's alpha v3 documents typed IntOrString as a string; that is no change of the field's type.
     out = explain(env, "services.spec.ports", "--kube-version", "1.30").stdout
     assert "targetPort" not in out.split("HISTORY", 1)[1]
+
+
+def test_refresh_rereads_the_index_and_only_changed_documents(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="t")
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    env = dict(env, KUBECONFIG=str(kubeconfig))
+    assert explain(env, "widgets.spec", "-o", "plaintext").returncode == 0
+    server.reset()
+    again = explain(env, "widgets.spec", "-o", "plaintext", "--refresh")
+    assert again.returncode == 0, again.stderr
+    openapi = [p for p in _paths(server) if p.startswith("/openapi")]
+    assert openapi == ["/openapi/v3"]  # the index again; the document's hash is unchanged, so not the document
+    server.reset()
+    offline = explain(env, "widgets.spec", "-o", "plaintext", "--offline")
+    assert (offline.returncode, offline.stdout) == (0, again.stdout)
+    assert server.requests()["count"] == 0

@@ -5,12 +5,13 @@ Keys of their own, beside store.py's:
   openapi:doc:<hash>        {defs, kinds}: one document in schema_form's form, under the hash its index URL
                             gave it (the SHA-512 of its bytes), so it is fetched once, whichever cluster serves it
 A v2-only server's one document is stored as openapi:doc:v2-<sha512 of its bytes>, indexed under "*".
-Values are plain JSON, like the snapshots.
+Values are plain JSON, like the snapshots.  A 'cache export' bundle carries them
+under its "openapi" key: bundle_part() to write it, validate_part() before
+anything of a bundle is imported, import_part() to store it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 
@@ -93,22 +94,29 @@ class SchemaStore:
 
     def import_part(self, part: object, where: str = "the bundle") -> int:
         """Store a bundle's schemas, all or nothing; returns how many documents it had."""
+        validate_part(part, where)
         if part is None:
             return 0
-        if not isinstance(part, dict) or not isinstance(part.get("indexes"), dict) or not isinstance(part.get("documents"), dict):
-            raise UserError(f"{where}: {BUNDLE_KEY}: expected {{indexes, documents}}; nothing was imported")
-        for identity, index in part["indexes"].items():
-            if not isinstance(identity, str) or not identity or not _valid_index(index):
-                raise UserError(f"{where}: {BUNDLE_KEY}.indexes: a malformed index; nothing was imported")
-        for digest, doc in part["documents"].items():
-            if not isinstance(digest, str) or not _HASH.match(digest) or not _valid_document(doc):
-                raise UserError(f"{where}: {BUNDLE_KEY}.documents: a malformed document; nothing was imported")
         with self._cache.transact():
-            for digest, doc in part["documents"].items():
+            for digest, doc in part["documents"].items():  # type: ignore[index]
                 self.put_document(digest, doc)
-            for identity, index in part["indexes"].items():
+            for identity, index in part["indexes"].items():  # type: ignore[index]
                 self.put_index(identity, index)
-        return len(part["documents"])
+        return len(part["documents"])  # type: ignore[index]
+
+
+def validate_part(part: object, where: str = "the bundle") -> None:
+    """A UserError naming what is wrong with a bundle's schemas; call it before importing anything of the bundle."""
+    if part is None:
+        return
+    if not isinstance(part, dict) or not isinstance(part.get("indexes"), dict) or not isinstance(part.get("documents"), dict):
+        raise UserError(f"{where}: {BUNDLE_KEY}: expected {{indexes, documents}}; nothing was imported")
+    for identity, index in part["indexes"].items():
+        if not isinstance(identity, str) or not identity or not _valid_index(index):
+            raise UserError(f"{where}: {BUNDLE_KEY}.indexes: a malformed index; nothing was imported")
+    for digest, doc in part["documents"].items():
+        if not isinstance(digest, str) or not _HASH.match(digest) or not _valid_document(doc):
+            raise UserError(f"{where}: {BUNDLE_KEY}.documents: a malformed document; nothing was imported")
 
 
 def _valid_index(value: object) -> bool:
@@ -122,44 +130,3 @@ def _valid_index(value: object) -> bool:
 
 def _valid_document(value: object) -> bool:
     return isinstance(value, dict) and isinstance(value.get("defs"), dict) and isinstance(value.get("kinds"), dict)
-
-
-def add_to_bundle(path: str, cache_dir: str, identities: Iterable[str]) -> int:
-    """After store's export_bundle wrote path: add these clusters' schemas to it; returns the documents added."""
-    with open(path, encoding="utf-8") as f:
-        bundle = json.load(f)
-    with SchemaStore(cache_dir) as store:
-        bundle[BUNDLE_KEY] = store.bundle_part(identities)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(bundle, f)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"cannot write {path} ({e.strerror})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return len(bundle[BUNDLE_KEY]["documents"])
-
-
-def check_bundle(path: str) -> None:
-    """Refuse a bundle whose schemas are malformed before anything of it is imported."""
-    part = _read_part(path)
-    if part is not None:
-        if not isinstance(part, dict) or not isinstance(part.get("indexes"), dict) or not isinstance(part.get("documents"), dict):
-            raise UserError(f"{path}: {BUNDLE_KEY}: expected {{indexes, documents}}; nothing was imported")
-
-
-def import_from_bundle(path: str, cache_dir: str) -> int:
-    """After store's import_bundle read path: store its schemas too; returns the documents imported."""
-    with SchemaStore(cache_dir) as store:
-        return store.import_part(_read_part(path), path)
-
-
-def _read_part(path: str):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f).get(BUNDLE_KEY)
-    except (OSError, ValueError, AttributeError):
-        return None  # store's reader has already said what is wrong with the file
