@@ -22,8 +22,6 @@ def run(
     output: str = "text",
     kube_version: Optional[str] = None,
 ) -> None:
-    from kubectl_apiinfo.answers import fields
-    from kubectl_apiinfo.printers import explain_fields
     from kubectl_apiinfo.sources import schemas
 
     output = output or "text"
@@ -55,7 +53,8 @@ def _answer(source, resource: str, api_version, recursive: bool, output: str) ->
     history = None
     if output != "plaintext" and output != "plaintext-openapiv2":
         history = fields.field_history(schemas.schema_releases(), schemas.catalog_root_finder(target), target)
-    v2_layout = output == "plaintext-openapiv2" or (output == "plaintext" and source.v2_only(target.group_version))
+    # kubectl explain prints its older layout for a server without /openapi/v3; so do we, from its v2 document
+    v2_layout = output == "plaintext-openapiv2" or (output in ("plaintext", "text") and source.v2_only(target.group_version))
     printer = explain_fields.plaintext_v2 if v2_layout else explain_fields.plaintext
     text = printer(defs, target.group, target.version, target.kind, root, target.path, recursive)
     if text is None or (output in ("json", "yaml") and fields.located(defs, root, target.path) is None):

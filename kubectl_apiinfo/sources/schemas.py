@@ -23,14 +23,6 @@ def _gz_json(relpath: str):
     return json.loads(gzip.decompress(catalog.read_bytes(relpath)))
 
 
-def has_schemas(release: str) -> bool:
-    try:
-        catalog.read_bytes(f"schemas/releases/{release}.json.gz")
-    except Exception:  # noqa: BLE001 - UserError: this release has none
-        return False
-    return True
-
-
 _INDEXES: dict = {}
 
 
@@ -149,8 +141,6 @@ def catalog_root_finder(target):
         root = defs.definition(name)
         return (defs, root) if root is not None else None
 
-    find.releases = history["releases"]  # type: ignore[attr-defined]
-
     return find
 
 
@@ -188,7 +178,7 @@ class SchemaSource:
         if fallback is not None:
             why = f" ({failed})" if failed else ""
             (_quiet if quiet else _warn)(
-                f"no OpenAPI document of {group_version} is cached for {self.label}{why}; answering from the "
+                f"no OpenAPI document of {group_version} is cached for {self.name}{why}; answering from the "
                 f"catalog release {self.release}, the cluster's version"
             )
             self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.name})"
