@@ -499,3 +499,16 @@ def test_refresh_rereads_the_index_and_only_changed_documents(fake_apiserver, en
     offline = explain(env, "widgets.spec", "-o", "plaintext", "--offline")
     assert (offline.returncode, offline.stdout) == (0, again.stdout)
     assert server.requests()["count"] == 0
+
+
+@pytest.mark.parametrize("release", ["1.24", "1.28", "1.35"])
+def test_plaintext_matches_kubectl_for_other_releases(fake_apiserver, kubectl, env, tmp_path, release):
+    server = fake_apiserver(release=release, token="t")
+    kenv = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    for args in (("pods.spec.containers",), ("deployments.spec", "--recursive"), ("services.spec.ports",),
+                 ("cronjobs.spec.jobTemplate.spec.template.spec.securityContext",), ("nodes",)):
+        want = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                              capture_output=True, text=True, env=kenv, timeout=120)
+        assert want.returncode == 0, want.stderr
+        got = explain(env, *args, "-o", "plaintext", "--kube-version", release)
+        assert (got.returncode, got.stdout) == (0, want.stdout), (args, got.stderr)
