@@ -54,17 +54,22 @@ def release_of(name: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def sources(data: Path, extra_v2: Optional[dict] = None) -> dict[str, tuple[str, list[Path]]]:
-    """release -> ("v3" | "v2", files), v3 preferred."""
+def sources(data: Path, extra_specs: Optional[dict] = None) -> dict[str, tuple[str, list[Path]]]:
+    """release -> ("v3" | "v2", files), v3 preferred.
+
+    extra_specs (build_catalog's --spec) maps a release to a swagger.json or to a
+    directory of v3 documents, and wins over the data.
+    """
     found: dict[str, tuple[str, list[Path]]] = {}
     for p in sorted((data / "openapi-v2").glob("v*.json*")):
         found[p.name.split(".json")[0][1:]] = ("v2", [p])
-    for name, path in (extra_v2 or {}).items():
-        found[name] = ("v2", [Path(path)])
     for d in sorted((data / "openapi-v3").glob("v*")):
         files = sorted(d.glob("*.json*"))
         if files:
             found[d.name[1:]] = ("v3", files)
+    for name, path in (extra_specs or {}).items():
+        path = Path(path)
+        found[name] = ("v3", sorted(path.glob("*.json*"))) if path.is_dir() else ("v2", [path])
     return dict(sorted(found.items(), key=lambda kv: release_of(kv[0])))
 
 
@@ -105,7 +110,7 @@ def gzip_json(data: Any) -> bytes:
     return gzip.compress(raw, compresslevel=9, mtime=0)
 
 
-def write_schemas(data: Path, out: Path, extra_v2: Optional[dict] = None) -> dict[str, str]:
+def write_schemas(data: Path, out: Path, extra_specs: Optional[dict] = None) -> dict[str, str]:
     """Write OUT/schemas; returns {release: source description}."""
     base = out / "schemas"
     for sub in ("releases", "defs"):
@@ -114,9 +119,9 @@ def write_schemas(data: Path, out: Path, extra_v2: Optional[dict] = None) -> dic
             stale.unlink()
     packs: dict[int, dict[str, dict]] = {}
     written: dict[str, str] = {}
-    order = list(sources(data, extra_v2))
+    order = list(sources(data, extra_specs))
     history = History(order)
-    for release, (kind, files) in sources(data, extra_v2).items():
+    for release, (kind, files) in sources(data, extra_specs).items():
         defs, kinds, overrides = compile_release(kind, files)
 
         def store(name: str, definition: dict) -> str:

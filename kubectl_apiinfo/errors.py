@@ -1,7 +1,11 @@
-"""The one exception type the CLI turns into a single stderr line, and what keeps secrets out of such lines."""
+"""The one exception type the CLI turns into a single stderr line, and what keeps secrets
+(and terminal escape sequences) out of such lines."""
 
 
 import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}  # as repr() shows them
 
 
 def redact_url(url):
@@ -9,9 +13,34 @@ def redact_url(url):
     return re.sub(r"//[^/@]*@", "//***@", url) if url else url
 
 
+def has_control(text):
+    return _CONTROL.search(text) is not None
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """User input fit to quote in a one-line message: a 100 KB argument is not echoed whole."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def printable(text):
+    """text with control characters (ESC, CR, newline...) shown as \\x1b etc., so a name can
+    neither drive the terminal nor break a message into two lines.  repr() does the same for quoted names."""
+    if not text or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group()) or f"\\x{ord(m.group()):02x}", text)
+
+
+def flag(dest: str) -> str:
+    """How a message names a command-line flag by its setting: flag("context") is "--context".
+
+    cli/spec.py declares the flags; a test checks that every name given here is one of them,
+    so lower layers name a flag without spelling it out a second time."""
+    return "--" + dest.replace("_", "-")
+
+
 class UserError(Exception):
     """Something the user can fix; the message says what happened and what to do."""
 
     def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
+        super().__init__(printable(message))  # names from a kubeconfig or a server may hold escapes
         self.exit_code = exit_code

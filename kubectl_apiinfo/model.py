@@ -43,6 +43,35 @@ def version_priority_key(version: str) -> tuple:
     return (0, -_LEVELS[level], -int(major), -int(n or 0), "")
 
 
+# A Kubernetes release as people write it: 1.33, v1.33, v1.33.2, v1.33.2-eks-1234, v1.33.0+k3s1.
+_RELEASE = re.compile(r"v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.+-]*)?")
+
+
+def parse_release(text: str) -> Optional[tuple[int, int]]:
+    """(major, minor) of a release name, or None when the text is not one.  The one parser of release numbers."""
+    m = _RELEASE.fullmatch(text.strip()) if isinstance(text, str) else None
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def release_name(text: str) -> Optional[str]:
+    """'v1.24.3' -> '1.24': the name the catalog and answers use; None when the text is not a release."""
+    parsed = parse_release(text)
+    return f"{parsed[0]}.{parsed[1]}" if parsed else None
+
+
+def release_key(name: str) -> tuple[int, int]:
+    """Sort key for release names: '1.9' < '1.16'."""
+    parsed = parse_release(name)
+    if parsed is None:
+        raise ValueError(f"not a Kubernetes release: {name!r}")
+    return parsed
+
+
+def release_span(first: str, last: str) -> str:
+    """'1.15–1.37', or just '1.15' for a range of one."""
+    return first if first == last else f"{first}–{last}"
+
+
 def group_version(group: str, version: str) -> str:
     """The apiVersion string: 'v1' for the core group, 'apps/v1' otherwise."""
     return f"{group}/{version}" if group else version

@@ -29,7 +29,8 @@ parser.add_argument("--refresh", action="store_true")
 args = parser.parse_args()
 flags = ClusterFlags(
     kubeconfig=args.kubeconfig, context=args.context, server=args.server, token=args.token,
-    request_timeout=args.request_timeout, cache_dir=args.cache_dir, refresh=args.refresh, offline=args.offline,
+    request_timeout=float(args.request_timeout) if args.request_timeout else 30.0,  # seconds, as the CLI parses it
+    cache_dir=args.cache_dir, refresh=args.refresh, offline=args.offline,
 )
 try:
     run(flags, args.resource, api_version=args.api_version, recursive=args.recursive, output=args.output,

@@ -14,6 +14,8 @@ from kubectl_apiinfo.model import APISnapshot, group_version, stability
 CATALOG = ROOT / "catalog" / "data"
 CONNECT_SUBRESOURCES = {"exec", "attach", "portforward", "proxy"}  # missing from the tables (data README)
 SPECS = sorted(p.name.split(".json")[0][1:] for p in (K8S_DATA / "openapi-v2").glob("v*.json*"))
+V3 = sorted(p.name[1:] for p in (K8S_DATA / "openapi-v3").glob("v*") if p.is_dir())
+V3_WITH_ACTIONS = [r for r in V3 if r != "1.23"]  # 1.23's v3 documents name no x-kubernetes-action (data README)
 
 
 def load_release(name: str) -> APISnapshot:
@@ -32,10 +34,19 @@ def _subresources(r: dict) -> list:
     )
 
 
-@pytest.mark.parametrize("release", SPECS)
-def test_spec_derived_release_matches_the_resource_tables(k8s_data, release):
-    spec = build_catalog.load_json(k8s_data / "openapi-v2" / f"v{release}.json.gz")
-    from_spec = {_key(r): r for r in build_catalog.records_from_openapi(spec)}
+def v3_documents(k8s_data, release: str) -> list[dict]:
+    return [build_catalog.load_json(p) for p in sorted((k8s_data / "openapi-v3" / f"v{release}").glob("*.json.gz"))]
+
+
+def spec_documents(k8s_data, fmt: str, release: str) -> list[dict]:
+    if fmt == "v2":
+        return [build_catalog.load_json(k8s_data / "openapi-v2" / f"v{release}.json.gz")]
+    return v3_documents(k8s_data, release)
+
+
+@pytest.mark.parametrize("fmt,release", [("v2", r) for r in SPECS] + [("v3", r) for r in V3_WITH_ACTIONS])
+def test_spec_derived_release_matches_the_resource_tables(k8s_data, fmt, release):
+    from_spec = {_key(r): r for r in build_catalog.records_from_documents(spec_documents(k8s_data, fmt, release))}
     tables = {_key(r): r for r in json.loads((k8s_data / "resources" / f"v{release}.json").read_text())["resources"]}
     assert from_spec.keys() == tables.keys()
     differences = []
@@ -52,13 +63,106 @@ def test_spec_derived_release_matches_the_resource_tables(k8s_data, release):
     assert differences == [(("", "v1", "componentstatuses"), "verbs", ["get", "list"], ["get", "list", "watch"])]
 
 
-def test_spec_converter_keeps_connect_subresources(k8s_data):
-    spec = build_catalog.load_json(k8s_data / "openapi-v2" / "v1.33.json.gz")
-    pods = {_key(r): r for r in build_catalog.records_from_openapi(spec)}[("", "v1", "pods")]
+@pytest.mark.parametrize("fmt,release", [("v2", "1.33"), ("v3", "1.33"), ("v3", "1.25"), ("v2", "1.15")])
+def test_spec_converter_keeps_connect_subresources(k8s_data, fmt, release):
+    records = build_catalog.records_from_documents(spec_documents(k8s_data, fmt, release))
+    pods = {_key(r): r for r in records}[("", "v1", "pods")]
     subs = {s["subresource"]: s for s in pods["subresources"]}
     assert subs["exec"]["kind"] == "PodExecOptions" and subs["exec"]["verbs"] == ["create", "get"]
     assert subs["proxy"]["verbs"] == ["create", "delete", "get", "patch", "update"]
-    assert (subs["eviction"]["group"], subs["eviction"]["kind"]) == ("policy", "Eviction")
+    assert subs["eviction"]["group"] == "policy" and subs["eviction"]["kind"] == "Eviction"
+    nodes = {_key(r): r for r in records}[("", "v1", "nodes")]
+    assert "proxy" in {s["subresource"] for s in nodes["subresources"]}
+
+
+def test_v2_and_v3_give_the_same_resources_where_both_exist(k8s_data):
+    both = sorted(set(SPECS) & set(V3_WITH_ACTIONS))
+    assert both, "the data has releases with both a v2 spec and v3 documents"
+    for release in both:
+        v2 = build_catalog.records_from_documents(spec_documents(k8s_data, "v2", release))
+        v3 = build_catalog.records_from_documents(spec_documents(k8s_data, "v3", release))
+        assert v2 == v3, release
+
+
+def test_documents_without_resources_do_not_hide_the_actions(k8s_data):
+    # A live server's /openapi/v3 also has /api and /apis/G documents, whose operations name no action.
+    group_doc = {"openapi": "3.0.0", "paths": {"/apis/apps/": {"get": {"operationId": "getAppsAPIGroup"}}}}
+    docs = v3_documents(k8s_data, "1.25")
+    assert build_catalog.has_actions(docs + [group_doc])
+    assert build_catalog.records_from_documents(docs + [group_doc]) == build_catalog.records_from_documents(docs)
+    assert not build_catalog.has_actions([group_doc])
+    assert not build_catalog.has_actions(docs + v3_documents(k8s_data, "1.23"))
+
+
+def test_1_23_comes_from_its_table_cross_checked_against_the_v3_urls(k8s_data):
+    docs = v3_documents(k8s_data, "1.23")
+    assert docs and not build_catalog.has_actions(docs)
+    table = json.loads((k8s_data / "resources" / "v1.23.json").read_text())["resources"]
+    urls = build_catalog.resource_urls(docs)
+    assert build_catalog.cross_check_table(table, urls) == []
+    # The URLs hold the connect subresources the table lacks, and nothing else beyond it.
+    extra = {s for key, u in urls.items() for s in u["subresources"]} - {
+        s["subresource"] for r in table for s in r["subresources"]
+    }
+    assert extra == CONNECT_SUBRESOURCES
+    # The cross-check can fail: a table with a resource the documents lack, or a wrong scope.
+    bogus = table + [dict(table[0], resource="widgets")]
+    assert build_catalog.cross_check_table(bogus, urls) == [f"{table[0]['group']}/{table[0]['version']}/widgets is in the table but has no URL"]
+    flipped = [dict(r, namespaced=not r["namespaced"]) if r["resource"] == "pods" else r for r in table]
+    assert any("pods: namespaced" in p for p in build_catalog.cross_check_table(flipped, urls))
+    index = json.loads((CATALOG / "index.json").read_text())
+    origins = {r["version"]: r["origin"] for r in index["releases"]}
+    assert origins["1.23"] == build_catalog.ORIGIN_TABLE_CHECKED
+
+
+def _connect(records: list[dict]) -> dict:
+    return {
+        (r["resource"], s["subresource"]): (s["kind"], s["group"], s["version"], sorted(s["verbs"]))
+        for r in records
+        for s in r["subresources"]
+        if s["subresource"] in CONNECT_SUBRESOURCES and r["group"] == ""
+    }
+
+
+def test_1_23s_connect_subresources_read_from_its_v3_documents_agree_with_its_neighbours(k8s_data):
+    table = json.loads((k8s_data / "resources" / "v1.23.json").read_text())["resources"]
+    docs = v3_documents(k8s_data, "1.23")
+    found = _connect(build_catalog.with_connect_subresources(table, build_catalog.connect_subresources(docs)))
+    assert {("pods", "exec"), ("pods", "portforward"), ("nodes", "proxy"), ("services", "proxy")} <= found.keys()
+    for neighbour in ("1.22", "1.24"):
+        fmt = "v2" if neighbour in SPECS else "v3"
+        assert found == _connect(build_catalog.records_from_documents(spec_documents(k8s_data, fmt, neighbour))), neighbour
+    assert _connect(load_release_records("1.23")) == found
+
+
+def load_release_records(name: str) -> list[dict]:
+    return [
+        {"group": g.name, "resource": r.name, "subresources": [
+            {"subresource": s.name, "kind": s.kind, "group": s.group, "version": s.version, "verbs": s.verbs}
+            for s in r.subresources
+        ]}
+        for g, gv, r in load_release(name).iter_resources(False)
+    ]
+
+
+def test_every_release_records_where_it_came_from(k8s_data):
+    origins = {r["version"]: r["origin"] for r in json.loads((CATALOG / "index.json").read_text())["releases"]}
+    for release, origin in origins.items():
+        if release in SPECS:
+            expected = build_catalog.ORIGIN_V2
+        elif release in V3_WITH_ACTIONS:
+            expected = build_catalog.ORIGIN_V3
+        elif release in V3:
+            expected = build_catalog.ORIGIN_TABLE_CHECKED
+        else:
+            expected = build_catalog.ORIGIN_TABLE
+        assert origin == expected, release
+        snapshot = load_release(release)
+        assert snapshot.source.extra["origin"] == origin
+        # Every release with documents has the connect subresources the tables lack.
+        pods = next(r for g, gv, r in snapshot.iter_resources(False) if (g.name, r.name) == ("", "pods"))
+        has_connect = CONNECT_SUBRESOURCES <= {s.name for s in pods.subresources}
+        assert has_connect == (origin != build_catalog.ORIGIN_TABLE), release
 
 
 def test_committed_catalog_is_what_the_builder_makes(k8s_data, tmp_path):
@@ -79,8 +183,11 @@ def test_a_future_release_is_added_from_a_raw_swagger_json(k8s_data, tmp_path):
     build_catalog.main(["--data", str(k8s_data), "--out", str(out), "--spec", f"1.38={swagger}"])
     index = json.loads((out / "index.json").read_text())
     assert index["newest"] == "1.38"
-    assert index["releases"][-1] == {"version": "1.38", "origin": "OpenAPI v2 spec of Kubernetes 1.38", "defaultsDerived": True}
+    assert index["releases"][-1] == {"version": "1.38", "origin": "OpenAPI v2 spec", "defaultsDerived": True}
+    # With a spec newer than it, 1.37 is no longer the development-cycle snapshot; nothing is.
+    assert not any(r.get("developmentCycle") for r in index["releases"])
     new = APISnapshot.from_dict(json.loads((out / "releases" / "1.38.json").read_text()))
+    assert new.source.name == "Kubernetes 1.38" and "OpenAPI v2 spec of Kubernetes 1.38" in new.source.notes[0]
     base = load_release("1.36")
     shape = lambda snap: {(g.name, gv.version, r.name, r.kind, r.namespaced) for g, gv, r in snap.iter_resources(False)}
     assert shape(new) == shape(base)
@@ -148,3 +255,141 @@ def test_derived_releases_agree_with_their_neighbours():
 def test_catalog_fits_in_two_megabytes():
     total = sum(p.stat().st_size for p in CATALOG.rglob("*") if p.is_file())
     assert 0 < total <= 2 * 1024 * 1024
+
+
+def test_a_future_release_is_added_from_its_v3_documents(k8s_data, tmp_path):
+    folder = tmp_path / "v3"
+    folder.mkdir()
+    for p in (k8s_data / "openapi-v3" / "v1.35").glob("*.json.gz"):
+        with gzip.open(p, "rb") as f:
+            (folder / p.name.removesuffix(".gz")).write_bytes(f.read())  # plain .json, as a server serves them
+    out = tmp_path / "out"
+    build_catalog.main(["--data", str(k8s_data), "--out", str(out), "--spec", f"1.38={folder}"])
+    index = json.loads((out / "index.json").read_text())
+    assert index["releases"][-1]["origin"] == build_catalog.ORIGIN_V3
+    new = APISnapshot.from_dict(json.loads((out / "releases" / "1.38.json").read_text()))
+    shape = lambda snap: {(g.name, gv.version, r.name, r.kind, r.namespaced, tuple(r.verbs)) for g, gv, r in snap.iter_resources(False)}
+    assert shape(new) == shape(load_release("1.35"))
+
+
+def test_the_development_cycle_snapshot_is_labelled():
+    index = json.loads((CATALOG / "index.json").read_text())
+    spec_built = [r["version"] for r in index["releases"] if r["origin"] in build_catalog.SPEC_ORIGINS]
+    labelled = [r["version"] for r in index["releases"] if r.get("developmentCycle")]
+    assert labelled == ["1.37"] and build_catalog.parse_release(spec_built[-1]) < (1, 37)
+    assert load_release("1.37").source.name == "Kubernetes 1.37 (development-cycle snapshot)"
+    assert load_release("1.37").source.extra["developmentCycle"] is True
+    assert load_release("1.36").source.name == "Kubernetes 1.36"
+
+
+def test_groups_are_in_the_kube_aggregators_discovery_order(k8s_data):
+    priorities = json.loads((k8s_data / "group-priorities.json").read_text())["groupPriorityMinimum"]
+    for name in json.loads((CATALOG / "index.json").read_text())["releases"]:
+        snapshot = load_release(name["version"])
+        order = [g.name for g in snapshot.groups]
+        unknown = snapshot.source.extra.get("groupOrderUnknown", [])
+        assert order[:2] == ["", "apiregistration.k8s.io"], name
+        known = [g for g in order[2:] if g not in unknown]
+        assert order[2:] == known + sorted(unknown)
+        numbers = [priorities[g] for g in known]
+        assert numbers == sorted(numbers, reverse=True), name["version"]
+        assert all(g not in priorities for g in unknown)
+    assert [g.name for g in load_release("1.15").groups][2:4] == ["extensions", "apps"]
+    # A tie (16700) goes to the smaller APIService name, as the aggregator sorts: v1.admissionregistration...
+    order = [g.name for g in load_release("1.33").groups]
+    assert order.index("admissionregistration.k8s.io") + 1 == order.index("apiextensions.k8s.io")
+
+
+def _lifecycle() -> dict:
+    return json.loads((CATALOG / "lifecycle.json").read_text())
+
+
+def _contained() -> dict:
+    """group/version/Kind -> the releases containing it, in order."""
+    names = [r["version"] for r in json.loads((CATALOG / "index.json").read_text())["releases"]]
+    found: dict[str, list[str]] = {}
+    for entries in json.loads((CATALOG / "history.json").read_text()).values():
+        for e in entries:
+            members = found.setdefault(f"{group_version(e['group'], e['version'])}/{e['kind']}", [])
+            for first, last in e["contained"]:
+                members.extend(names[names.index(first) : names.index(last) + 1])
+    return {k: sorted(set(v), key=names.index) for k, v in found.items()}
+
+
+def test_replacements_read_as_expected():
+    lc = _lifecycle()
+    derived = {
+        "events.k8s.io/v1beta1/Event": "events.k8s.io/v1/Event",
+        "node.k8s.io/v1beta1/RuntimeClass": "node.k8s.io/v1/RuntimeClass",
+        "admissionregistration.k8s.io/v1alpha1/ValidatingAdmissionPolicy": "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy",
+        "admissionregistration.k8s.io/v1alpha1/ValidatingAdmissionPolicyBinding": "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding",
+        "resource.k8s.io/v1beta1/ResourceClaim": "resource.k8s.io/v1/ResourceClaim",
+        "resource.k8s.io/v1beta1/DeviceClass": "resource.k8s.io/v1/DeviceClass",
+        "storagemigration.k8s.io/v1alpha1/StorageVersionMigration": "storagemigration.k8s.io/v1beta1/StorageVersionMigration",
+        "networking.k8s.io/v1beta1/IngressClass": "networking.k8s.io/v1/IngressClass",
+    }
+    for old, new in derived.items():
+        assert (lc[old]["replacement"], lc[old].get("replacementDerived")) == (new, True), old
+    # The upstream typo is kept beside the fix.
+    assert lc["networking.k8s.io/v1beta1/IngressClass"]["replacementUpstream"] == "networking.k8s.io/v1/IngressClassList"
+    # Kubernetes statements stay as they are, cross-group ones included.
+    assert lc["extensions/v1beta1/Deployment"]["replacement"] == "apps/v1/Deployment"
+    assert lc["extensions/v1beta1/Ingress"]["replacement"] == "networking.k8s.io/v1/Ingress"
+    assert not any(lc[k].get("replacementDerived") for k in ("extensions/v1beta1/Deployment", "apps/v1beta1/Deployment"))
+    # No successor, no replacement: PodSecurityPolicy went without one.
+    assert "replacement" not in lc["policy/v1beta1/PodSecurityPolicy"]
+
+
+def test_replacements_are_never_empty_when_a_successor_exists():
+    lc, contained = _lifecycle(), _contained()
+    names = [r["version"] for r in json.loads((CATALOG / "index.json").read_text())["releases"]]
+    kinds = {}
+    for release in names:
+        for g, gv, r in load_release(release).iter_resources(False):
+            kinds.setdefault((release, g.name, r.kind), set()).add(gv.version)
+    from kubectl_apiinfo.model import version_priority_key
+
+    for key, releases in contained.items():
+        facts = lc.get(key, {})
+        gv, kind = key.rsplit("/", 1)
+        group, _, version = gv.rpartition("/")
+        rep = facts.get("replacement")
+        if rep:
+            rep_gv = rep.rsplit("/", 1)[0]
+            rep_group = rep_gv.rpartition("/")[0]
+            # A replacement is a kind the catalog has, or a Kubernetes statement naming another group.
+            assert rep in contained or rep_group != group, key
+            if facts.get("replacementDerived"):
+                assert rep_group == group and rep in contained, key
+            continue
+        on_its_way_out = releases[-1] != names[-1] or facts.get("removed") or facts.get("deprecated")
+        if not on_its_way_out:
+            continue
+        target = names[-1] if releases[-1] == names[-1] else names[names.index(releases[-1]) + 1]
+        newer = [v for v in kinds.get((target, group, kind), ()) if version_priority_key(v) < version_priority_key(version)]
+        assert not newer, f"{key} has no replacement though {target} has {kind} in {newer}"
+
+
+def test_introduced_never_follows_a_release_that_contains_the_kind():
+    lc, contained = _lifecycle(), _contained()
+    first_release = json.loads((CATALOG / "index.json").read_text())["releases"][0]["version"]
+    checked = 0
+    for key, releases in contained.items():
+        facts = lc.get(key, {})
+        if facts.get("introduced"):
+            checked += 1
+            assert build_catalog.parse_release(facts["introduced"]) <= build_catalog.parse_release(releases[0]), key
+        if "introducedUpstream" in facts:
+            assert facts["introducedNote"]
+            if releases[0] == first_release:
+                assert "introduced" not in facts and facts["introducedNote"].endswith(first_release)
+            else:
+                assert facts["introduced"] == releases[0]
+    assert checked > 100
+    auth = lc["authorization.k8s.io/v1/SelfSubjectAccessReview"]
+    assert (auth.get("introduced"), auth["introducedUpstream"], auth["introducedNote"]) == (None, "1.19", "in every release since 1.15")
+    ctb = lc["certificates.k8s.io/v1alpha1/ClusterTrustBundle"]
+    assert (ctb["introduced"], ctb["introducedUpstream"], ctb["introducedNote"]) == ("1.27", "1.26", "first in the 1.27 spec")
+    for key in ("networking.k8s.io/v1alpha1/ServiceCIDR", "flowcontrol.apiserver.k8s.io/v1alpha1/FlowSchema",
+                "discovery.k8s.io/v1beta1/EndpointSlice", "storage.k8s.io/v1alpha1/CSIStorageCapacity"):
+        assert lc[key]["introducedNote"].startswith("first in the "), key

@@ -19,7 +19,10 @@ def versions_of(answer, qualified):
 
 def test_deployments_in_1_15_lists_four_group_versions_with_lifecycle(cli):
     answer = cli.json("deployments", "--kube-version", "1.15")
-    assert [r["qualifiedName"] for r in answer["resources"]] == ["deployments.apps", "deployments.extensions"]
+    # In discovery order: the kube-aggregator lists extensions first, so kubectl takes it.
+    assert [r["qualifiedName"] for r in answer["resources"]] == ["deployments.extensions", "deployments.apps"]
+    assert answer["kubectlPick"]["groupVersion"] == "extensions/v1beta1"
+    assert answer["kubectlPickNote"] == "extensions comes first in discovery"
     versions = {**versions_of(answer, "deployments.apps"), **versions_of(answer, "deployments.extensions")}
     assert set(versions) == {"apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"}
     assert all(v["served"] for v in versions.values())
@@ -27,10 +30,11 @@ def test_deployments_in_1_15_lists_four_group_versions_with_lifecycle(cli):
     assert (ext["deprecated"], ext["removed"], ext["replacement"]) == ("1.8", "1.16", "apps/v1/Deployment")
     assert versions["apps/v1beta2"]["lifecycle"]["deprecated"] == "1.9"
     assert versions["apps/v1"]["preferred"] and versions["apps/v1"]["stability"] == "stable"
-    assert answer["resources"][0]["apiVersion"] == "apps/v1"
+    assert answer["resources"][1]["apiVersion"] == "apps/v1"
 
     text = cli("deployments", "--kube-version", "1.15")
     assert text.returncode == 0
+    assert "KUBECTL: kubectl picks deployments in extensions/v1beta1 (extensions comes first in discovery)" in text.stdout
     for gv in versions:
         assert re.search(rf"^\s*{re.escape(gv)}\s+beta|^\s*{re.escape(gv)}\s+stable", text.stdout, re.M), gv
     assert "removed in 1.16 (still re-enableable in 1.16–1.17)" in text.stdout
@@ -74,6 +78,58 @@ def test_events_shows_both_groups_and_kubectls_pick(cli):
     assert [r["qualifiedName"] for r in answer["resources"]] == ["events", "events.events.k8s.io"]
     assert answer["kubectlPick"]["groupVersion"] == "v1"
     assert "KUBECTL: kubectl picks events in v1" in cli("events", "--kube-version", "1.33").stdout
+
+
+def test_connect_subresources_and_the_source_of_every_release(cli):
+    answer = cli.json("pods", "--kube-version", "1.15")
+    subs = {s["name"] for s in answer["resources"][0]["versions"][0]["subresources"]}
+    assert {"exec", "attach", "portforward", "proxy"} <= subs
+    assert answer["source"]["origin"] == "OpenAPI v2 spec"
+    assert any("OpenAPI v2 spec of Kubernetes 1.15" in n for n in answer["source"]["notes"])
+    nodes = cli.json("nodes", "--kube-version", "1.25")
+    assert "proxy" in {s["name"] for s in nodes["resources"][0]["versions"][0]["subresources"]}
+    assert nodes["source"]["origin"] == "OpenAPI v3 documents"
+    origins = {r["version"]: r["origin"] for r in cli.json("releases")["releases"]}
+    assert origins["1.23"] == "resource table (cross-checked against v3 paths)" and origins["1.37"] == "resource table"
+    wide = cli("releases", "-o", "wide").stdout
+    assert re.search(r"^1\.25\s.*OpenAPI v3 documents$", wide, re.M)
+    assert re.search(r"^1\.23\s.*resource table \(cross-checked against v3 paths\)$", wide, re.M)
+
+
+def test_ingresses_in_1_20_and_events_pick_as_kubectl_does(cli):
+    answer = cli.json("ingresses", "--kube-version", "1.20")
+    assert answer["kubectlPick"]["groupVersion"] == "extensions/v1beta1"
+    assert "KUBECTL: kubectl picks ingresses in extensions/v1beta1 (extensions comes first in discovery)" in cli(
+        "ingresses", "--kube-version", "1.20"
+    ).stdout
+    assert cli.json("events")["kubectlPick"]["group"] == ""
+
+
+def test_derived_replacements_and_introduced_say_what_they_are(cli):
+    answer = cli.json("runtimeclasses", "--kube-version", "1.22")
+    beta = versions_of(answer, "runtimeclasses.node.k8s.io")["node.k8s.io/v1beta1"]["lifecycle"]
+    assert (beta["replacement"], beta["replacementDerived"]) == ("node.k8s.io/v1/RuntimeClass", True)
+    text = cli("runtimeclasses", "--kube-version", "1.22").stdout
+    assert "node.k8s.io/v1 RuntimeClass (derived)" in text
+    ic = {h["groupVersion"]: h["lifecycle"] for h in cli.json("ingressclasses")["history"]}["networking.k8s.io/v1beta1"]
+    assert (ic["replacement"], ic["replacementUpstream"]) == ("networking.k8s.io/v1/IngressClass", "networking.k8s.io/v1/IngressClassList")
+    ext = versions_of(cli.json("deployments", "--kube-version", "1.15"), "deployments.extensions")["extensions/v1beta1"]
+    assert ext["lifecycle"]["replacementDerived"] is False
+    auth = {h["groupVersion"]: h["lifecycle"] for h in cli.json("selfsubjectaccessreviews")["history"]}["authorization.k8s.io/v1"]
+    assert (auth["introduced"], auth["introducedUpstream"], auth["introducedNote"]) == (None, "1.19", "in every release since 1.15")
+    text = cli("selfsubjectaccessreviews").stdout
+    assert re.search(r"^\s*authorization\.k8s\.io/v1\s.*\s1\.15–1\.37\s+in every release since 1\.15 \(upstream 1\.19\)\s", text, re.M)
+
+
+def test_the_development_cycle_snapshot_is_labelled_by_default(cli):
+    answer = cli.json("deployments")
+    assert answer["source"]["developmentCycle"] is True and answer["source"]["kubernetesVersion"] == "1.37"
+    assert "SOURCE:         Kubernetes 1.37, a development-cycle snapshot (offline catalog" in cli("deployments").stdout
+    assert_one_line_error(cli("deploymnets"), "Kubernetes 1.37 (development-cycle snapshot) has no resource type")
+    rows = cli.json("releases")["releases"]
+    assert [r["version"] for r in rows if r["developmentCycle"]] == ["1.37"]
+    assert re.search(r"^1\.37 \(development-cycle snapshot\)\s+yes\s", cli("releases").stdout, re.M)
+    assert "developmentCycle" not in cli.json("deployments", "--kube-version", "1.36")["source"]
 
 
 def test_a_removed_resource_shows_its_history_and_fails(cli):

@@ -212,10 +212,15 @@ def test_expired_credential_runs_the_plugin_again(plugin, no_tty):
     assert plugin.runs == 2
 
 
-def test_already_expired_credential_is_fetched_each_time(plugin, no_tty):
+def test_already_expired_credential_is_used_until_refused(plugin, no_tty):
     creds = ExecCredentials(plugin.config("--token", "tok", "--expires-in", "-60"), stdin=no_tty)
     assert creds.auth_headers() == {"Authorization": "Bearer tok-1"}
+    assert creds.client_cert() is None
+    assert creds.auth_headers() == {"Authorization": "Bearer tok-1"}
+    assert plugin.runs == 1
+    assert creds.refresh() is True  # after a 401
     assert creds.auth_headers() == {"Authorization": "Bearer tok-2"}
+    assert plugin.runs == 2
 
 
 def test_rfc3339_with_nanoseconds_and_offset(plugin, no_tty):

@@ -1,5 +1,6 @@
 import pytest
 
+from kubectl_apiinfo.answers import query
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, SnapshotSource
 from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
@@ -36,8 +37,96 @@ def test_same_name_in_several_groups_core_first():
 
 def test_renamed_resources_across_groups_in_an_old_release():
     matches = resolve(catalog.load_release("1.15"), "deploy")
-    assert names(matches) == ["deployments.apps", "deployments.extensions"]
-    assert [gv.version for gv, _ in matches[0].versions] == ["v1", "v1beta2", "v1beta1"]
+    # Discovery order: the kube-aggregator lists extensions (17900) above apps (17800).
+    assert names(matches) == ["deployments.extensions", "deployments.apps"]
+    assert [gv.version for gv, _ in matches[1].versions] == ["v1", "v1beta2", "v1beta1"]
+    assert kubectl_pick(matches).qualified_name == "deployments.extensions"
+
+
+@pytest.mark.parametrize(
+    "release,word,expected",
+    [
+        ("1.15", "deployments", "extensions/v1beta1"),
+        ("1.15", "daemonsets", "extensions/v1beta1"),
+        ("1.16", "deployments", "apps/v1"),  # extensions/v1beta1 is off by default from 1.16
+        ("1.20", "ingresses", "extensions/v1beta1"),
+        ("1.21", "ingresses", "extensions/v1beta1"),
+        ("1.22", "ingresses", "networking.k8s.io/v1"),
+        ("1.15", "events", "v1"),
+        ("1.37", "events", "v1"),
+    ],
+)
+def test_kubectls_pick_offline(release, word, expected):
+    answer = query.explain(catalog.load_release(release), word)
+    assert answer["kubectlPick"]["groupVersion"] == expected
+    if len([r for r in answer["resources"] if r["served"]]) > 1:
+        group = answer["kubectlPick"]["group"]
+        assert answer["kubectlPickNote"] == (f"{group} comes first in discovery" if group else "the core group comes first")
+
+
+def test_a_group_of_unknown_place_leaves_the_pick_open():
+    snapshot = catalog.load_release("1.15")
+    snapshot.source.extra["groupOrderUnknown"] = ["apps"]
+    answer = query.explain(snapshot, "deployments")
+    assert answer["kubectlPick"] is None
+    assert "does not know where apps comes" in answer["kubectlPickNote"]
+    assert "deployments.extensions, deployments.apps" in answer["kubectlPickNote"]
+
+
+def _every_answer():
+    """The explain answer for every resource the catalog ever had, from each release that has it, and the newest."""
+    newest = catalog.load_release(catalog.newest())
+    for plural, entries in catalog.history().items():
+        yield query.explain(newest, plural)
+        for release in {r for e in entries for r in (e.contained[0][0], e.contained[-1][1])}:
+            yield query.explain(catalog.load_release(release), plural)
+
+
+def _lifecycles(answer):
+    for h in answer["history"]:
+        yield h["groupVersion"], h["kind"], h["contained"], h["lifecycle"]
+    for res in answer["resources"]:
+        for v in res["versions"]:
+            entry = catalog.history_of(res["group"], v["version"], v["kind"])
+            yield v["groupVersion"], v["kind"], entry.contained, v["lifecycle"]
+
+
+def row_served(gv, kind):
+    group, _, version = gv.rpartition("/")
+    entry = catalog.history_of(group, version, kind)
+    return entry.served if entry else []
+
+
+def test_no_answer_says_a_kind_was_introduced_after_a_release_that_contains_it():
+    rows = 0
+    for answer in _every_answer():
+        for gv, kind, contained, lc in _lifecycles(answer):
+            rows += 1
+            first = contained[0][0]
+            if lc["introduced"]:
+                assert catalog.minor_key(lc["introduced"]) <= catalog.minor_key(first), (gv, kind, lc, contained)
+            served = row_served(gv, kind)
+            if lc["removed"] and served:
+                # Nothing is served by default in or after the release planned to remove it.
+                last = max((end for _, end in served), key=catalog.minor_key)
+                assert catalog.minor_key(last) < catalog.minor_key(lc["removed"]), (gv, kind, lc)
+            if lc["introducedNote"]:
+                # The upstream value is kept beside what the releases show.
+                assert lc["introducedUpstream"] and lc["introducedUpstream"] != lc["introduced"], (gv, kind, lc)
+                assert first in lc["introducedNote"], (gv, kind, lc)
+    assert rows > 500
+
+
+def test_derived_replacements_are_marked_in_every_answer():
+    seen = set()
+    for answer in _every_answer():
+        for gv, kind, _, lc in _lifecycles(answer):
+            if lc["replacementDerived"]:
+                seen.add(f"{gv}/{kind}")
+                assert lc["replacement"].rsplit("/", 1)[0].rpartition("/")[0] == gv.rpartition("/")[0], (gv, kind, lc)
+            else:
+                assert lc["replacementUpstream"] is None
+    assert {"events.k8s.io/v1beta1/Event", "node.k8s.io/v1beta1/RuntimeClass"} <= seen
 
 
 def test_unserved_resources_are_found_but_not_picked():

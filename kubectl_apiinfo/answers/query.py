@@ -17,7 +17,17 @@ from kubectl_apiinfo.model import APISnapshot, group_version, stability, version
 from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
 
 
-_SOURCE_EXTRAS = ("server", "gitVersion", "fetchedAt", "age", "fromCache", "discovery", "failedGroupVersions")
+_SOURCE_EXTRAS = (
+    "origin",
+    "developmentCycle",
+    "server",
+    "gitVersion",
+    "fetchedAt",
+    "age",
+    "fromCache",
+    "discovery",
+    "failedGroupVersions",
+)
 
 
 def source_info(snapshot: APISnapshot) -> dict:
@@ -33,22 +43,19 @@ def source_info(snapshot: APISnapshot) -> dict:
 def _lifecycle(group: str, version: str, kind: str, contained: Optional[list] = None) -> dict:
     facts = catalog.lifecycle_of(group, version, kind)
     if contained is None:
-        contained = _contained(group, version, kind)
+        entry = catalog.history_of(group, version, kind)
+        contained = entry.contained if entry is not None else None
     return {
-        "introduced": facts.get("introduced"),
-        "deprecated": facts.get("deprecated"),
-        "removed": facts.get("removed"),
-        "replacement": facts.get("replacement"),
+        "introduced": facts.introduced,
+        "introducedUpstream": facts.introduced_upstream,
+        "introducedNote": facts.introduced_note,
+        "deprecated": facts.deprecated,
+        "removed": facts.removed,
+        "replacement": facts.replacement,
+        "replacementDerived": facts.replacement_derived,
+        "replacementUpstream": facts.replacement_upstream,
         "note": catalog.removal_note(facts, contained),
     }
-
-
-def _contained(group: str, version: str, kind: str) -> Optional[list]:
-    for entries in catalog.history().values():
-        for e in entries:
-            if (e["group"], e["version"], e["kind"]) == (group, version, kind):
-                return e["contained"]
-    return None
 
 
 def _match_answer(m: Match) -> dict:
@@ -95,20 +102,18 @@ def _match_answer(m: Match) -> dict:
     }
 
 
-def _history(entries: list[dict]) -> list[dict]:
-    entries = sorted(
-        entries, key=lambda e: (e["group"] != "", e["group"], e["resource"], version_priority_key(e["version"]))
-    )
+def _history(entries: list[catalog.HistoryEntry]) -> list[dict]:
+    entries = sorted(entries, key=lambda e: (e.group != "", e.group, e.resource, version_priority_key(e.version)))
     return [
         {
-            "resource": e["resource"],
-            "group": e["group"],
-            "version": e["version"],
-            "groupVersion": group_version(e["group"], e["version"]),
-            "kind": e["kind"],
-            "contained": e["contained"],
-            "served": e.get("served", []),
-            "lifecycle": _lifecycle(e["group"], e["version"], e["kind"], e["contained"]),
+            "resource": e.resource,
+            "group": e.group,
+            "version": e.version,
+            "groupVersion": e.group_version,
+            "kind": e.kind,
+            "contained": e.contained,
+            "served": e.served,
+            "lifecycle": _lifecycle(e.group, e.version, e.kind, e.contained),
         }
         for e in entries
     ]
@@ -122,10 +127,10 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
         group_given = interpretations(word)[0].group is not None
         groups = {m.group.name for m in matches}
         entries = [
-            dict(e, resource=plural)
+            e
             for plural in sorted({m.name for m in matches})
             for e in hist.get(plural, [])
-            if not group_given or e["group"] in groups
+            if not group_given or e.group in groups
         ]
     else:
         entries = history_entries(hist, word)
@@ -143,8 +148,7 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
     }
     if pick is not None:
         gv, _ = pick.best()
-        certain = len(served) == 1 or pick.group.name == "" or snapshot.source.kind != "catalog"
-        if certain:
+        if len(served) == 1 or pick.group.name == "" or _in_discovery_order(snapshot, served):
             answer["kubectlPick"] = {
                 "resource": pick.name,
                 "group": pick.group.name,
@@ -153,14 +157,34 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
             }
             if len(served) > 1:
                 answer["kubectlPickNote"] = (
-                    "the core group comes first" if pick.group.name == "" else "its group comes first in discovery"
+                    "the core group comes first" if pick.group.name == "" else f"{pick.group.name} comes first in discovery"
                 )
         else:
             answer["kubectlPickNote"] = (
-                "kubectl takes the group the API server lists first, which the catalog does not record; "
-                "qualify the name (" + ", ".join(m.qualified_name for m in served) + ")"
+                "kubectl takes the group the API server lists first, and the catalog does not know where "
+                + ", ".join(sorted({m.group.name for m in served} & _unordered(snapshot)))
+                + " comes; qualify the name ("
+                + ", ".join(m.qualified_name for m in served)
+                + ")"
             )
     return answer
+
+
+def _unordered(snapshot: APISnapshot) -> set[str]:
+    return set(snapshot.source.extra.get("groupOrderUnknown") or [])
+
+
+def _in_discovery_order(snapshot: APISnapshot, served: list[Match]) -> bool:
+    """Whether the snapshot's group order is the API server's for these groups.
+
+    A cluster's discovery is; a catalog release is where its builder ordered
+    the groups by the kube-aggregator's priorities and knew each one's place.
+    """
+    if snapshot.source.kind != "catalog":
+        return True
+    if snapshot.source.extra.get("groupOrder") != "discovery":
+        return False
+    return not ({m.group.name for m in served} & _unordered(snapshot))
 
 
 def _unknown_message(snapshot: APISnapshot, word: str, hist: dict) -> str:
@@ -274,6 +298,7 @@ def releases() -> list[dict]:
                 "newest": r["version"] == newest,
                 "origin": r["origin"],
                 "defaultsDerived": r["defaultsDerived"],
+                "developmentCycle": bool(r.get("developmentCycle")),
             }
         )
     return rows

@@ -3,8 +3,10 @@
 kubectl accepts a plural, a singular, a short name or a Kind, optionally
 qualified as resource.group or resource.version.group.  A full name wins over
 a short name (kubectl's shortcut expander does not expand an exact name), and
-a short name expands to the first resource that declares it, core group first
-(we show every resource declaring it, and say which one kubectl takes).
+a short name expands to the first resource that declares it in discovery order
+(we show every resource declaring it, and say which one kubectl takes).  Where
+two groups serve a name, kubectl takes the one discovery lists first: the core
+group, then the kube-aggregator's priority order, which catalog releases keep.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Iterable, Optional
+
+    from kubectl_apiinfo.sources.catalog import HistoryEntry
 
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Record, Resource
 
@@ -106,19 +110,19 @@ def _resolve_query(snapshot: APISnapshot, query: Query) -> list[Match]:
 
 
 def kubectl_pick(matches: list[Match]) -> Optional[Match]:
-    """The match kubectl would use: the first served one in group order (core first)."""
+    """The match kubectl would use: the first served one in discovery order (core first)."""
     for m in matches:
         if m.served_versions:
             return m
     return None
 
 
-def known_names(snapshot: Optional[APISnapshot], history: dict) -> dict[str, str]:
+def known_names(snapshot: Optional[APISnapshot], history: dict[str, list[HistoryEntry]]) -> dict[str, str]:
     """Every name a user could type, mapped to its resource's plural: for suggesting near misses."""
     names: dict[str, str] = {}
     for plural, entries in history.items():
         for e in entries:
-            for n in (plural, e["kind"].lower(), *e.get("shortNames", [])):
+            for n in (plural, e.kind.lower(), *e.short_names):
                 names.setdefault(n, plural)
     if snapshot is not None:
         for _, _, r in snapshot.iter_resources(served_only=False):
@@ -127,18 +131,18 @@ def known_names(snapshot: Optional[APISnapshot], history: dict) -> dict[str, str
     return names
 
 
-def history_entries(history: dict, word: str) -> list[dict]:
+def history_entries(history: dict[str, list[HistoryEntry]], word: str) -> list[HistoryEntry]:
     """The catalog's history entries for a word: by plural, singular/kind, or short name."""
     results = []
     for q in interpretations(word):
         for plural, entries in history.items():
             for e in entries:
-                if q.group is not None and e["group"] != q.group:
+                if q.group is not None and e.group != q.group:
                     continue
-                if q.version is not None and e["version"] != q.version:
+                if q.version is not None and e.version != q.version:
                     continue
-                if q.name in (plural, e["kind"].lower()) or q.name in e.get("shortNames", []):
-                    results.append(dict(e, resource=plural))
+                if q.name in (plural, e.kind.lower()) or q.name in e.short_names:
+                    results.append(e)
         if results:
             break
     return results

@@ -1,8 +1,10 @@
-"""Completion of `kubectl apiinfo <TAB>`: subcommands, flags, flag values and resource names.
+"""Completion of `kubectl apiinfo <TAB>`, per command, from the spec.
 
 kubectl 1.26+ completes a plugin's arguments by running `kubectl_complete-NAME
 __complete WORD... PARTIAL` and reading Cobra's format: one candidate a line,
 then `:DIRECTIVE`.  The same candidates serve typer's own shell completion.
+A command offers only its own flags; a flag's values come from its choices, a
+named completer, or the shell's file (FILE) or directory (DIR) completion.
 Resource names come from the cluster's cached snapshot, else the catalog; the
 network is never touched and nothing is printed but candidates.
 """
@@ -11,56 +13,43 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
-from kubectl_apiinfo.cli import router as fastpath
-from kubectl_apiinfo.printers import render
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.cli import router, spec
 
 # Cobra's ShellCompDirective values
+FILE_COMPLETION = 0  # the shell's own file-name completion
 NO_FILE_COMPLETION = 4
-FILE_COMPLETION = 0
-
-# The fast path's option tables, which a test keeps equal to what the typer CLI declares.
-SUBCOMMANDS = (*fastpath.OPTIONS, *fastpath.OTHER_COMMANDS)
-CACHE_SUBCOMMANDS = ("list", "clear", "export", "import")  # a test checks them against the CLI's
-FLAGS = (*fastpath.ALL_OPTIONS, "--help")
-VALUED_FLAGS = {name for name, (_, takes_value, _) in fastpath.ALL_OPTIONS.items() if takes_value}
-OUTPUT_FORMATS = render.OUTPUT_FORMATS
-_FILE_FLAGS = {"--kubeconfig", "--cache-dir"}
+FILTER_DIRS = 16  # directories only
 
 
-def _flag_value(words: list[str], flag: str) -> Optional[str]:
-    for i, w in enumerate(words):
-        if w == flag and i + 1 < len(words):
-            return words[i + 1]
-        if w.startswith(flag + "="):
-            return w.split("=", 1)[1]
-    return None
+def _value_of(words: list[str], option: spec.Option) -> Optional[str]:
+    found = None
+    for name, value, _ in router.split(words).options:
+        if name in option.names and value is not None:
+            found = value
+    return found
 
 
-def _positionals(words: list[str]) -> list[str]:
-    out, i = [], 0
-    while i < len(words):
-        w = words[i]
-        if w.startswith("-"):
-            i += 2 if w in VALUED_FLAGS else 1
-            continue
-        out.append(w)
-        i += 1
-    return out
+def _cluster_flags(words: list[str]):
+    from kubectl_apiinfo.sources.choose import ClusterFlags
+
+    return ClusterFlags(
+        kubeconfig=_value_of(words, spec.KUBECONFIG),
+        context=_value_of(words, spec.CONTEXT),
+        server=_value_of(words, spec.SERVER),
+        cache_dir=_value_of(words, spec.CACHE_DIR),
+    )
 
 
 def resource_names(words: list[str]) -> list[str]:
     """Plural names (and name.group for non-core groups) of what the chosen source serves."""
-    from kubectl_apiinfo.sources import choose as sources
+    from kubectl_apiinfo.sources import choose
 
-    flags = sources.ClusterFlags(
-        kubeconfig=_flag_value(words, "--kubeconfig"),
-        context=_flag_value(words, "--context"),
-        server=_flag_value(words, "--server") or _flag_value(words, "-s"),
-        cache_dir=_flag_value(words, "--cache-dir"),
-    )
-    snapshot = sources.snapshot_for_completion(flags, _flag_value(words, "--kube-version"))
+    snapshot = choose.snapshot_for_completion(_cluster_flags(words), _value_of(words, spec.KUBE_VERSION))
     names: list[str] = []
     for g, _, r in snapshot.iter_resources():
         names.append(r.name)
@@ -69,44 +58,84 @@ def resource_names(words: list[str]) -> list[str]:
     return sorted(set(names))
 
 
-def _context_names(words: list[str]) -> list[str]:
-    from kubectl_apiinfo.kube.kubeconfig import context_names
+def _kubeconfig_names(words: list[str], section: str) -> list[str]:
+    from kubectl_apiinfo.kube.kubeconfig import KubeConfig
 
-    return context_names(kubeconfig=_flag_value(words, "--kubeconfig"), environ=os.environ)
+    config = KubeConfig.read(_value_of(words, spec.KUBECONFIG), os.environ)
+    return config.names(section)
+
+
+def _snapshot_names(words: list[str]) -> list[str]:
+    from kubectl_apiinfo.sources import choose
+
+    with choose.open_cache(_cluster_flags(words)) as cache:
+        return sorted({e.name for e in cache.entries()})
+
+
+def _named(completer: str, words: list[str]) -> list[str]:
+    if completer == spec.RELEASES:
+        from kubectl_apiinfo.sources import catalog
+
+        return catalog.release_names()
+    if completer == spec.RESOURCES:
+        return resource_names(words)
+    if completer == spec.CONTEXTS:
+        return _kubeconfig_names(words, "contexts")
+    if completer == spec.CLUSTERS:
+        return _kubeconfig_names(words, "clusters")
+    if completer == spec.USERS:
+        return _kubeconfig_names(words, "users")
+    if completer == spec.SNAPSHOTS:
+        return _snapshot_names(words)
+    return []
+
+
+def _values(option_or_argument, words: list[str], partial: str) -> tuple[list[str], int]:
+    metavar = option_or_argument.metavar
+    if metavar == "FILE":
+        return [], FILE_COMPLETION
+    if metavar == "DIR":
+        return [], FILTER_DIRS
+    choices = list(getattr(option_or_argument, "choices", ()))
+    values = choices or _named(option_or_argument.completer, words)
+    return [v for v in values if v.startswith(partial)], NO_FILE_COMPLETION
 
 
 def candidates(words: list[str], partial: str) -> tuple[list[str], int]:
     """What may come next after `kubectl apiinfo WORDS...`, starting with partial; and Cobra's directive."""
-    previous = words[-1] if words else ""
-    if previous in VALUED_FLAGS:
-        if previous in _FILE_FLAGS:
-            return [], FILE_COMPLETION
-        values: list[str] = []
-        if previous == "--kube-version":
-            from kubectl_apiinfo.sources import catalog
-
-            values = catalog.release_names()
-        elif previous in ("-o", "--output"):
-            values = list(OUTPUT_FORMATS)
-        elif previous == "--sort-by":
-            values = ["name", "kind"]
-        elif previous == "--context":
-            values = _context_names(words[:-1])
-        return [v for v in values if v.startswith(partial)], NO_FILE_COMPLETION
+    split = router.split(words)
+    path, command, positionals = router.find_command(split.positionals)
+    known = spec.all_options()
+    # A flag waiting for its value: the last word is a flag that takes one and has none yet.
+    if words and split.options and split.options[-1][2] == words[-1] and split.options[-1][1] is None:
+        option = known.get(split.options[-1][0])
+        if option is not None and option.takes_value:
+            return _values(option, words, partial)
     if partial.startswith("-"):
-        return [f for f in FLAGS if f.startswith(partial)], NO_FILE_COMPLETION
-    positionals = _positionals(words)
-    if not positionals:
-        values = list(SUBCOMMANDS) + resource_names(words)
-    elif positionals == ["show"]:
-        values = resource_names(words)
-    elif positionals == ["cache"]:
-        values = list(CACHE_SUBCOMMANDS)
-    elif positionals[:2] in (["cache", "export"], ["cache", "import"]):
-        return [], FILE_COMPLETION
-    else:
-        values = []
-    return [v for v in values if v.startswith(partial)], NO_FILE_COMPLETION
+        name, eq, value = partial.partition("=")
+        if eq:  # --output=js
+            option = known.get(name)
+            if option is None or (command is not None and command.option(name) is None):
+                return [], NO_FILE_COMPLETION
+            found, directive = _values(option, words, value)
+            return [f"{name}={v}" for v in found], directive
+        options = command.options if command is not None else ()
+        names = [n for o in options for n in o.names] + list(spec.HELP_NAMES)
+        return [n for n in names if n.startswith(partial)], NO_FILE_COMPLETION
+    if not path:  # the first word: a command, or a resource for the default command
+        values = [c.name for c in spec.COMMANDS] + resource_names(words)
+        return [v for v in values if v.startswith(partial)], NO_FILE_COMPLETION
+    if command is None:  # a group: its subcommands
+        group = spec.command(path[0])
+        return [c.name for c in group.subcommands if c.name.startswith(partial)], NO_FILE_COMPLETION
+    arguments = command.arguments
+    if not arguments:
+        return [], NO_FILE_COMPLETION
+    index = min(len(positionals), len(arguments) - 1)
+    argument = arguments[index]
+    if len(positionals) >= len(arguments) and not argument.repeatable:
+        return [], NO_FILE_COMPLETION
+    return _values(argument, words, partial)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

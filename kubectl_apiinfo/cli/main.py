@@ -1,8 +1,9 @@
-"""The kubectl-apiinfo executable: answer on the fast path, else through the typer CLI;
-either way a failure is one line on stderr and a non-zero exit status.
+"""The kubectl-apiinfo executable: read the line, validate it, run the command;
+a failure of any kind is one line on stderr and exit status 1, as in kubectl.
 
-The fast path exists because importing typer alone costs ~50 ms, more than
-kubectl takes to answer `api-resources --cached`; see fastpath.py.
+The router reads every well-formed line without typer (importing typer alone
+costs ~50 ms, more than kubectl takes to answer `api-resources --cached`);
+typer is imported only to print help or to word what is wrong with a line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Callable, Optional
 
+from kubectl_apiinfo.cli import router, spec, validate
 from kubectl_apiinfo.errors import UserError
+
+INTERRUPTED = 130  # a signal, not an error: the shell's convention for SIGINT
 
 
 def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], None]] = None) -> None:
@@ -26,43 +30,81 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
         return completion.main(argv)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        status = _fast(args)
-        if status is None:
-            if prepare_cli:
-                prepare_cli()
-            from kubectl_apiinfo.cli import typer_app as cli
-
-            status = cli.run(args)
+        status = run(args, prepare_cli)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, while we can still say so
     except UserError as e:
-        _fail(str(e), e.exit_code)
+        _fail(str(e))
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail("interrupted", INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (| head): not an error worth a message.
-        sys.stderr = open(os.devnull, "w")
-        sys.exit(0)
+        _quiet_exit()  # the reader went away (| head): not an error worth a message
+    except OSError as e:
+        if e.filename is None and e.errno is not None:
+            _fail(f"cannot write the answer to stdout ({e.strerror})")
+        _unexpected(e)
     except Exception as e:  # noqa: BLE001 - one line instead of a traceback, always
         if type(e).__name__ == "NoArgsIsHelpError":
             sys.exit(0)  # no words at all: the help it printed is the answer, as with kubectl
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
-            # click/typer usage errors: unknown flag, missing argument, bad value
+            # click's usage errors: unknown flag, missing argument, extra words
             ctx = getattr(e, "ctx", None)
-            path = ctx.command_path.replace("kubectl-apiinfo", "kubectl apiinfo") if ctx else "kubectl apiinfo"
-            _fail(f"{e.format_message().rstrip('.')} (see '{path} --help')", e.exit_code)
-        if os.environ.get("KUBECTL_APIINFO_DEBUG"):
-            raise
-        _fail(f"unexpected {type(e).__name__}: {e} (set KUBECTL_APIINFO_DEBUG=1 for details)", 2)
+            path = ctx.command_path.replace("kubectl-apiinfo", spec.PROGRAM) if ctx else spec.PROGRAM
+            _fail(f"{e.format_message().rstrip('.')} (see '{path} --help')")
+        _unexpected(e)
     sys.exit(status)
 
 
-def _fast(args: list[str]) -> Optional[int]:
-    if os.environ.get("KUBECTL_APIINFO_NO_FASTPATH"):
-        return None
-    from kubectl_apiinfo.cli import router as fastpath
+def run(args: list[str], prepare_cli: Optional[Callable[[], None]] = None) -> int:
+    """The exit status: 0, or what the command returned (check's findings); errors raise."""
+    parsed = None if os.environ.get("KUBECTL_APIINFO_NO_FASTPATH") else router.parse(args)
+    if parsed is not None:
+        return execute(parsed.path, parsed.command, parsed.values)
+    if prepare_cli:
+        prepare_cli()
+    from kubectl_apiinfo.cli import typer_app
 
-    return fastpath.run(args)
+    return typer_app.run(router.typer_args(args), execute)
 
 
-def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"error: {message}\n")
+def execute(path: tuple, command: spec.Command, values: dict) -> int:
+    """Validate everything, then run: no file or network is touched before the line is known good.
+
+    A command's run() returns None (success) or an exit status of its own; errors raise UserError (status 1)."""
+    invocation = validate.complete(path, command, values)
+    module = __import__(f"kubectl_apiinfo.commands.{command.handler}", fromlist=["run"])
+    return module.run(invocation) or 0
+
+
+def _unexpected(e: BaseException) -> None:
+    if os.environ.get("KUBECTL_APIINFO_DEBUG"):
+        raise e
+    _fail(f"unexpected {type(e).__name__}: {e} (set KUBECTL_APIINFO_DEBUG=1 for details)")
+
+
+def _quiet_exit() -> None:
+    _silence_stdout()
+    sys.exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so what could not be written does not fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from kubectl_apiinfo.console import note
+
+    try:
+        sys.stdout.flush()  # the answer printed before the error comes first, as it was written
+    except (OSError, ValueError):
+        _silence_stdout()
+    try:
+        note(f"error: {message}")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     sys.exit(code)

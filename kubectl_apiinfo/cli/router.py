@@ -1,13 +1,14 @@
-"""The query commands without typer: a strict parser for well-formed command lines.
+"""Reading a command line against the spec, without typer.
 
 Importing typer costs about 50 ms, more than kubectl needs to answer
-`api-resources --cached`; a plugin typed dozens of times a day answers from its
-cache faster than that.  This parser accepts only the query commands (show,
-resources, versions, releases, refresh) with the options they declare, in well-formed
-use; anything else (help, an unknown or misplaced flag, a missing value, other
-commands) returns None and the typer CLI takes over, with its messages.  Both
-paths call the same functions in commands.py, and a test keeps the option
-tables here equal to what cli.py declares.
+`api-resources --cached`, so every well-formed line is read here and typer is
+imported only to print help or to word a usage error.  Flags may come before
+or after the words, as in kubectl; the first word that names a command is the
+command, and any other first word is a resource for `show`.  Flag syntax is
+pflag's: `--name value`, `--name=value`, `-o json`, `-ojson`, `-o=json`, and a
+bool is `--flag` or `--flag=value`, never followed by its value.
+
+Values stay text here; cli/validate.py turns them into what commands use.
 """
 
 from __future__ import annotations
@@ -16,126 +17,145 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.commands import core as commands
-from kubectl_apiinfo.sources.choose import ClusterFlags
-
-# option -> (keyword argument, takes a value, may repeat into a list)
-_QUERY = {
-    "--kube-version": ("kube_version", True, False),
-    "--output": ("output", True, False),
-    "-o": ("output", True, False),
-}
-_CLUSTER = {
-    "--kubeconfig": ("kubeconfig", True, False),
-    "--context": ("context", True, False),
-    "--cluster": ("cluster", True, False),
-    "--user": ("user", True, False),
-    "--server": ("server", True, False),
-    "-s": ("server", True, False),
-    "--token": ("token", True, False),
-    "--request-timeout": ("request_timeout", True, False),
-    "--cache-dir": ("cache_dir", True, False),
-    "--refresh": ("refresh", False, False),
-    "--offline": ("offline", False, False),
-}
-_NO_HEADERS = {"--no-headers": ("no_headers", False, False)}
-_RESOURCE_FILTERS = {
-    "--api-group": ("api_group", True, False),
-    "--namespaced": ("namespaced", True, False),
-    "--verbs": ("verbs", True, True),
-    "--categories": ("categories", True, True),
-    "--sort-by": ("sort_by", True, False),
-}
-
-OPTIONS = {
-    "show": {**_QUERY, **_CLUSTER},
-    "resources": {**_QUERY, **_CLUSTER, **_NO_HEADERS, **_RESOURCE_FILTERS},
-    "versions": {**_QUERY, **_CLUSTER, **_NO_HEADERS},
-    "releases": {"--output": _QUERY["--output"], "-o": _QUERY["-o"], **_NO_HEADERS},
-    "refresh": {"--output": _QUERY["--output"], "-o": _QUERY["-o"], **_CLUSTER, **_NO_HEADERS,
-                "--all-contexts": ("all_contexts", False, False)},
-}
-OTHER_COMMANDS = ("cache", "version")  # typer's alone
-ALL_OPTIONS = {name: spec for table in OPTIONS.values() for name, spec in table.items()}
-_SHORT_WITH_VALUE = ("-o", "-s")  # click also reads -ojson and -shttps://...
-_CLUSTER_FIELDS = {spec[0] for spec in _CLUSTER.values()}
-# Like Go's pflag booleans: a bare --namespaced means true; --namespaced=false works too.
-_BARE_MEANS_TRUE = {"--namespaced"}
+from kubectl_apiinfo.cli import spec
 
 
-def spell_out_bare_booleans(args: list[str]) -> list[str]:
-    """A bare '--namespaced' becomes '--namespaced=true' (for both front ends; click needs a value)."""
-    return [
-        f"{a}=true" if a in _BARE_MEANS_TRUE and (i + 1 == len(args) or args[i + 1].lower() not in ("true", "false")) else a
-        for i, a in enumerate(args)
-    ]
+class Parsed:
+    """A well-formed line: the command's path, its spec, and every value by dest (defaults included)."""
+
+    __slots__ = ("path", "command", "values")
+
+    def __init__(self, path: tuple, command: spec.Command, values: dict):
+        self.path = path
+        self.command = command
+        self.values = values
+
+    def __repr__(self) -> str:
+        return f"Parsed({self.path!r}, {self.values!r})"
 
 
-def parse(args: list[str]) -> Optional[tuple[str, dict]]:
-    """(command, keyword arguments), or None where the typer CLI should handle the line."""
-    args = spell_out_bare_booleans(args)
-    options: list[tuple[str, object]] = []
-    words: list[str] = []
+class Words:
+    """The line split into options (name, value or None, the word as typed) and positional words."""
+
+    __slots__ = ("options", "positionals", "help", "problem")
+
+    def __init__(self):
+        self.options: list[tuple[str, Optional[str], str]] = []
+        self.positionals: list[str] = []
+        self.help = False
+        self.problem = ""  # why the line is malformed, for completion and tests
+
+
+def split(args: list[str]) -> Words:
+    """Options and positional words; an option takes the next word only if it is not a bool."""
+    known = spec.all_options()
+    words = Words()
     i = 0
     while i < len(args):
         arg = args[i]
         i += 1
-        if arg == "--" or arg in ("-h", "--help"):
-            return None
-        if not arg.startswith("-") or arg == "-":
-            words.append(arg)
+        if arg == "--":
+            words.positionals.extend(args[i:])
+            break
+        if arg in spec.HELP_NAMES:
+            words.help = True
             continue
-        name, eq, value = arg.partition("=")
-        if not eq and arg[:2] in _SHORT_WITH_VALUE and len(arg) > 2 and not arg.startswith("--"):
-            name, eq, value = arg[:2], "=", arg[2:]
-        spec = ALL_OPTIONS.get(name)
-        if spec is None:
-            return None
-        takes_value = spec[1]
-        if not takes_value:
-            if eq:
-                return None  # --offline=true and the like: let typer judge
-            options.append((name, True))
-        elif eq:
-            options.append((name, value))
+        if not arg.startswith("-") or arg == "-":
+            words.positionals.append(arg)
+            continue
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+        else:  # -o json, -ojson, -o=json
+            name, value = arg[:2], arg[2:]
+            eq = "=" if value else ""
+            if value.startswith("="):
+                value = value[1:]
+        option = known.get(name)
+        if option is None:
+            words.problem = words.problem or f"unknown flag {name}"
+            words.options.append((name, value if eq else None, arg))
+            continue
+        if eq:
+            words.options.append((name, value, arg))
+        elif not option.takes_value:
+            words.options.append((name, None, arg))  # a bare bool: true
         elif i < len(args):
-            options.append((name, args[i]))
+            words.options.append((name, args[i], arg))
             i += 1
         else:
-            return None  # a missing value
+            words.problem = words.problem or f"flag needs an argument: {name}"
+            words.options.append((name, None, arg))
+    return words
 
-    if words and words[0] in OPTIONS:
-        command, positionals = words[0], words[1:]
-    elif words and words[0] in OTHER_COMMANDS:
+
+def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command], list[str]]:
+    """(path, command, the positionals left for it); command is None for a group with no subcommand."""
+    if not positionals:
+        return (), None, []  # options alone: typer's root says what is missing
+    top = spec.command(positionals[0])
+    if top is None:
+        return (spec.DEFAULT_COMMAND.name,), spec.DEFAULT_COMMAND, positionals
+    rest = positionals[1:]
+    if not top.subcommands:
+        return (top.name,), top, rest
+    sub = top.subcommand(rest[0]) if rest else None
+    if sub is None:
+        return (top.name,), None, rest
+    return (top.name, sub.name), sub, rest[1:]
+
+
+def parse(args: list[str]) -> Optional[Parsed]:
+    """The line as a command and its values, or None where typer should print help or word the error."""
+    words = split(args)
+    if words.help or words.problem or not args:
         return None
-    else:
-        command, positionals = "show", words
-    if len(positionals) != (1 if command == "show" else 0):
+    path, command, positionals = find_command(words.positionals)
+    if command is None:
         return None
-    table = OPTIONS[command]
-    kwargs: dict = {}
-    for name, value in options:
-        if name not in table:
-            return None  # an option of another command: typer says so
-        key, _, repeats = table[name]
-        if repeats:
-            kwargs.setdefault(key, []).append(value)
+    values: dict = {o.dest: ([] if o.kind == spec.STRINGS else o.default) for o in command.options}
+    for name, value, _ in words.options:
+        option = command.option(name)
+        if option is None:
+            return None  # another command's flag: typer says so
+        if option.kind == spec.STRINGS:
+            values[option.dest].append(value)
+        elif option.kind == spec.BOOL:
+            values[option.dest] = "true" if value is None else value
         else:
-            kwargs[key] = value  # the last one wins, as in click
-    if command == "show":
-        kwargs["resource"] = positionals[0]
-    return command, kwargs
+            values[option.dest] = value  # the last one wins, as in pflag
+    for argument in command.arguments:
+        if argument.repeatable:
+            values[argument.dest], positionals = list(positionals), []
+        elif positionals:
+            values[argument.dest], positionals = positionals[0], positionals[1:]
+        elif argument.required:
+            return None
+        else:
+            values[argument.dest] = None
+    if positionals:
+        return None  # more words than the command takes
+    return Parsed(path, command, values)
 
 
-def run(args: list[str]) -> Optional[int]:
-    """Run the command line if it is a well-formed query; None hands it to the typer CLI."""
-    parsed = parse(args)
-    if parsed is None:
-        return None
-    command, kwargs = parsed
-    if command == "releases":
-        commands.releases(**kwargs)
-        return 0
-    flags = ClusterFlags(**{k: kwargs.pop(k) for k in list(kwargs) if k in _CLUSTER_FIELDS})
-    getattr(commands, command)(flags, **kwargs)
-    return 0
+def typer_args(args: list[str]) -> list[str]:
+    """The line as the generated typer app reads it: command words first, bools spelled --flag=value.
+
+    click cannot read a bool that takes an optional '=value' without also taking
+    the next word, so a bare bool is written out as --flag=true.
+    """
+    if not args or any(a.split("=", 1)[0] in spec.TYPER_ROOT_OPTIONS for a in args):
+        return list(args)  # typer's own top-level options: its line as typed
+    words = split(args)
+    path, _, positionals = find_command(words.positionals)
+    known = spec.all_options()
+    options: list[str] = []
+    for name, value, typed in words.options:
+        option = known.get(name)
+        if option is not None and not option.takes_value and value is None:
+            options.append(f"{name}=true")
+        elif value is not None and typed == name:
+            options.extend([name, value])  # the value was the next word
+        else:
+            options.append(typed)  # it carries its own value (--x=v, -ojson), or is unknown
+    dashed = ["--"] if any(p.startswith("-") for p in positionals) else []
+    return [*path, *options, *(["--help"] if words.help else []), *dashed, *positionals]

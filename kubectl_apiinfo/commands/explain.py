@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.console import out
+from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.sources.choose import ClusterFlags
 
 OUTPUTS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
 
 
 def run(
+    flags,
+    resource: Optional[str] = None,
+    api_version: Optional[str] = None,
+    recursive: bool = False,
+    output: str = "text",
+    kube_version: Optional[str] = None,
+) -> None:
+    """explain as the other commands run: run(invocation) with .flags, .resource, .api_version,
+    .recursive, .output and .kube_version (cli/validate.py's Invocation), or with them spelled out."""
+    if resource is None:
+        inv = flags
+        return explain(inv.flags, inv.resource, getattr(inv, "api_version", None), getattr(inv, "recursive", False),
+                       getattr(inv, "output", None) or "text", getattr(inv, "kube_version", None))
+    return explain(flags, resource, api_version, recursive, output, kube_version)
+
+
+def explain(
     flags: ClusterFlags,
     resource: str,
     api_version: Optional[str] = None,
@@ -26,13 +42,13 @@ def run(
 
     output = output or "text"
     if output not in OUTPUTS:
-        raise UserError(f"--output {output!r} is not available for explain; use one of {'|'.join(OUTPUTS)}")
+        raise UserError(f"{flag('output')} {output!r} is not available for explain; use one of {'|'.join(OUTPUTS)}")
     if flags.refresh and flags.offline:
-        raise UserError("--refresh and --offline contradict each other; pick one")
+        raise UserError(f"{flag('refresh')} and {flag('offline')} contradict each other; pick one")
     if not resource.strip():
         raise UserError("a resource is required, e.g. 'kubectl apiinfo explain deployments.spec'")
     if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
-        raise UserError(f"--api-version {api_version!r} is not GROUP/VERSION (or VERSION for the core group), e.g. apps/v1")
+        raise UserError(f"{flag('api_version')} {api_version!r} is not GROUP/VERSION (or VERSION for the core group), e.g. apps/v1")
     source = schemas.source_for(flags, kube_version)
     try:
         _answer(source, resource, api_version, recursive, output)
@@ -69,16 +85,10 @@ def _answer(source, resource: str, api_version, recursive: bool, output: str) ->
             message += "; " + fields.absent_message(target, source.release or "", history)
         raise UserError(message)
     if output in ("json", "yaml"):
-        from kubectl_apiinfo.printers import render
+        from kubectl_apiinfo.printers.structured import structured
 
-        data = fields.json_answer(defs, target, root, source.describe(), history)
-        if output == "json":
-            sys.stdout.write(render.to_json(data))
-        else:
-            import yaml
-
-            sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        out(structured(fields.json_answer(defs, target, root, source.describe(), history), output))
         return
     if output == "text":
         text += explain_fields.history_block(history, source.label)
-    sys.stdout.write(text)
+    out(text)

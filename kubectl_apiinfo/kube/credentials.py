@@ -227,6 +227,12 @@ class _Issued:
     token: Optional[str]
     cert: Optional[Tuple[bytes, bytes]]
     expires: Optional[float]  # epoch seconds
+    # An already expired answer is used until the server refuses it: running the
+    # plugin again for every request would only get the same answer (kubectl runs it twice).
+    stale_from_start: bool = False
+
+    def expired(self, now: float) -> bool:
+        return self.expires is not None and not self.stale_from_start and now >= self.expires
 
 
 # One plugin run per process per (config, cluster): several contexts may share a user.
@@ -272,7 +278,7 @@ class ExecCredentials(Credentials):
     def _current(self) -> _Issued:
         with _LOCK:
             issued = _CACHE.get(self._key)
-            if issued is None or (issued.expires is not None and self._clock() >= issued.expires):
+            if issued is None or issued.expired(self._clock()):
                 issued = _CACHE[self._key] = self._run()
             self._used = issued
             return issued
@@ -371,11 +377,12 @@ class ExecCredentials(Credentials):
             raise UserError(f"{self._name()} returned only one of clientCertificateData and clientKeyData; it must return both")
         if not token and not cert:
             raise UserError(f"{self._name()} returned neither a token nor a client certificate and key; check the plugin")
-        expires = status.get("expirationTimestamp")
+        expires = self._expiry(status["expirationTimestamp"]) if status.get("expirationTimestamp") else None
         return _Issued(
             token=token,
             cert=(cert.encode(), key.encode()) if cert and key else None,
-            expires=self._expiry(expires) if expires else None,
+            expires=expires,
+            stale_from_start=expires is not None and self._clock() >= expires,
         )
 
     def _expiry(self, value: Any) -> float:

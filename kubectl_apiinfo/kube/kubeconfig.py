@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
+from kubectl_apiinfo.errors import UserError, flag, redact_url
 from kubectl_apiinfo.kube.credentials import (
     EXEC_EXTENSION_NAME,
     NO_CREDENTIALS,
@@ -30,7 +31,6 @@ from kubectl_apiinfo.kube.credentials import (
     _read,
     exec_cluster_info,
 )
-from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
@@ -55,6 +55,10 @@ class ClusterAccess:
     def display_server(self) -> str:
         """The server URL to show or store: without any user:password@ it may carry."""
         return redact_url(self.server)
+
+    @property
+    def display_proxy(self) -> str:
+        return redact_url(self.proxy_url or "")
 
     @property
     def identity(self) -> str:
@@ -105,20 +109,23 @@ class KubeConfig:
         try:
             with open(path, "rb") as f:
                 raw = f.read()
+        except IsADirectoryError:
+            raise UserError(f"the kubeconfig {path} is a directory, not a file; point {flag('kubeconfig')} or KUBECONFIG at a file (such as {os.path.join(path, 'config')})") from None
         except OSError as e:
-            raise UserError(f"cannot read the kubeconfig file {path}: {e.strerror or e}; check its permissions") from None
+            hint = "check its permissions" if isinstance(e, PermissionError) else "check the path"
+            raise UserError(f"cannot read the kubeconfig file {path}: {e.strerror or e}; {hint}") from None
         try:
             doc = yaml.safe_load(raw)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
             # The parser's own message quotes the offending text, which may be a secret.
-            raise UserError(f"the kubeconfig file {path} is not valid YAML{at}; fix it or point --kubeconfig/KUBECONFIG elsewhere") from None
+            raise UserError(f"the kubeconfig file {path} is not valid YAML{at}; fix it or point {flag('kubeconfig')}/KUBECONFIG elsewhere") from None
         self.files.append(path)
         if doc is None:
             return
         if not isinstance(doc, dict):
-            raise UserError(f"the kubeconfig file {path} is not a kubeconfig (its top level is not a mapping); fix it or point --kubeconfig/KUBECONFIG elsewhere")
+            raise UserError(f"the kubeconfig file {path} is not a kubeconfig (its top level is not a mapping); fix it or point {flag('kubeconfig')}/KUBECONFIG elsewhere")
         for section, item in SECTIONS.items():
             entries = doc.get(section) or []
             if not isinstance(entries, list):
@@ -142,7 +149,11 @@ class KubeConfig:
             self.current_context = current
 
     def context_names(self) -> List[str]:
-        return sorted(self._sections["contexts"])
+        return self.names("contexts")
+
+    def names(self, section: str) -> List[str]:
+        """The sorted names in one section: "contexts", "clusters" or "users"."""
+        return sorted(self._sections[section])
 
     def access(
         self,
@@ -156,24 +167,24 @@ class KubeConfig:
         context_name = context or self.current_context
         ctx: Dict[str, Any] = {}
         if context_name:
-            entry = self._lookup("contexts", context_name, "--context" if context else "current-context")
+            entry = self._lookup("contexts", context_name, flag("context") if context else "current-context")
             ctx = entry.body
         elif not (server or cluster):
             if not self.files:
-                raise UserError("no kubeconfig found (~/.kube/config is missing and KUBECONFIG names no existing file): pass --kubeconfig FILE, set KUBECONFIG, or pass --server URL")
-            raise UserError(f"no context is set in {self._describe_files()}: pass --context NAME or run 'kubectl config use-context NAME'")
+                raise UserError(f"no kubeconfig found (~/.kube/config is missing and KUBECONFIG names no existing file): pass {flag('kubeconfig')} FILE, set KUBECONFIG, or pass {flag('server')} URL")
+            raise UserError(f"no context is set in {self._describe_files()}: pass {flag('context')} NAME or run 'kubectl config use-context NAME'")
         cluster_name = cluster or _text(ctx, "cluster", f"context {context_name!r}")
         user_name = user or _text(ctx, "user", f"context {context_name!r}")
-        referrer = "--cluster" if cluster else f"context {context_name!r}"
+        referrer = flag("cluster") if cluster else f"context {context_name!r}"
         cluster_entry = self._lookup("clusters", cluster_name, referrer, required=bool(cluster) or not server) if cluster_name else None
         cl = cluster_entry.body if cluster_entry else {}
-        cl_where = cluster_entry.where("cluster", cluster_name) if cluster_entry else "--server"
+        cl_where = cluster_entry.where("cluster", cluster_name) if cluster_entry else flag("server")
 
         url = server or _text(cl, "server", cl_where)
         if not url:
             if not cluster_name:
-                raise UserError(f"context {context_name!r} names no cluster; pass --cluster NAME or --server URL")
-            raise UserError(f"cluster {cluster_name!r} has no server; set one with 'kubectl config set-cluster {cluster_name} --server=URL' or pass --server URL")
+                raise UserError(f"context {context_name!r} names no cluster; pass {flag('cluster')} NAME or {flag('server')} URL")
+            raise UserError(f"cluster {cluster_name!r} has no server; set one with 'kubectl config set-cluster {cluster_name} {flag('server')}=URL' or pass {flag('server')} URL")
         ca_data = _data(cl, "certificate-authority-data", cl_where)
         if not ca_data and _text(cl, "certificate-authority", cl_where):
             ca_path = _resolve(_text(cl, "certificate-authority", cl_where), cluster_entry)
@@ -188,28 +199,21 @@ class KubeConfig:
             ca_data=ca_data,
             insecure_skip_tls_verify=insecure,
             tls_server_name=_text(cl, "tls-server-name", cl_where) or None,
-            proxy_url=_text(cl, "proxy-url", cl_where) or None,
+            proxy_url=_proxy_url(_text(cl, "proxy-url", cl_where), cl_where),
             source_files=list(self.files),
         )
-        user_entry = self._lookup("users", user_name, "--user" if user else f"context {context_name!r}") if user_name else None
+        user_entry = self._lookup("users", user_name, flag("user") if user else f"context {context_name!r}") if user_name else None
         # Like client-go, never send credentials over plain HTTP (kubectl proxy adds its own).
         if urlsplit(url).scheme != "https":
             return access
         if token:
-            access.credentials = StaticCredentials("the --token flag", token=token)
+            access.credentials = StaticCredentials(f"the {flag('token')} flag", token=token)
         elif user_entry is not None:
             access.credentials = self._credentials(user_name, user_entry, access, cl, cl_where)
         return access
 
     def _credentials(self, name: str, entry: _Entry, access: ClusterAccess, cl: Mapping[str, Any], cl_where: str) -> Credentials:
         u, where = entry.body, entry.where("user", name)
-        provider = u.get("auth-provider")
-        if provider:
-            pname = provider.get("name") if isinstance(provider, dict) else None
-            raise UserError(
-                f"{where} uses the {pname or 'unnamed'!r} auth-provider, which kubectl-apiinfo does not support "
-                "(kubectl removed them too); switch the user to an exec plugin or pass --token"
-            )
         static = dict(
             token=_text(u, "token", where) or None,
             token_file=_resolve(_text(u, "tokenFile", where), entry),
@@ -220,6 +224,10 @@ class KubeConfig:
             key_data=_data(u, "client-key-data", where),
             key_file=_resolve(_text(u, "client-key", where), entry),
         )
+        provider = u.get("auth-provider")
+        # As in client-go, a token or basic auth set on the user wins over its auth-provider.
+        if provider and not (static["token"] or static["token_file"] or static["username"]):
+            return _auth_provider(provider, name, entry, where)
         exec_section = u.get("exec")
         # client-go ignores the exec plugin when the user has a token, basic auth or a certificate.
         if exec_section and not any(static.values()):
@@ -318,10 +326,118 @@ def _with_scheme(server: str, tls: bool) -> str:
     try:
         parts = urlsplit(server)
     except ValueError as e:
-        raise UserError(f"the server address {server!r} is not a valid URL ({e}); fix the cluster's server or --server") from None
+        raise UserError(f"the server address {server!r} is not a valid URL ({e}); fix the cluster's server or {flag('server')}") from None
     if not parts.scheme or not parts.netloc:
         server = ("https://" if tls else "http://") + server
     return server.rstrip("/")
+
+
+# The auth-providers kubectl 1.26 removed, and the exec plugins that replace them.
+REMOVED_AUTH_PROVIDERS = {
+    "gcp": "the exec plugin gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)",
+    "azure": "the exec plugin kubelogin (https://azure.github.io/kubelogin, 'kubelogin convert-kubeconfig')",
+}
+
+
+def _auth_provider(provider: Any, name: str, entry: _Entry, where: str) -> Credentials:
+    pname = provider.get("name") if isinstance(provider, dict) else None
+    if pname == "oidc":
+        config = provider.get("config") or {}
+        if not isinstance(config, dict):
+            raise UserError(f"auth-provider.config of {where} is not a mapping; fix the kubeconfig")
+        from kubectl_apiinfo.kube.oidc import OIDCCredentials
+
+        return OIDCCredentials(config, where, persist=lambda updates: save_auth_provider_config(entry.origin, name, updates))
+    if pname in REMOVED_AUTH_PROVIDERS:
+        raise UserError(
+            f"{where} uses the {pname!r} auth-provider, which kubectl removed in 1.26; "
+            f"switch the user to {REMOVED_AUTH_PROVIDERS[pname]}, or pass {flag('token')}"
+        )
+    raise UserError(
+        f"{where} uses the auth-provider {pname!r}, which kubectl does not know (it has only oidc since 1.26); "
+        f"switch the user to an exec plugin or pass {flag('token')}"
+    )
+
+
+def save_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
+    """Write updates into user_name's auth-provider config in the kubeconfig file path, as kubectl
+    persists refreshed OIDC tokens: under kubectl's lock (path.lock, created exclusively), the whole
+    file is rewritten (comments are lost, as with kubectl), atomically, keeping its mode and owner;
+    other content and key order stay as they were."""
+    lock = path + ".lock"
+    try:
+        os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise UserError(f"{lock} exists: kubectl (or another command) is writing the kubeconfig, or left its lock behind") from None
+    try:
+        _rewrite_auth_provider_config(path, user_name, updates)
+    finally:
+        os.unlink(lock)
+
+
+def _rewrite_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
+    import stat
+    import tempfile
+
+    import yaml
+
+    real = os.path.realpath(path)  # a symlinked kubeconfig keeps its link
+    with open(real, "rb") as f:
+        doc = yaml.safe_load(f)
+    users = doc.get("users") if isinstance(doc, dict) else None
+    body = next((u.get("user") for u in users or [] if isinstance(u, dict) and str(u.get("name")) == user_name), None)
+    provider = body.get("auth-provider") if isinstance(body, dict) else None
+    if not isinstance(provider, dict) or not isinstance(provider.setdefault("config", {}), dict):
+        raise UserError(f"user {user_name!r} has no auth-provider in {real} any more")
+    provider["config"].update(updates)
+
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True  # write shared values out in full, as kubectl does
+
+    text = yaml.dump(doc, Dumper=Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    st = os.stat(real)
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=os.path.dirname(real))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
+            try:
+                os.fchown(f.fileno(), st.st_uid, st.st_gid)
+            except OSError:
+                pass  # not ours to give away: the file stays ours
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, real)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+# What kubectl accepts in a cluster's proxy-url (client-go's parseProxyURL).
+PROXY_SCHEMES = ("http", "https", "socks5")
+
+
+def _proxy_url(url: str, where: str) -> Optional[str]:
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise UserError(f"proxy-url of {where} is not a valid URL; fix it in the kubeconfig (http://, https:// or socks5://HOST:PORT)") from None
+    scheme = parts.scheme.lower()
+    if scheme not in PROXY_SCHEMES or not parts.hostname:
+        said = f"the scheme {scheme!r}" if scheme else "no scheme"
+        if scheme in PROXY_SCHEMES:
+            said = "no host"
+        raise UserError(
+            f"proxy-url of {where} has {said}, which kubectl does not accept; use http://, https:// or socks5:// with a host in the kubeconfig"
+        )
+    return url
 
 
 def _exec_extension(cluster: Mapping[str, Any], where: str) -> Any:

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import List, Mapping, Optional
 
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, flag
 
 
 def kubeconfig_files(kubeconfig: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> List[str]:
@@ -17,7 +17,7 @@ def kubeconfig_files(kubeconfig: Optional[str] = None, environ: Optional[Mapping
     environ = os.environ if environ is None else environ
     if kubeconfig:
         if not os.path.exists(kubeconfig):
-            raise UserError(f"the kubeconfig file {kubeconfig} does not exist; check the --kubeconfig path")
+            raise UserError(f"the kubeconfig file {kubeconfig} does not exist; check the {flag('kubeconfig')} path")
         return [kubeconfig]
     if environ.get("KUBECONFIG"):
         candidates = environ["KUBECONFIG"].split(os.pathsep)

@@ -186,7 +186,7 @@ def plaintext(defs: Definitions, group: str, version: str, kind: str, root: dict
 
 def history_block(history: dict, label: str = "") -> str:
     """HISTORY after kubectl's text: the releases that have the field, then each listed field not in all of them."""
-    from kubectl_apiinfo.printers.render import tabwrite
+    from kubectl_apiinfo.printers.tabwriter import tabwrite
 
     everywhere = _ranges(history["contained"])
     subject = history["field"] or history["kind"]

@@ -16,8 +16,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Any, Optional
 
-from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.model import APISnapshot, group_version
+from kubectl_apiinfo.errors import UserError, flag
+from kubectl_apiinfo.model import APISnapshot, Record, group_version
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LOCATIONS = (
@@ -60,7 +60,7 @@ def normalize_release(text: str) -> str:
     """'1.24', 'v1.24' and 'v1.24.3' all name the catalog release '1.24'."""
     m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?", text.strip())
     if not m:
-        raise UserError(f"--kube-version {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
+        raise UserError(f"{flag('kube_version')} {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
     name = f"{int(m.group(1))}.{int(m.group(2))}"
     names = release_names()
     if name not in names:
@@ -76,18 +76,124 @@ def load_release(name: str) -> APISnapshot:
     return APISnapshot.from_dict(_read(f"releases/{name}.json"))
 
 
-@lru_cache(maxsize=None)
-def lifecycle() -> dict:
-    return _read("lifecycle.json")
+class Lifecycle(Record):
+    """When an API came, goes and what replaces it: the upstream tags, set right where the releases disagree.
+
+    introduced is what the releases support (None where a kind is older than
+    the catalog); introduced_upstream keeps the prerelease-lifecycle tag and
+    introduced_note says what the releases show when the two differ.  A
+    replacement the tags do not give (or give wrongly) is derived by the
+    builder and marked replacement_derived; replacement_upstream keeps a wrong one.
+    """
+
+    __slots__ = (
+        "introduced",
+        "introduced_upstream",
+        "introduced_note",
+        "deprecated",
+        "removed",
+        "replacement",
+        "replacement_derived",
+        "replacement_upstream",
+    )
+
+    def __init__(
+        self,
+        introduced: Optional[str] = None,
+        introduced_upstream: Optional[str] = None,
+        introduced_note: str = "",
+        deprecated: Optional[str] = None,
+        removed: Optional[str] = None,
+        replacement: Optional[str] = None,  # "group/version/Kind"
+        replacement_derived: bool = False,
+        replacement_upstream: Optional[str] = None,
+    ):
+        self.introduced = introduced
+        self.introduced_upstream = introduced_upstream
+        self.introduced_note = introduced_note
+        self.deprecated = deprecated
+        self.removed = removed
+        self.replacement = replacement
+        self.replacement_derived = replacement_derived
+        self.replacement_upstream = replacement_upstream
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Lifecycle":
+        return cls(
+            introduced=d.get("introduced"),
+            introduced_upstream=d.get("introducedUpstream", d.get("introduced")),
+            introduced_note=d.get("introducedNote", ""),
+            deprecated=d.get("deprecated"),
+            removed=d.get("removed"),
+            replacement=d.get("replacement"),
+            replacement_derived=bool(d.get("replacementDerived")),
+            replacement_upstream=d.get("replacementUpstream"),
+        )
+
+
+class HistoryEntry(Record):
+    """One group/version/kind of a resource across the catalog: the releases containing and serving it."""
+
+    __slots__ = ("resource", "group", "version", "kind", "contained", "served", "short_names")
+
+    def __init__(
+        self,
+        resource: str,
+        group: str,
+        version: str,
+        kind: str,
+        contained: list[list[str]],  # [first, last] release ranges
+        served: Optional[list[list[str]]] = None,
+        short_names: Optional[list[str]] = None,
+    ):
+        self.resource = resource
+        self.group = group
+        self.version = version
+        self.kind = kind
+        self.contained = contained
+        self.served = list(served or [])
+        self.short_names = list(short_names or [])
+
+    @property
+    def group_version(self) -> str:
+        return group_version(self.group, self.version)
+
+
+_NO_LIFECYCLE = Lifecycle()
 
 
 @lru_cache(maxsize=None)
-def history() -> dict:
-    return _read("history.json")
+def lifecycle() -> dict[str, Lifecycle]:
+    return {key: Lifecycle.from_dict(facts) for key, facts in _read("lifecycle.json").items()}
 
 
-def lifecycle_of(group: str, version: str, kind: str) -> dict:
-    return lifecycle().get(f"{group_version(group, version)}/{kind}", {})
+@lru_cache(maxsize=None)
+def history() -> dict[str, list[HistoryEntry]]:
+    """resource plural -> its HistoryEntry for every group/version/kind that contained it."""
+    return {
+        plural: [
+            HistoryEntry(plural, e["group"], e["version"], e["kind"], e["contained"], e.get("served"), e.get("shortNames"))
+            for e in entries
+        ]
+        for plural, entries in _read("history.json").items()
+    }
+
+
+@lru_cache(maxsize=None)
+def _history_by_kind() -> dict[tuple[str, str, str], HistoryEntry]:
+    found: dict[tuple[str, str, str], HistoryEntry] = {}
+    for entries in history().values():
+        for e in entries:
+            found.setdefault((e.group, e.version, e.kind), e)
+    return found
+
+
+def lifecycle_of(group: str, version: str, kind: str) -> Lifecycle:
+    return lifecycle().get(f"{group_version(group, version)}/{kind}", _NO_LIFECYCLE)
+
+
+def history_of(group: str, version: str, kind: str) -> Optional[HistoryEntry]:
+    return _history_by_kind().get((group, version, kind))
 
 
 def minor_key(release: str) -> tuple[int, int]:
@@ -100,12 +206,12 @@ def span(first: str, last: str) -> str:
     return first if first == last else f"{first}–{last}"
 
 
-def removal_note(facts: dict, contained: Optional[list[list[str]]]) -> str:
+def removal_note(facts: Lifecycle, contained: Optional[list[list[str]]]) -> str:
     """Plain words for when an API stops being served: planned versus what the releases show.
 
-    facts is a lifecycle entry; contained is the API's catalog ranges ([first, last] pairs).
+    contained is the API's catalog ranges ([first, last] pairs).
     """
-    planned = facts.get("removed")
+    planned = facts.removed
     last = contained[-1][1] if contained else None
     if not planned:
         return ""

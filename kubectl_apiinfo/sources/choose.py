@@ -10,8 +10,6 @@ of the server version last seen.  requests is imported only to fetch.
 from __future__ import annotations
 
 import os
-import re
-import sys
 import time
 
 TYPE_CHECKING = False
@@ -20,10 +18,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.sources.store import Entry, SnapshotCache, default_dir, describe_age
+from kubectl_apiinfo.console import progress, warn
 from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.model import APISnapshot, Record
 
-DEFAULT_TIMEOUT = 30.0  # seconds, when --request-timeout is not given: never hang forever
 
 
 class ClusterFlags(Record):
@@ -39,7 +37,7 @@ class ClusterFlags(Record):
         user: Optional[str] = None,
         server: Optional[str] = None,
         token: Optional[str] = None,
-        request_timeout: Optional[str] = None,
+        request_timeout: Optional[float] = None,  # seconds; None: no limit
         cache_dir: Optional[str] = None,
         refresh: bool = False,
         offline: bool = False,
@@ -62,26 +60,6 @@ class ClusterFlags(Record):
     @property
     def names_a_cluster(self) -> bool:
         return any((self.kubeconfig, self.context, self.cluster, self.user, self.server, self.token))
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"warning: {message}\n")
-
-
-def parse_timeout(text: Optional[str]) -> Optional[float]:
-    """kubectl's --request-timeout: '0' means none, else 30s, 1m, 500ms, 1h2m3s or plain seconds."""
-    if text is None:
-        return DEFAULT_TIMEOUT
-    text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        seconds = float(text)
-    else:
-        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text)
-        if not parts or "".join(n + u for n, u in parts) != text:
-            raise UserError(f"--request-timeout {text!r} is not a duration; use forms like 0, 30s, 1m or 500ms")
-        scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-        seconds = sum(float(n) * scale[u] for n, u in parts)
-    return None if seconds == 0 else seconds
 
 
 def open_cache(flags: ClusterFlags) -> SnapshotCache:
@@ -153,16 +131,26 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
 
 
 def _resolution_key(flags: ClusterFlags, files: list[str]) -> str:
-    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names and stats.
+    """Which kubeconfig files (as they are now) and flags a query used: nothing secret, only names,
+    stats and a checksum of each file's content.
 
     While they are unchanged they name the same cluster, so a cached answer need not parse YAML.
+    ctime catches an edit whose tool put the mtime back; the checksum one on a file system with
+    coarse timestamps.  Reading a few KB and its CRC cost ~10 us a file (zlib is loaded anyway).
     """
     import json
+    import zlib
 
     stats = []
     for path in files:
-        st = os.stat(path)
-        stats.append((os.path.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns))
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                crc = zlib.crc32(f.read())
+        except OSError:
+            stats.append((os.path.abspath(path), None))  # unreadable or a directory: reading it reports that
+            continue
+        stats.append((os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, crc))
     chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": redact_url(flags.server)}
     return json.dumps([stats, chosen], sort_keys=True)
 
@@ -180,6 +168,7 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
 
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     if not files and not flags.server and not flags.names_a_cluster:
+        _warn_kubeconfig_named_nothing("names no existing file")
         return catalog_snapshot(None, "No cluster is configured (no kubeconfig): answering from the offline catalog.")
     with open_cache(flags) as cache:
         key = _resolution_key(flags, files)
@@ -189,9 +178,10 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
                 return _from_entry(entry, cached=True)
         access = load_access(flags)
         if access is None:
+            _warn_kubeconfig_named_nothing("names no kubeconfig with a current context (the files are empty or set none)")
             return catalog_snapshot(None, "No cluster is configured (no kubeconfig context): answering from the offline catalog.")
         cache.remember_resolution(key, access.identity)
-        timeout = parse_timeout(flags.request_timeout)
+        timeout = flags.request_timeout
         entry = cache.get(access.identity)
         if entry is not None and not flags.refresh:
             return _from_entry(entry, cached=True)
@@ -205,6 +195,15 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str]) -> APIS
             if not e.unreachable and entry is None:
                 raise
             return _offline_fallback(access, cache, entry, e)
+
+
+def _warn_kubeconfig_named_nothing(what: str) -> None:
+    """KUBECONFIG was set, so a cluster was meant: say (as kubectl prints warnings) that the catalog answers instead.
+    Without KUBECONFIG and ~/.kube/config the catalog is the plain offline use, and stays silent."""
+    named = os.environ.get("KUBECONFIG")
+    if named:
+        shown = named if len(named) <= 200 else named[:200] + "..."
+        warn(f"KUBECONFIG={shown} {what}: answering from the offline catalog (newest release), not a cluster")
 
 
 def snapshot_for_completion(flags: ClusterFlags, kube_version: Optional[str]) -> APISnapshot:
@@ -269,8 +268,6 @@ def refresh_targets(flags: ClusterFlags, all_contexts: bool) -> list[Optional[st
     """The contexts to refresh: every one in the kubeconfig, or just the one the flags select."""
     if not all_contexts:
         return [flags.context]
-    if flags.context:
-        raise UserError("--all-contexts and --context contradict each other; pick one")
     from kubectl_apiinfo.kube.kubeconfig import context_names
 
     names = context_names(kubeconfig=flags.kubeconfig, environ=os.environ)
@@ -287,7 +284,7 @@ def refresh_many(
 
     from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
-    timeout = parse_timeout(flags.request_timeout)
+    timeout = flags.request_timeout
     files = kubeconfig_files(flags.kubeconfig, os.environ)
     cache = open_cache(flags)
     done = [0]
@@ -307,14 +304,13 @@ def refresh_many(
         finally:
             done[0] += 1
             if show_progress:
-                sys.stderr.write(f"\rrefreshed {done[0]}/{len(contexts)}")
-                sys.stderr.flush()
+                progress(f"refreshed {done[0]}/{len(contexts)}")
 
     try:
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(contexts)))) as pool:
             results = list(pool.map(one, contexts))
     finally:
         if show_progress:
-            sys.stderr.write("\n")
+            progress(f"refreshed {done[0]}/{len(contexts)}", done=True)
         cache.close()
     return results

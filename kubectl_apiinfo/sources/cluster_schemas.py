@@ -19,6 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
+from kubectl_apiinfo.console import warn as _warn
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.sources import schema_form
 from kubectl_apiinfo.sources.schema_store import SchemaStore
@@ -29,16 +30,6 @@ WORKERS = 8  # concurrent document fetches for refresh --schemas
 
 def gv_path(group_version: str) -> str:
     return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
-
-
-def _warn(message: str) -> None:
-    sys_stderr().write(f"warning: {message}\n")
-
-
-def sys_stderr():
-    import sys
-
-    return sys.stderr
 
 
 def cluster_identity(flags, store: SchemaStore) -> Optional[str]:
@@ -80,7 +71,7 @@ class Fetcher:
             access = choose.load_access(self.flags)
             if access is None:
                 raise UserError("no cluster is configured (no kubeconfig)")
-            self.client = Client(access, choose.parse_timeout(self.flags.request_timeout))
+            self.client = Client(access, self.flags.request_timeout)
         return self.client
 
     def index(self) -> tuple:

@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
+from kubectl_apiinfo.console import warn as _warn
 from kubectl_apiinfo.sources import catalog, schema_form
 
 _PACKS: dict = {}  # pack number -> {hash: definition}, shared by every release loaded in this process
@@ -210,12 +211,6 @@ class SchemaSource:
         if self.kind == "cluster":
             out["server"] = source.extra.get("server")
         return out
-
-
-def _warn(message: str) -> None:
-    import sys
-
-    sys.stderr.write(f"warning: {message}\n")
 
 
 def _quiet(message: str) -> None:

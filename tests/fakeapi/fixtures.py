@@ -30,6 +30,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "server.py"
+ISSUER_SCRIPT = HERE / "oidc_issuer.py"
+SOCKS_SCRIPT = HERE / "socks5_proxy.py"
 FETCH_SCRIPT = HERE.parent / "tools" / "fetch_kubectl.py"
 START_TIMEOUT = 30.0
 
@@ -276,13 +278,19 @@ class FakeAPIServer:
 
 def start_fake_apiserver(config: dict, workdir: Path, certs: Certs, timeout: float = START_TIMEOUT) -> FakeAPIServer:
     """Start server.py with this config; wait for its ready line (or report its stderr)."""
+    process, ready = _start_script(SERVER_SCRIPT, config, workdir, timeout)
+    return FakeAPIServer(process, ready["url"], ready["port"], config, workdir, certs)
+
+
+def _start_script(script: Path, config: dict, workdir: Path, timeout: float = START_TIMEOUT) -> tuple[subprocess.Popen, dict]:
+    """Run `script --config FILE` and wait for its JSON ready line: (the process, that line)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config, indent=1))
     stderr_path = workdir / "server.stderr"
     with open(stderr_path, "wb") as err:
         process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), "--config", str(config_path)],
+            [sys.executable, str(script), "--config", str(config_path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=err,
@@ -312,10 +320,10 @@ def start_fake_apiserver(config: dict, workdir: Path, certs: Certs, timeout: flo
             process.kill()
             process.wait(timeout=5)
         process.stdout.close()
-        raise FakeAPIServerError(f"fake API server failed to start: {e}\n--- its stderr ---\n{stderr_path.read_text(errors='replace')}") from None
+        raise FakeAPIServerError(f"{script.name} failed to start: {e}\n--- its stderr ---\n{stderr_path.read_text(errors='replace')}") from None
     finally:
         sel.close()
-    return FakeAPIServer(process, ready["url"], ready["port"], config, workdir, certs)
+    return process, ready
 
 
 def start_server(
@@ -383,3 +391,123 @@ def fake_apiserver(tmp_path_factory, certs: Certs) -> Iterator:
     finally:
         for server in started:
             server.stop()
+
+
+# --- a fake OpenID Connect issuer ------------------------------------------------------
+
+
+class FakeIssuer:
+    """A running oidc_issuer.py process: its URL, its CA and what the fake API server needs to trust it."""
+
+    def __init__(self, process: subprocess.Popen, url: str, config: dict, certs: Certs):
+        self.process = process
+        self.url = url
+        self.config = config
+        self.ca_path = certs.ca_path
+        self.client_id = config["client_id"]
+        self.client_secret = config.get("client_secret") or ""
+
+    @property
+    def api_config(self) -> dict:
+        """The fake API server's `oidc` setting that accepts this issuer's id_tokens."""
+        return {"issuer": self.url, "client_id": self.client_id, "hmac_key": self.config["hmac_key"]}
+
+    def id_token(self, expires_in: float, key: Optional[str] = None) -> str:
+        """An id_token as this issuer would sign it (key= another key: one the API server refuses)."""
+        from fakeapi.oidc_issuer import make_jwt
+
+        now = int(time.time())
+        claims = {"iss": self.url, "aud": self.client_id, "sub": "alice", "iat": now, "exp": int(now + expires_in)}
+        return make_jwt(claims, key or self.config["hmac_key"])
+
+    def requests(self) -> list[dict]:
+        context = ssl.create_default_context(cafile=str(self.ca_path))
+        with urllib.request.urlopen(self.url + "/__fake__/requests", timeout=10, context=context) as resp:
+            return json.loads(resp.read())["requests"]
+
+    def refreshes(self) -> int:
+        return sum(1 for r in self.requests() if r["path"] == "/token")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def oidc_issuer(tmp_path_factory, certs: Certs) -> Iterator:
+    """Factory: oidc_issuer(refresh_tokens=[...], client_id="kubectl", client_secret="...",
+    rotate=True, lifetime=3600, omit_id_token=False) starts an issuer process over HTTPS."""
+    started: list[FakeIssuer] = []
+
+    def start(refresh_tokens=("rt-initial",), client_id="kubectl", client_secret="client-s3cret", rotate=True, lifetime=3600, omit_id_token=False):
+        config = {
+            "tls_cert": str(certs.server_cert_path),
+            "tls_key": str(certs.server_key_path),
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_tokens": list(refresh_tokens),
+            "rotate": rotate,
+            "lifetime": lifetime,
+            "omit_id_token": omit_id_token,
+            "hmac_key": "hmac-" + os.urandom(8).hex(),
+        }
+        process, ready = _start_script(ISSUER_SCRIPT, config, tmp_path_factory.mktemp("oidc"))
+        issuer = FakeIssuer(process, ready["url"], config, certs)
+        started.append(issuer)
+        return issuer
+
+    try:
+        yield start
+    finally:
+        for issuer in started:
+            issuer.stop()
+
+
+# --- a SOCKS5 proxy --------------------------------------------------------------------
+
+
+class SocksProxy:
+    def __init__(self, process: subprocess.Popen, url: str, log: Path):
+        self.process = process
+        self.url = url
+        self.log = log
+
+    def connections(self) -> list[dict]:
+        """Every CONNECT relayed so far: {"host", "port", "atyp"}."""
+        return [json.loads(line) for line in self.log.read_text().splitlines()] if self.log.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def socks5_proxy(tmp_path_factory) -> Iterator:
+    """Factory: socks5_proxy(username=None, password=None) starts socks5_proxy.py."""
+    started: list[SocksProxy] = []
+
+    def start(username: Optional[str] = None, password: Optional[str] = None) -> SocksProxy:
+        workdir = tmp_path_factory.mktemp("socks")
+        config: dict[str, Any] = {"log": str(workdir / "connections.jsonl")}
+        if username is not None:
+            config.update(username=username, password=password or "")
+        process, ready = _start_script(SOCKS_SCRIPT, config, workdir)
+        proxy = SocksProxy(process, ready["url"], Path(config["log"]))
+        started.append(proxy)
+        return proxy
+
+    try:
+        yield start
+    finally:
+        for proxy in started:
+            proxy.stop()

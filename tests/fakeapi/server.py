@@ -29,7 +29,11 @@ Config keys (JSON object; relative paths are relative to the config file):
     tls_key          PEM file: its private key (HTTPS)
     token            require "Authorization: Bearer <token>" ...
     client_ca        ... or a client certificate signed by this CA
-                     (either one is enough; neither set = no authentication)
+    oidc             ... or an OIDC id_token: {"issuer": URL, "client_id": ID,
+                     "hmac_key": KEY}, as --oidc-issuer-url/--oidc-client-id: a JWT
+                     signed with KEY (HS256, see oidc_issuer.py) whose iss and aud
+                     match and whose exp has not passed
+                     (any one is enough; none set = no authentication)
 
   faults (also changeable at run time: POST /__fake__/config)
     fail_group_versions  ["metrics.k8s.io/v1beta1"]: legacy GET answers 503,
@@ -56,7 +60,6 @@ import gzip
 import hashlib
 import json
 import re
-import signal
 import socket
 import ssl
 import sys
@@ -67,6 +70,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
+
+try:
+    from oidc_issuer import verify_jwt  # run as a script: this directory is on sys.path
+    from serving import announce_and_serve
+except ImportError:
+    from fakeapi.oidc_issuer import verify_jwt
+    from fakeapi.serving import announce_and_serve
 
 try:
     from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, group_version
@@ -759,6 +769,7 @@ class State:
         self.aggregated = bool(config.get("aggregated", True))
         self.token = config.get("token") or None
         self.client_ca = bool(config.get("client_ca"))
+        self.oidc = config.get("oidc") or None
         kv = config.get("git_version") or self.snapshot.source.kubernetes_version
         if not kv:
             from kubectl_apiinfo.sources import catalog
@@ -886,12 +897,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def _authenticated(self) -> bool:
         state = self.server.state
-        if not state.token and not state.client_ca:
+        if not state.token and not state.client_ca and not state.oidc:
             return True
-        if state.token:
-            auth = self.headers.get("Authorization", "")
-            scheme, _, value = auth.partition(" ")
-            if scheme.lower() == "bearer" and value.strip() == state.token:
+        scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+        bearer = value.strip() if scheme.lower() == "bearer" else ""
+        if state.token and bearer == state.token:
+            return True
+        if state.oidc and bearer:
+            claims = verify_jwt(bearer, state.oidc["hmac_key"])
+            if (
+                isinstance(claims, dict)
+                and claims.get("iss") == state.oidc["issuer"]
+                and claims.get("aud") == state.oidc["client_id"]
+                and isinstance(claims.get("exp"), (int, float))
+                and claims["exp"] > time.time()
+            ):
                 return True
         if state.client_ca and isinstance(self.connection, ssl.SSLSocket):
             # CERT_OPTIONAL: a presented certificate was verified against the client CA
@@ -1106,6 +1126,10 @@ def _etag_matches(header: Optional[str], etag: str) -> bool:
     return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
 
 
+# Go's tlsRecordHeaderLooksLikeHTTP: the first five bytes of a plain HTTP request.
+_HTTP_STARTS = (b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO")
+
+
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
@@ -1124,6 +1148,13 @@ class FakeServer(ThreadingHTTPServer):
             return
         try:
             request.settimeout(15)
+            if request.recv(5, socket.MSG_PEEK) in _HTTP_STARTS:
+                # What Go's net/http answers plain HTTP on a TLS port with (kube-apiserver included).
+                # Unlike Go, read the request first, so that closing does not reset the connection
+                # before the client has read the answer.
+                request.recv(65536)
+                request.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+                return
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return
@@ -1180,21 +1211,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     config_path = Path(args.config).resolve()
     config = json.loads(config_path.read_text())
     server = create_server(config, config_path.parent, verbose=args.verbose)
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    host, port = server.server_address[:2]
-    sys.stdout.write(json.dumps({"ready": True, "port": port, "url": server.url}) + "\n")  # type: ignore[attr-defined]
-    sys.stdout.flush()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return announce_and_serve(server, server.url)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,266 @@
+"""The command line, declared once: every command, argument and option as plain data.
+
+Everything else is built from this: the router that answers well-formed lines
+without typer, the typer app (help and the wording of usage errors), option
+validation, completion and the tests that keep them equal.  Each option is
+written here once; a default lives here and nowhere else.  Importing this
+module must stay cheap: no typer, no `typing`.
+"""
+
+# What an option's value is, and so how it is parsed and validated:
+STRING = "string"  # one value; the last one given wins, as in pflag
+STRINGS = "strings"  # pflag's string slice: repeatable, comma-separated values split
+BOOL = "bool"  # pflag's bool: --flag or --flag=true|false; never the next word
+DURATION = "duration"  # Go's time.Duration syntax (30s, 1m30s, 500ms) or whole seconds
+CHOICE = "choice"  # one of .choices
+RELEASE = "release"  # a Kubernetes release: 1.33, v1.33, v1.33.2
+
+# Named completers: where completion finds an option's or argument's values.
+# Options whose metavar is FILE or DIR complete file or directory names.
+RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS = (
+    "releases", "contexts", "clusters", "users", "resources", "snapshots",
+)
+
+
+class Option:
+    """One flag.  dest is the name its value goes by in commands."""
+
+    __slots__ = ("name", "short", "kind", "metavar", "help", "default", "choices", "completer")
+
+    def __init__(self, name, kind=STRING, help="", metavar="", default=None, short="", choices=(), completer=""):
+        self.name = name
+        self.short = short
+        self.kind = kind
+        self.metavar = metavar
+        self.help = help
+        self.default = default
+        self.choices = tuple(choices)
+        self.completer = completer
+
+    @property
+    def dest(self):
+        return self.name.lstrip("-").replace("-", "_")
+
+    @property
+    def names(self):
+        return (self.name, self.short) if self.short else (self.name,)
+
+    @property
+    def takes_value(self):
+        """Whether the next word is this option's value (never for a bool)."""
+        return self.kind != BOOL
+
+    def with_choices(self, choices, default):
+        """The same option with the choices one command offers (-o differs per command)."""
+        copy = Option(self.name, self.kind, self.help, self.metavar, default, self.short, choices, self.completer)
+        copy.help = f"{self.help} One of: {'|'.join(choices)}."
+        return copy
+
+
+class Argument:
+    __slots__ = ("dest", "metavar", "help", "required", "repeatable", "completer")
+
+    def __init__(self, dest, metavar, help, required=True, repeatable=False, completer=""):
+        self.dest = dest
+        self.metavar = metavar
+        self.help = help
+        self.required = required
+        self.repeatable = repeatable
+        self.completer = completer
+
+
+class Command:
+    """A command, or a group of subcommands (cache).  handler names the module in
+    kubectl_apiinfo.commands whose run(invocation) does the work."""
+
+    __slots__ = ("name", "help", "arguments", "options", "handler", "subcommands", "takes_cluster")
+
+    def __init__(self, name, help, arguments=(), options=(), handler="", subcommands=(), takes_cluster=False):
+        self.name = name
+        self.help = help
+        self.arguments = tuple(arguments)
+        self.options = tuple(options)
+        self.handler = handler
+        self.subcommands = tuple(subcommands)
+        self.takes_cluster = takes_cluster  # its options build a ClusterFlags
+
+    def option(self, name):
+        """The option this command declares under a long or short name, else None."""
+        for o in self.options:
+            if name in o.names:
+                return o
+        return None
+
+    def subcommand(self, name):
+        for c in self.subcommands:
+            if c.name == name:
+                return c
+        return None
+
+
+# --- the options, each written once -------------------------------------------
+
+OUTPUT = Option("--output", CHOICE, short="-o", metavar="FORMAT", help="Output format.")
+NO_HEADERS = Option("--no-headers", BOOL, default=False, help="Don't print column headers.")
+KUBE_VERSION = Option(
+    "--kube-version", RELEASE, metavar="VERSION", completer=RELEASES,
+    help="Answer for this Kubernetes release from the offline catalog (1.24 or v1.24.3); default: the cluster, else the newest release.",
+)
+CACHE_DIR = Option(
+    "--cache-dir", metavar="DIR",
+    help="Where snapshots are kept (else KUBECTL_APIINFO_CACHE_DIR, else the user cache dir).",
+)
+KUBECONFIG = Option("--kubeconfig", metavar="FILE", help="Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config).")
+CONTEXT = Option("--context", metavar="NAME", completer=CONTEXTS, help="The kubeconfig context to use.")
+CLUSTER = Option("--cluster", metavar="NAME", completer=CLUSTERS, help="The kubeconfig cluster to use.")
+USER = Option("--user", metavar="NAME", completer=USERS, help="The kubeconfig user to use.")
+SERVER = Option(
+    "--server", short="-s", metavar="URL",
+    help="The API server's address, e.g. http://127.0.0.1:8001 behind 'kubectl proxy'.",
+)
+TOKEN = Option("--token", metavar="TOKEN", help="Bearer token for the API server.")
+REQUEST_TIMEOUT = Option(
+    "--request-timeout", DURATION, metavar="DURATION", default="30s",
+    help="How long to wait for the server (0 = no limit; 30s, 1m, ...).",
+)
+REFRESH = Option("--refresh", BOOL, default=False, help="Fetch the cluster's discovery again instead of answering from the cache.")
+OFFLINE = Option("--offline", BOOL, default=False, help="Never touch the network: answer from the cache (ours, else kubectl's).")
+ALL_CONTEXTS = Option("--all-contexts", BOOL, default=False, help="Every context of the kubeconfig, concurrently.")
+API_GROUP = Option("--api-group", metavar="GROUP", help="Limit to resources in this API group ('' for core).")
+NAMESPACED = Option(
+    "--namespaced", BOOL,
+    help="--namespaced: only namespaced resources; --namespaced=false: only cluster-scoped ones; default: both.",
+)
+VERBS = Option("--verbs", STRINGS, metavar="VERBS", help="Limit to resources that support these verbs (comma-separated or repeated).")
+CATEGORIES = Option("--categories", STRINGS, metavar="CATEGORIES", help="Limit to resources in these categories.")
+SORT_BY = Option("--sort-by", CHOICE, metavar="FIELD", choices=("name", "kind"), help="Sort by 'name' or 'kind'.")
+
+# kubectl's connection flags, and ours that choose between the cache and the network.
+CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
+# The flags that pick a cluster (or how to read it): meaningless with --kube-version.
+SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH, OFFLINE)
+
+LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")
+
+RESOURCE = Argument(
+    "resource", "RESOURCE", "plural, singular, short name, Kind, resource.group or resource.version.group",
+    completer=RESOURCES,
+)
+
+SHOW = Command(
+    "show",
+    "Explain a resource: the group/versions that serve it and its history. "
+    "The default command: 'kubectl apiinfo deployments' is 'kubectl apiinfo show deployments'.",
+    arguments=(RESOURCE,),
+    options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), *CLUSTER_OPTIONS),
+    handler="show",
+    takes_cluster=True,
+)
+
+COMMANDS = (
+    SHOW,
+    Command(
+        "resources",
+        "List the served resources, like 'kubectl api-resources'.",
+        options=(
+            KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS,
+            API_GROUP, NAMESPACED, VERBS, CATEGORIES, SORT_BY, *CLUSTER_OPTIONS,
+        ),
+        handler="resources",
+        takes_cluster=True,
+    ),
+    Command(
+        "versions",
+        "List the served group/versions, like 'kubectl api-versions', with stability and preference.",
+        options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *CLUSTER_OPTIONS),
+        handler="versions",
+        takes_cluster=True,
+    ),
+    Command(
+        "releases",
+        "List the Kubernetes releases in the offline catalog.",
+        options=(OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS),
+        handler="releases",
+    ),
+    Command(
+        "refresh",
+        "Fetch clusters' discovery into the cache (the current context, or all of them).",
+        options=(ALL_CONTEXTS, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *CLUSTER_OPTIONS),
+        handler="refresh",
+        takes_cluster=True,
+    ),
+    Command(
+        "cache",
+        "Show, drop, export and import cached cluster snapshots.",
+        subcommands=(
+            Command(
+                "list",
+                "List the cached snapshots: which cluster, which Kubernetes, how old.",
+                options=(CACHE_DIR, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS),
+                handler="cache",
+            ),
+            Command(
+                "clear",
+                "Drop cached snapshots: the named ones (context names), or all.",
+                arguments=(Argument("names", "[NAME]...", "Context names; none means every snapshot.", required=False,
+                                    repeatable=True, completer=SNAPSHOTS),),
+                options=(CACHE_DIR,),
+                handler="cache",
+            ),
+            Command(
+                "export",
+                "Write every cached snapshot to FILE ('-' for stdout), a plain JSON bundle for an air-gapped machine.",
+                arguments=(Argument("file", "FILE", "The bundle to write; '-' writes to stdout."),),
+                options=(CACHE_DIR,),
+                handler="cache",
+            ),
+            Command(
+                "import",
+                "Add the snapshots of a bundle made by 'cache export' ('-' reads stdin); a bad bundle changes nothing.",
+                arguments=(Argument("file", "FILE", "The bundle to read; '-' reads stdin."),),
+                options=(CACHE_DIR,),
+                handler="cache",
+            ),
+        ),
+    ),
+    Command("version", "Print the plugin's version.", handler="version"),
+)
+
+DEFAULT_COMMAND = SHOW  # 'kubectl apiinfo WORD' is 'kubectl apiinfo show WORD'
+HELP_NAMES = ("-h", "--help")
+# typer's own options on the top-level command (its shell completion), which typer declares.
+TYPER_ROOT_OPTIONS = ("--install-completion", "--show-completion")
+PROGRAM = "kubectl apiinfo"
+ROOT_HELP = (
+    "Which API group/version serves a Kubernetes resource: kind, scope, short names, verbs, "
+    "subresources, the apiVersion to write, and its history across Kubernetes releases.\n\n"
+    "Run 'kubectl apiinfo RESOURCE' (e.g. deployments, deploy, Deployment, deployments.apps, "
+    "ingresses.v1beta1.networking.k8s.io)."
+)
+
+
+def command(name):
+    for c in COMMANDS:
+        if c.name == name:
+            return c
+    return None
+
+
+def leaves():
+    """(path, command) for every command that runs: ('show',), ('cache', 'list'), ..."""
+    for c in COMMANDS:
+        if c.subcommands:
+            for sub in c.subcommands:
+                yield (c.name, sub.name), sub
+        else:
+            yield (c.name,), c
+
+
+def all_options():
+    """Every option of every command, by each of its names (a name means the same thing everywhere)."""
+    found = {}
+    for _, c in leaves():
+        for o in c.options:
+            for n in o.names:
+                found.setdefault(n, o)
+    return found

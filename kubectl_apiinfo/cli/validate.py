@@ -1,0 +1,149 @@
+"""Complete, then validate: a parsed line's text values become what commands use,
+before any file is read or any request is made (kubectl's Complete/Validate/Run).
+
+Every message that names a flag is written here, where the flag is known.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.cli import spec
+from kubectl_apiinfo.errors import UserError, shorten
+from kubectl_apiinfo.model import release_name
+
+# strconv.ParseBool, which pflag uses for every bool flag.
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+# Go's time.ParseDuration units, in seconds.
+_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_MAX_DURATION = (2**63 - 1) * 1e-9  # Go's time.Duration is int64 nanoseconds: about 292 years
+
+
+class Invocation:
+    """What a command runs with: every option and argument by dest, as typed values, and as
+    .flags the cluster flags (sources.choose.ClusterFlags) for commands that read a cluster."""
+
+    def __init__(self, path: tuple, values: dict):
+        self.path = path
+        self.flags = None
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k == "token" and v else v) for k, v in vars(self).items() if k != "flags"}
+        return f"Invocation({shown!r})"
+
+
+def parse_bool(text: str, option: spec.Option) -> bool:
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise UserError(f"{option.name} takes true or false ({option.name}, {option.name}=true, {option.name}=false), not {shorten(text)!r}")
+
+
+def parse_duration(text: str, option: spec.Option) -> float:
+    """Seconds in a Go duration ('1m30s', '500ms', '0') or whole seconds ('30'), as kubectl reads them."""
+    value = text.strip()
+    seconds: Optional[float] = None
+    if re.fullmatch(r"\d+", value):
+        seconds = float(int(value)) if len(value) < 20 else float("inf")
+    elif value and _DURATION_PART.sub("", value) == "" and _DURATION_PART.match(value):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(value))
+    if seconds is None:
+        raise UserError(
+            f"{option.name} {shorten(text)!r} is not a duration; use a whole number of seconds or forms like 0, 30s, 1m or 500ms"
+        )
+    if seconds > _MAX_DURATION:
+        raise UserError(f"{option.name} {shorten(text)!r} is out of range; the longest duration is about 292 years")
+    return seconds
+
+
+def _release(text: str, option: spec.Option) -> str:
+    from kubectl_apiinfo.sources import catalog
+
+    name = release_name(text)
+    if name is None:
+        raise UserError(f"{option.name} {shorten(text)!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
+    names = catalog.release_names()
+    if name not in names:
+        raise UserError(
+            f"Kubernetes {name} is not in the catalog, which has {names[0]} to {names[-1]}; "
+            "'kubectl apiinfo releases' lists them"
+        )
+    return name
+
+
+def _value(option: spec.Option, raw):
+    if option.kind == spec.STRINGS:
+        return [v.strip() for item in raw or () for v in item.split(",") if v.strip()] or None
+    if raw is None:
+        raw = option.default
+    if raw is None:
+        return None
+    if option.kind == spec.BOOL:
+        return raw if isinstance(raw, bool) else parse_bool(raw, option)
+    if option.kind == spec.DURATION:
+        return parse_duration(raw, option)
+    if option.kind == spec.CHOICE:
+        if raw == "" and option.default is not None:
+            return option.default  # -o '' is the default format, as in kubectl
+        if raw not in option.choices:
+            allowed = ", ".join(option.choices[:-1]) + f" or {option.choices[-1]}"
+            raise UserError(f"{option.name} {shorten(raw)!r} is not available; {option.name} accepts only {allowed}")
+        return raw
+    if option.kind == spec.RELEASE:
+        return _release(raw, option)
+    return raw
+
+
+def _given(option: spec.Option, value) -> bool:
+    return value is True if option.kind == spec.BOOL else value is not None
+
+
+def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
+    """Typed values for every option and argument, contradictions refused, cluster flags built."""
+    values = {o.dest: _value(o, raw.get(o.dest)) for o in command.options}
+    for argument in command.arguments:
+        values[argument.dest] = raw.get(argument.dest)
+    given = {o.dest for o in command.options if _given(o, values[o.dest])}
+
+    if {"refresh", "offline"} <= given:
+        raise UserError(f"{spec.REFRESH.name} and {spec.OFFLINE.name} contradict each other; pick one")
+    if path == ("refresh",) and "offline" in given:
+        raise UserError(f"'refresh' fetches from the cluster, which {spec.OFFLINE.name} forbids; drop {spec.OFFLINE.name}")
+    if "kube_version" in given:
+        clashing = [o.name for o in spec.SELECTS_A_CLUSTER if o.dest in given]
+        if clashing:
+            raise UserError(
+                f"{spec.KUBE_VERSION.name} answers from the offline catalog, and {clashing[0]} selects a cluster; "
+                "use one or the other"
+            )
+    if {"all_contexts", "context"} <= given:
+        raise UserError(f"{spec.ALL_CONTEXTS.name} and {spec.CONTEXT.name} contradict each other; pick one")
+    resource = values.get("resource")
+    if resource is not None and not resource.strip():
+        raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
+
+    invocation = Invocation(path, values)
+    if command.takes_cluster:
+        from kubectl_apiinfo.sources.choose import ClusterFlags
+
+        invocation.flags = ClusterFlags(
+            kubeconfig=values["kubeconfig"],
+            context=values["context"],
+            cluster=values["cluster"],
+            user=values["user"],
+            server=values["server"],
+            token=values["token"],
+            request_timeout=values["request_timeout"] or None,  # 0 means no limit, as in kubectl
+            cache_dir=values["cache_dir"],
+            refresh=values["refresh"],
+            offline=values["offline"],
+        )
+    return invocation

@@ -1,0 +1,19 @@
+"""kubectl apiinfo refresh: fetch one context's discovery, or every context's, into the cache."""
+
+from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.console import out, progress_wanted
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.printers.listings import listing
+from kubectl_apiinfo.sources import choose
+
+
+def run(inv) -> None:
+    contexts = choose.refresh_targets(inv.flags, inv.all_contexts)
+    results = choose.refresh_many(inv.flags, contexts, show_progress=progress_wanted() and len(contexts) > 1)
+    failures = [(c, err) for c, _, err in results if err]
+    if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
+        out(listing("refreshed", query.refreshed(results), inv.output, inv.no_headers))
+    if failures:
+        context, err = failures[0]
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        raise UserError(f"refreshing {context} failed: {err}{more}")

@@ -1,0 +1,100 @@
+"""The listings (resources, versions, releases, cache list, refresh) as kubectl-style tables,
+-o name lines, json or yaml."""
+
+from __future__ import annotations
+
+from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.printers.structured import structured
+from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
+
+DEVELOPMENT_LABEL = "development-cycle snapshot"
+
+
+def resources_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    if wide:
+        header += ["VERBS", "CATEGORIES"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["name"], ",".join(r["shortNames"]), r["apiVersion"], str(r["namespaced"]).lower(), r["kind"]]
+        if wide:
+            cells += [",".join(r["verbs"]), ",".join(r["categories"])]
+        table.append(cells)
+    return tabwrite(table)
+
+
+def _resource_name(row: dict) -> str:
+    return f"{row['name']}.{row['group']}" if row["group"] else row["name"]
+
+
+def versions_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["APIVERSION", "STABILITY", "PREFERRED"]
+    if wide:
+        header += ["SERVED", "RESOURCES"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["groupVersion"], r["stability"], "yes" if r["preferred"] else "no"]
+        if wide:
+            cells += ["yes" if r["served"] else "no", str(r["resources"])]
+        table.append(cells)
+    return tabwrite(table)
+
+
+def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["VERSION", "NEWEST", "DEFAULTS"]
+    if wide:
+        header.append("SOURCE")
+    table = [] if no_headers else [header]
+    for r in rows:
+        version = f"{r['version']} ({DEVELOPMENT_LABEL})" if r.get("developmentCycle") else r["version"]
+        cells = [version, "yes" if r["newest"] else "", "derived" if r["defaultsDerived"] else "kube-apiserver lists"]
+        if wide:
+            cells.append(r["origin"])
+        table.append(cells)
+    return tabwrite(table)
+
+
+def snapshots_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["NAME", "SERVER", "KUBERNETES", "FETCHED", "GROUPS", "RESOURCES"]
+    if wide:
+        header += ["DISCOVERY", "FAILED"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        cells = [r["name"], r["server"], or_dash(r["kubernetesVersion"]), r["age"], str(r["groups"]), str(r["resources"])]
+        if wide:
+            cells += [or_dash(r["discovery"]), ",".join(r["failedGroupVersions"]) or "-"]
+        table.append(cells)
+    return tabwrite(table)
+
+
+def refreshed_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
+    header = ["CONTEXT", "SERVER", "KUBERNETES", "DISCOVERY", "RESOURCES", "RESULT"]
+    table = [] if no_headers else [header]
+    for r in rows:
+        if r["error"]:
+            table.append([r["context"], "-", "-", "-", "-", "failed"])
+            continue
+        failed = r["failedGroupVersions"]
+        result = "ok" if not failed else f"partial: {','.join(failed)} failed"
+        table.append([r["context"], r["server"], or_dash(r["kubernetesVersion"]), r["discovery"], str(r["resources"]), result])
+    return tabwrite(table)
+
+
+# A listing's table printer and its -o name form.
+_LISTINGS = {
+    "resources": (resources_table, _resource_name),
+    "versions": (versions_table, lambda row: row["groupVersion"]),
+    "releases": (releases_table, lambda row: row["version"]),
+    "snapshots": (snapshots_table, lambda row: row["name"]),
+    "refreshed": (refreshed_table, lambda row: row["context"]),
+}
+
+
+def listing(kind: str, rows: list[dict], output: str, no_headers: bool) -> str:
+    """resources / versions / releases in any output format; json and yaml wrap rows as {kind: rows}."""
+    table, name = _LISTINGS[kind]
+    if output in ("json", "yaml"):
+        return structured({kind: rows}, output)
+    if output == "name":
+        return "".join(printable(name(row)) + "\n" for row in rows)
+    return table(rows, wide=output == "wide", no_headers=no_headers)

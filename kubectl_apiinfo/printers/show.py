@@ -1,0 +1,144 @@
+"""The explain-style answer about a resource (kubectl apiinfo RESOURCE) as text, or -o name, json, yaml."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Iterable, Sequence
+
+from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.model import release_span
+from kubectl_apiinfo.printers.listings import DEVELOPMENT_LABEL
+from kubectl_apiinfo.printers.structured import structured
+from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
+
+
+def _ranges(rs: Iterable[Sequence[str]]) -> str:
+    return ", ".join(release_span(a, b) for a, b in rs) or "-"
+
+
+def _replacement(lc: dict) -> str:
+    # "apps/v1/Deployment" -> "apps/v1 Deployment"; a deduction, not a Kubernetes statement, says so
+    rep = lc["replacement"]
+    if not rep:
+        return "-"
+    gv, _, kind = rep.rpartition("/")
+    return f"{gv} {kind} (derived)" if lc.get("replacementDerived") else f"{gv} {kind}"
+
+
+def _introduced(lc: dict) -> str:
+    # "in every release since 1.15 (upstream 1.19)": what the releases show, with the tag beside it
+    if lc.get("introducedNote"):
+        upstream = lc.get("introducedUpstream")
+        return f"{lc['introducedNote']} (upstream {upstream})" if upstream else lc["introducedNote"]
+    return or_dash(lc["introduced"])
+
+
+def _source_line(source: dict) -> str:
+    if source["kind"] == "catalog":
+        name = source["name"]
+        if source.get("developmentCycle"):
+            name = f"Kubernetes {source['kubernetesVersion']}, a {DEVELOPMENT_LABEL}"
+        return f"{name} (offline catalog; SERVED means served by a default API server)"
+    version = source.get("gitVersion") or source.get("kubernetesVersion")
+    where = f"context {source['name']}" if source["name"] != source.get("server") else "server"
+    line = f"{where} at {source.get('server', '?')}"
+    if version:
+        line += f", Kubernetes {version}"
+    if source["kind"] == "kubectl-cache":
+        return line + f", from kubectl's discovery cache ({source.get('age', '?')})"
+    fetched = "cached, fetched " + source["age"] if source.get("fromCache") else "fetched just now"
+    return line + f", discovery {fetched}"
+
+
+def _subresources(subs: list[dict], parent_gv: str) -> str:
+    parts = []
+    for s in subs:
+        kind = s["kind"] if s["groupVersion"] == parent_gv else f"{s['groupVersion']} {s['kind']}"
+        parts.append(f"{s['name']} ({kind}: {' '.join(s['verbs']) or '-'})")
+    return ", ".join(parts) or "<none>"
+
+
+def explain_text(answer: dict, wide: bool) -> str:
+    out = []
+    source = _source_line(answer["source"])
+    for res in answer["resources"]:
+        best = next((v for v in res["versions"] if v["groupVersion"] == res["apiVersion"]), res["versions"][0])
+        fields = [
+            ("RESOURCE:", res["qualifiedName"]),
+            ("KIND:", res["kind"]),
+            ("SCOPE:", "Namespaced" if res["namespaced"] else "Cluster"),
+            ("APIVERSION:", res["apiVersion"] or f"<none served> (only {best['groupVersion']}, which is off by default)"),
+            ("PREFERRED:", or_dash(res["preferredVersion"]) + " (the group's preferred version)"),
+            ("SINGULAR:", res["singularName"]),
+            ("SHORT NAMES:", ",".join(res["shortNames"]) or "<none>"),
+            ("CATEGORIES:", ",".join(res["categories"]) or "<none>"),
+            ("VERBS:", " ".join(best["verbs"]) or "<none>"),
+            ("SUBRESOURCES:", _subresources(best["subresources"], best["groupVersion"])),
+            ("SOURCE:", source),
+        ]
+        out.append(tabwrite([list(f) for f in fields]))
+        out.append("\nVERSIONS:\n")
+        header = ["GROUP/VERSION", "STABILITY", "PREFERRED", "SERVED", "DEPRECATED", "REMOVED", "REPLACEMENT"]
+        if wide:
+            header += ["KIND", "VERBS", "SUBRESOURCES"]
+        table = [header]
+        for v in res["versions"]:
+            lc = v["lifecycle"]
+            cells = [
+                v["groupVersion"],
+                v["stability"],
+                "yes" if v["preferred"] else "no",
+                "yes" if v["served"] else "no",
+                or_dash(lc["deprecated"]),
+                lc["note"] or "-",
+                _replacement(lc),
+            ]
+            if wide:
+                cells += [v["kind"], " ".join(v["verbs"]), ",".join(s["name"] for s in v["subresources"]) or "-"]
+            table.append(cells)
+        out.append(tabwrite(table, indent="  "))
+        out.append("\n")
+    if len(answer["resources"]) > 1 or (answer["resources"] and answer["kubectlPickNote"]):
+        pick = answer["kubectlPick"]
+        if pick:
+            line = f"kubectl picks {pick['resource']} in {pick['groupVersion']}"
+            if answer["kubectlPickNote"]:
+                line += f" ({answer['kubectlPickNote']})"
+        else:
+            line = answer["kubectlPickNote"] or "kubectl finds none of these served"
+        out.append(f"KUBECTL: {line}\n\n")
+    if answer["history"]:
+        out.append("HISTORY (offline catalog):\n")
+        header = ["GROUP/VERSION", "KIND", "SERVED BY DEFAULT", "IN RELEASE", "INTRODUCED", "DEPRECATED", "REMOVED",
+                  "REPLACEMENT"]
+        table = [header]
+        plurals = {h["resource"] for h in answer["history"]}
+        for h in answer["history"]:
+            lc = h["lifecycle"]
+            table.append(
+                [
+                    h["groupVersion"] if len(plurals) == 1 else f"{h['groupVersion']} ({h['resource']})",
+                    h["kind"],
+                    _ranges(h["served"]),
+                    _ranges(h["contained"]),
+                    _introduced(lc),
+                    or_dash(lc["deprecated"]),
+                    lc["note"] or "-",
+                    _replacement(lc),
+                ]
+            )
+        out.append(tabwrite(table, indent="  "))
+    return "".join(out)
+
+
+def explain_names(answer: dict) -> str:
+    return "".join(f"{printable(r['qualifiedName'])}\n" for r in answer["resources"])
+
+
+def explain(answer: dict, output: str) -> str:
+    if output in ("json", "yaml"):
+        return structured(answer, output)
+    if output == "name":
+        return explain_names(answer)
+    return explain_text(answer, wide=output == "wide")

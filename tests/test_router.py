@@ -1,0 +1,289 @@
+"""The router: every well-formed line answered without typer, the same values and answers as the
+generated typer app, and none of typer's import cost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from conftest import COMMAND, clean_env
+from kubectl_apiinfo.cli import router as fastpath
+from kubectl_apiinfo.cli import spec, typer_app, validate
+
+
+def _declared(command) -> set:
+    return {opt for p in command.params if getattr(p, "param_type_name", "") == "option" for opt in p.opts} - {"--help", "-h"}
+
+
+def test_the_typer_app_declares_what_the_spec_declares():
+    root = typer.main.get_command(typer_app.build(lambda *a: None))
+    assert set(root.commands) == {c.name for c in spec.COMMANDS}
+    for path, command in spec.leaves():
+        generated = root
+        for word in path:
+            generated = generated.commands[word]
+        assert _declared(generated) == {n for o in command.options for n in o.names}, path
+        assert [p.name for p in generated.params if p.param_type_name == "argument"] == [a.dest for a in command.arguments]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["deployments"],
+        ["deploy", "-o", "json", "--kube-version", "1.15"],
+        ["--kube-version=1.19", "ingresses.v1beta1.networking.k8s.io", "-owide"],
+        ["show", "events", "-o", "yaml"],
+        ["podsecuritypolicies"],
+        ["deploymnets"],
+        ["resources", "--namespaced", "--verbs", "create", "--verbs=watch", "--sort-by", "kind"],
+        ["resources", "--namespaced=false", "-o", "name", "--kube-version", "1.24"],
+        ["deployments", "--offline=true"],
+        ["--", "deployments"],
+        ["cache", "list", "-o", "json"],
+        ["version"],
+        ["resources", "--api-group", "", "--no-headers", "-o", "wide"],
+        ["versions", "--kube-version", "v1.22.3", "-o", "wide"],
+        ["releases", "-o", "json"],
+        ["deployments", "-o", "bogus"],
+        ["deployments", "--kube-version", "1.99"],
+        ["resources", "--sort-by", "age"],
+        ["deployments", "--offline"],
+        ["deployments", "--refresh", "--offline"],
+    ],
+)
+def test_fast_and_typer_paths_answer_alike(tmp_path, args):
+    env = clean_env(tmp_path)
+    fast = subprocess.run([str(COMMAND), *args], capture_output=True, text=True, env=env)
+    slow = subprocess.run([str(COMMAND), *args], capture_output=True, text=True, env={**env, "KUBECTL_APIINFO_NO_FASTPATH": "1"})
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert fastpath.parse(args) is not None  # these really took the fast path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"], ["deployments", "--help"], ["refresh", "extra"], ["cache"], ["version", "extra"], ["resources", "--bogus"],
+        ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"], [], ["deployments", "-o"],
+        ["resources", "--namespaced", "false"], ["versions", "--api-group", "apps"], ["releases", "--context", "x"],
+    ],
+)
+def test_everything_else_goes_to_typer(args):
+    assert fastpath.parse(args) is None
+
+
+def test_a_cached_query_imports_neither_typer_nor_requests_nor_yaml(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert subprocess.run([str(COMMAND), "deployments"], env=env, capture_output=True).returncode == 0
+    for args in (["deployments"], ["resources"], ["deployments", "--kube-version", "1.20"]):
+        probe = (
+            "import sys\nfrom kubectl_apiinfo.cli.main import main\n"
+            f"sys.argv = ['kubectl-apiinfo', *{args!r}]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "heavy = sorted(m for m in ('typer', 'click', 'requests', 'urllib3', 'yaml', 'rich') if m in sys.modules)\n"
+            "sys.stderr.write('HEAVY=' + ','.join(heavy))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        assert result.stderr.endswith("HEAVY="), (args, result.stderr[-300:])
+    assert api.requests()["count"] == 3
+
+
+def test_refresh_on_both_paths(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc", aggregated=False)
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert fastpath.parse(["refresh", "-o", "json"]) is not None
+    fast = subprocess.run([str(COMMAND), "refresh", "-o", "json"], capture_output=True, text=True, env=env)
+    slow = subprocess.run([str(COMMAND), "refresh", "-o", "json"], capture_output=True, text=True, env={**env, "KUBECTL_APIINFO_NO_FASTPATH": "1"})
+    assert fast.returncode == slow.returncode == 0, fast.stderr + slow.stderr
+    assert fast.stdout == slow.stdout and fast.stderr == slow.stderr
+    api.stop()
+    fast = subprocess.run([str(COMMAND), "refresh"], capture_output=True, text=True, env=env)
+    slow = subprocess.run([str(COMMAND), "refresh"], capture_output=True, text=True, env={**env, "KUBECTL_APIINFO_NO_FASTPATH": "1"})
+    assert (fast.returncode, fast.stdout, fast.stderr) == (slow.returncode, slow.stdout, slow.stderr)
+    assert fast.returncode == 1 and fast.stderr.startswith("error: refreshing fake failed")
+
+
+# --- the router and the typer app read every option alike ---------------------
+
+_SAMPLES = {
+    spec.STRING: ["apps", ""],
+    spec.STRINGS: ["get,list", "watch"],
+    spec.DURATION: ["1m30s", "0", "45"],
+    spec.RELEASE: ["1.24", "v1.30.2"],
+}
+
+
+def _lines(path: tuple, command: spec.Command):
+    """Command lines that give each option once in each of pflag's spellings, plus one with no options."""
+    words = [*path] if path != ("show",) else []
+    arguments = {"resource": ["deployments"], "names": ["a", "b"], "file": ["bundle.json"]}
+    args = [v for a in command.arguments for v in arguments[a.dest]]
+    yield [*words, *args]
+    for o in command.options:
+        if o.kind == spec.BOOL:
+            for spelled in ([o.name], [f"{o.name}=false"], [f"{o.name}=true"]):
+                yield [*words, *args, *spelled]
+        elif o.kind == spec.CHOICE:
+            for value in o.choices:
+                yield [*words, *spelled_value(o, value), *args]
+        elif o.kind == spec.STRINGS:
+            yield [*words, *args, o.name, _SAMPLES[o.kind][0], f"{o.name}={_SAMPLES[o.kind][1]}"]
+        else:
+            for value in _SAMPLES[o.kind]:
+                yield [*words, *args, *spelled_value(o, value)]
+
+
+def spelled_value(o: spec.Option, value: str) -> list:
+    return [o.short, value] if o.short else [f"{o.name}={value}"]
+
+
+def _outcome(path, command, values):
+    """The validated values, or the one-line error validation gives (refresh --offline, say)."""
+    from kubectl_apiinfo.errors import UserError
+
+    try:
+        return vars(validate.complete(path, command, values))
+    except UserError as e:
+        return f"error: {e}"
+
+
+def _through_typer(args: list):
+    seen = {}
+
+    def capture(path, command, values):
+        seen["outcome"] = _outcome(path, command, values)
+
+    typer_app.run(fastpath.typer_args(args), capture)
+    return seen["outcome"]
+
+
+@pytest.mark.parametrize("path,command", list(spec.leaves()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_router_and_typer_app_give_the_same_values_defaults_included(path, command):
+    lines = list(_lines(path, command))
+    assert len(lines) > len(command.options)
+    for args in lines:
+        parsed = fastpath.parse(args)
+        assert parsed is not None and parsed.path == path, args
+        routed = _outcome(parsed.path, parsed.command, parsed.values)
+        assert routed == _through_typer(args), args
+        if isinstance(routed, str):
+            continue
+        for o in command.options:  # every option has its value, and an absent one its spec default
+            if not any(a.split("=")[0] in o.names for a in args):
+                expected = validate._value(o, [] if o.kind == spec.STRINGS else None)
+                assert routed[o.dest] == expected, (args, o.name)
+
+
+def test_a_default_lives_in_the_spec_only():
+    versions = spec.command("versions")
+    [output] = [o for o in versions.options if o.dest == "output"]
+    assert output.default == "table"
+    assert vars(validate.complete(("versions",), versions, fastpath.parse(["versions"]).values))["output"] == "table"
+    changed = output.with_choices(output.choices, "wide")
+    edited = spec.Command("versions", "", options=[changed if o is output else o for o in versions.options])
+    parsed = fastpath.parse(["versions"])
+    assert vars(validate.complete(("versions",), edited, parsed.values))["output"] == "table", "the router fills in defaults"
+    router_values = {o.dest: o.default for o in edited.options if o.kind != spec.STRINGS}
+    assert vars(validate.complete(("versions",), edited, router_values))["output"] == "wide"
+
+
+# --- the defects the one spec removed -------------------------------------------
+
+from conftest import assert_one_line_error  # noqa: E402
+
+
+def test_completion_offers_only_the_commands_own_flags(tmp_path):
+    from test_completion import complete
+
+    env = clean_env(tmp_path)
+    assert complete(env, "versions", "--api")[0] == []
+    assert complete(env, "releases", "--con")[0] == []
+    assert complete(env, "cache", "list", "--all")[0] == []
+    assert complete(env, "resources", "--api")[0] == ["--api-group"]
+    assert complete(env, "refresh", "--all")[0] == ["--all-contexts"]
+    assert complete(env, "--cache-dir", "")[1] == ":16", "a DIR metavar completes directories"
+    assert complete(env, "cache", "export", "")[1] == ":0", "a FILE argument completes file names"
+
+
+def test_options_are_validated_before_the_cache_or_network_is_touched(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert subprocess.run([str(COMMAND), "deployments"], env=env, capture_output=True).returncode == 0
+    before = api.requests()["count"]
+    cases = [
+        (["deployments", "--request-timeout", "bogus"], "--request-timeout 'bogus' is not a duration"),
+        (["deployments", "--request-timeout", "bogus", "--refresh"], "--request-timeout 'bogus' is not a duration"),
+        (["deployments", "--request-timeout", "99999999999h"], "out of range"),
+        (["deployments", "--kube-version", "1.20", "--context", "nope"], "--context selects a cluster"),
+        (["deployments", "--kube-version", "1.20", "--refresh"], "--refresh selects a cluster"),
+        (["refresh", "--offline"], "--offline forbids"),
+        (["refresh", "--refresh", "--offline"], "contradict"),
+        (["refresh", "--all-contexts", "--context", "fake"], "contradict"),
+        (["deployments", "--offline=yes"], "--offline takes true or false"),
+        (["resources", "--namespaced=yes"], "--namespaced takes true or false"),
+        (["resources", "--namespaced", "false"], "unexpected extra argument (false)"),
+        (["deployments", "--kube-version", ""], "'' is not a Kubernetes version"),
+        (["versions", "--api-group", "apps"], "No such option"),
+        (["deployments", "-o", "plaintext"], "accepts only table, wide, json, yaml or name"),
+    ]
+    for args, fragment in cases:
+        result = subprocess.run([str(COMMAND), *args], env=env, capture_output=True, text=True)
+        assert result.returncode == 1, (args, result.stderr)
+        assert_one_line_error(result, fragment)
+    assert api.requests()["count"] == before, "nothing was fetched for a line that fails validation"
+
+
+def test_booleans_read_as_pflag_reads_them(tmp_path):
+    env = clean_env(tmp_path)
+    run = lambda *a: subprocess.run([str(COMMAND), *a], env=env, capture_output=True, text=True)  # noqa: E731
+    namespaced = run("resources", "--kube-version", "1.33", "--namespaced", "-o", "name").stdout.split()
+    cluster_scoped = run("resources", "--kube-version", "1.33", "--namespaced=false", "-o", "name").stdout.split()
+    assert "pods" in namespaced and "nodes" not in namespaced
+    assert "nodes" in cluster_scoped and "pods" not in cluster_scoped
+    assert run("resources", "--kube-version", "1.33", "--namespaced=F", "-o", "name").stdout.split() == cluster_scoped
+    assert run("deployments", "--offline=true", "-o", "name").returncode == 0
+    assert run("deployments", "--no-headers=1").returncode == 1  # show has no --no-headers
+
+
+def test_every_error_exits_1(tmp_path):
+    env = clean_env(tmp_path)
+    for args in (["resources", "--bogus"], ["deployments", "extra"], ["deploymnets"], ["deployments", "-o"],
+                 ["cache", "clear", "nosuch"], ["cache", "import", str(tmp_path / "missing.json")]):
+        result = subprocess.run([str(COMMAND), *args], env=env, capture_output=True, text=True)
+        assert result.returncode == 1, (args, result.returncode, result.stderr)
+        assert_one_line_error(result)
+
+
+def test_a_huge_argument_is_not_echoed_whole(tmp_path):
+    word = "x" * 100_000
+    result = subprocess.run([str(COMMAND), word, "--kube-version", word], env=clean_env(tmp_path), capture_output=True, text=True)
+    assert_one_line_error(result, "is not a Kubernetes version")
+    assert len(result.stderr) < 400
+
+
+_ALLOWED_THIRD_PARTY = {"diskcache", "kubectl_apiinfo"}
+_NEVER = {"typer", "click", "requests", "urllib3", "yaml", "rich", "typing", "dataclasses"}
+
+
+def test_a_cached_query_imports_only_the_allowlist(fake_apiserver, tmp_path):
+    if not hasattr(sys, "stdlib_module_names"):
+        pytest.skip("needs Python 3.10+ to tell the standard library apart")
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert subprocess.run([str(COMMAND), "deployments"], env=env, capture_output=True).returncode == 0
+    allowed = (set(sys.stdlib_module_names) | _ALLOWED_THIRD_PARTY) - _NEVER
+    for args in (["deployments"], ["resources"], ["versions", "-o", "name"], ["deployments", "--kube-version", "1.20"]):
+        probe = (
+            "import sys\nbefore = set(sys.modules)\nfrom kubectl_apiinfo.cli.main import main\n"
+            f"sys.argv = ['kubectl-apiinfo', *{args!r}]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "sys.stderr.write('NEW=' + ' '.join(sorted(set(sys.modules) - before)))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        new = result.stderr.rsplit("NEW=", 1)[1].split()
+        tops = {m.split(".")[0] for m in new}
+        assert tops <= allowed, (args, sorted(tops - allowed))
+        assert not tops & _NEVER
