@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.console import warn as _warn
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.sources import schema_form
 from kubectl_apiinfo.sources.schema_store import SchemaStore
 
@@ -243,7 +243,7 @@ def refresh_schemas(flags) -> tuple:
 
     access = choose.load_access(flags)
     if access is None:
-        raise UserError("no cluster is configured (no kubeconfig); refresh --schemas needs one")
+        raise UserError(f"no cluster is configured (no kubeconfig); refresh {flag('schemas')} needs one")
     fetcher = Fetcher(flags)
     failed: dict = {}
     try:

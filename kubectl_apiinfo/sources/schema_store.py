@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Iterable, Optional
 
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, flag
 
 INDEX_PREFIX = "openapi:index:"
 DOC_PREFIX = "openapi:doc:"
@@ -35,7 +35,7 @@ class SchemaStore:
             os.makedirs(directory, mode=0o700, exist_ok=True)
             self._cache = diskcache.Cache(directory, disk=diskcache.JSONDisk, disk_compress_level=0)
         except OSError as e:
-            raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass --cache-dir") from None
+            raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass {flag('cache_dir')}") from None
 
     def close(self) -> None:
         self._cache.close()

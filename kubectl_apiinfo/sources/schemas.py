@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.console import warn as _warn
+from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.sources import catalog, schema_form
 
 _PACKS: dict = {}  # pack number -> {hash: definition}, shared by every release loaded in this process
@@ -201,7 +202,7 @@ class SchemaSource:
     def missing_kind(self, target) -> str:
         return (
             f"{self.label} has no schema for {target.group_version} {target.kind}; "
-            "'kubectl apiinfo refresh --schemas' fetches a cluster's schemas"
+            f"'kubectl apiinfo refresh {flag('schemas')}' fetches a cluster's schemas"
         )
 
     def describe(self) -> dict:
@@ -231,7 +232,7 @@ def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
             have = schema_releases()
             raise UserError(
                 f"Kubernetes {release} has no OpenAPI spec in the catalog (its data is resource tables only), "
-                f"so its fields cannot be explained; use --kube-version {have[0]} to {have[-1]}"
+                f"so its fields cannot be explained; use {flag('kube_version')} {have[0]} to {have[-1]}"
             )
         return SchemaSource(catalog.load_release(release), release, f"Kubernetes {release} (offline catalog)", "catalog")
     snapshot = choose.snapshot_for_query(flags, None)
