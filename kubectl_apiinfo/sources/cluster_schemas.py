@@ -202,25 +202,62 @@ class ClusterDocuments:
         self.store.close()
 
 
-def source_for_cluster(flags, snapshot):
+def remembered_source(flags):
+    """A cached answer's short way: the snapshot these unchanged kubeconfig files and flags named before
+    (as choose.snapshot_for_query finds it), with the schema store on the same open diskcache.
+
+    None when the long way is needed (a refresh, no remembered cluster, no kubeconfig at all).
+    """
+    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
+    from kubectl_apiinfo.sources import choose
+
+    if flags.refresh:
+        return None
+    files = kubeconfig_files(flags.kubeconfig, os.environ)
+    if not files and not flags.server and not flags.names_a_cluster:
+        return None
+    cache = choose.open_cache(flags)
+    try:
+        entry = choose._remembered_entry(cache, choose._resolution_key(flags, files))
+    except BaseException:
+        cache.close()
+        raise
+    if entry is None:
+        cache.close()
+        return None
+    snapshot = choose._from_entry(entry, cached=True)
+    return _cluster_source(flags, snapshot, SchemaStore.sharing(cache), entry.identity)
+
+
+def _cluster_source(flags, snapshot, store: SchemaStore, identity: str):
     from kubectl_apiinfo.sources.schemas import SchemaSource, release_index
 
     version = snapshot.source.kubernetes_version
     release = version if version and release_index(version) is not None else None
     name = snapshot.source.name or "the cluster"
     source = SchemaSource(snapshot, release, f"{name} (its OpenAPI documents)", "cluster")
+    fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
+    source.documents = ClusterDocuments(flags, store, identity, name, fresh or flags.refresh, snapshot.source.extra.get("server"))
+    return source
+
+
+def source_for_cluster(flags, snapshot):
+    """The long way, after choose.snapshot_for_query fetched discovery or fell back to another source."""
+    from kubectl_apiinfo.sources.schemas import SchemaSource, release_index
     from kubectl_apiinfo.sources.store import default_dir
 
     server = snapshot.source.extra.get("server")
     if snapshot.source.kind == "cluster":
         store = SchemaStore(flags.cache_dir or default_dir())
         identity = cluster_identity(flags, store)
-        if identity is None:
-            store.close()
-        else:
-            fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
-            source.documents = ClusterDocuments(flags, store, identity, name, fresh or flags.refresh, server)
-    elif server:
+        if identity is not None:
+            return _cluster_source(flags, snapshot, store, identity)
+        store.close()
+    version = snapshot.source.kubernetes_version
+    release = version if version and release_index(version) is not None else None
+    name = snapshot.source.name or "the cluster"
+    source = SchemaSource(snapshot, release, f"{name} (its OpenAPI documents)", "cluster")
+    if snapshot.source.kind != "cluster" and server:
         # Answering from kubectl's discovery cache: the cluster is out of reach, so only kubectl's HTTP cache can help.
         store = SchemaStore(flags.cache_dir or default_dir())
         source.documents = ClusterDocuments(flags, store, "kubectl-cache:" + server, name, False, server, can_fetch=False)

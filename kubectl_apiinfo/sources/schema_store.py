@@ -37,8 +37,17 @@ class SchemaStore:
         except OSError as e:
             raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass {flag('cache_dir')}") from None
 
+    @classmethod
+    def sharing(cls, snapshots) -> "SchemaStore":
+        """A store on the diskcache a store.SnapshotCache has open (one open per answer); closing closes both."""
+        store = cls.__new__(cls)
+        store._cache = snapshots._cache
+        store._owner = snapshots
+        return store
+
     def close(self) -> None:
-        self._cache.close()
+        owner = getattr(self, "_owner", None)
+        (owner or self._cache).close()
 
     def __enter__(self) -> "SchemaStore":
         return self

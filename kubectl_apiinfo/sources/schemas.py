@@ -235,6 +235,11 @@ def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
                 f"so its fields cannot be explained; use {flag('kube_version')} {have[0]} to {have[-1]}"
             )
         return SchemaSource(catalog.load_release(release), release, f"Kubernetes {release} (offline catalog)", "catalog")
+    from kubectl_apiinfo.sources import cluster_schemas
+
+    remembered = cluster_schemas.remembered_source(flags)
+    if remembered is not None:
+        return remembered
     snapshot = choose.snapshot_for_query(flags, None)
     if snapshot.source.kind == "catalog":
         release = snapshot.source.kubernetes_version
@@ -245,8 +250,6 @@ def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
             snapshot = catalog.load_release(release)
             label = f"Kubernetes {release} (offline catalog: the newest release with an OpenAPI spec; {newest} has none)"
         return SchemaSource(snapshot, release, label, "catalog")
-    from kubectl_apiinfo.sources import cluster_schemas
-
     return cluster_schemas.source_for_cluster(flags, snapshot)
 
 
