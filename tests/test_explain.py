@@ -512,3 +512,13 @@ def test_plaintext_matches_kubectl_for_other_releases(fake_apiserver, kubectl, e
         assert want.returncode == 0, want.stderr
         got = explain(env, *args, "-o", "plaintext", "--kube-version", release)
         assert (got.returncode, got.stdout) == (0, want.stdout), (args, got.stderr)
+
+
+def test_a_crd_offline_without_its_document_says_what_to_do(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="t")
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert explain(env, "deployments.spec", "-o", "plaintext").returncode == 0  # discovery and apps/v1 only
+    server.stop()
+    out = explain(env, "widgets.spec", "-o", "plaintext")
+    assert_one_line_error(out, "the OpenAPI document of g0001.example.com/v1 could not be read (cannot connect",
+                          "none is cached for fake", "refresh --schemas")

@@ -188,7 +188,10 @@ class SchemaSource:
         if failed and not quiet:
             from kubectl_apiinfo.errors import UserError
 
-            raise UserError(f"the OpenAPI document of {group_version} could not be read: {failed}")
+            raise UserError(
+                f"the OpenAPI document of {group_version} could not be read ({failed}) and none is cached for "
+                f"{self.name}; 'kubectl apiinfo refresh {flag('schemas')}' fetches them all while it is reachable"
+            )
         return None
 
     def close(self) -> None:
@@ -200,10 +203,17 @@ class SchemaSource:
         return self.documents is not None and self.documents.v2_only()
 
     def missing_kind(self, target) -> str:
-        return (
-            f"{self.label} has no schema for {target.group_version} {target.kind}; "
-            f"'kubectl apiinfo refresh {flag('schemas')}' fetches a cluster's schemas"
-        )
+        if self.documents is not None and self.documents.document(target.group_version) is not None:
+            return (
+                f"{self.name} publishes no schema for {target.group_version} {target.kind} in its OpenAPI "
+                "document (a CRD without a schema has none), so its fields cannot be explained"
+            )
+        if self.documents is not None:
+            return (
+                f"no OpenAPI document of {target.group_version} is cached for {self.name}; run once while it is "
+                f"reachable, or 'kubectl apiinfo refresh {flag('schemas')}' before going offline"
+            )
+        return f"{self.label} has no schema for {target.group_version} {target.kind}"
 
     def describe(self) -> dict:
         source = self.snapshot.source
