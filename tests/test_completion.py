@@ -89,3 +89,14 @@ def test_typer_shell_completion_offers_resources(tmp_path):
     assert subprocess.run([str(COMMAND)], capture_output=True, text=True, env=env).stdout.split() == ["cronjobs", "cronjobs.batch"]
     script = subprocess.run([str(COMMAND), "--show-completion", "bash"], capture_output=True, text=True, env=clean_env(tmp_path))
     assert "_KUBECTL_APIINFO_COMPLETE" in script.stdout
+
+
+def test_explain_completes_field_paths_and_leaves_room_for_the_next_dot(tmp_path):
+    env = clean_env(tmp_path)
+    found, directive = complete(env, "explain", "--kube-version", "1.30", "deployments.spec.template.spec.containers.res")
+    assert found == ["deployments.spec.template.spec.containers." + f for f in ("resizePolicy", "resources", "restartPolicy")]
+    assert directive == ":6", "no space after a field: another '.' may follow"
+    found, _ = complete(env, "explain", "--kube-version", "1.26", "deployments.spec.template.spec.containers.res")
+    assert found == ["deployments.spec.template.spec.containers.resources"], "1.26 has no resizePolicy"
+    found, directive = complete(env, "explain", "deploy")
+    assert "deployments" in found and directive == ":4"

@@ -23,6 +23,7 @@ from kubectl_apiinfo.cli import router, spec
 # Cobra's ShellCompDirective values
 FILE_COMPLETION = 0  # the shell's own file-name completion
 NO_FILE_COMPLETION = 4
+NO_SPACE = 2  # the word goes on: a field path takes another '.'
 FILTER_DIRS = 16  # directories only
 
 
@@ -90,7 +91,18 @@ def _named(completer: str, words: list[str]) -> list[str]:
     return []
 
 
+def _field_paths(words: list[str], partial: str) -> tuple[list[str], int]:
+    """deployments.spec.<TAB>: field paths from the catalog or the cluster's cached documents."""
+    from kubectl_apiinfo.answers.fields import field_completions
+
+    return field_completions(_cluster_flags(words), _value_of(words, spec.KUBE_VERSION), partial), NO_FILE_COMPLETION | NO_SPACE
+
+
 def _values(option_or_argument, words: list[str], partial: str) -> tuple[list[str], int]:
+    if option_or_argument.completer == spec.FIELDS:
+        if "." in partial:
+            return _field_paths(words, partial)
+        return [n for n in resource_names(words) if n.startswith(partial)], NO_FILE_COMPLETION
     metavar = option_or_argument.metavar
     if metavar == "FILE":
         return [], FILE_COMPLETION

@@ -17,8 +17,8 @@ RELEASE = "release"  # a Kubernetes release: 1.33, v1.33, v1.33.2
 
 # Named completers: where completion finds an option's or argument's values.
 # Options whose metavar is FILE or DIR complete file or directory names.
-RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS = (
-    "releases", "contexts", "clusters", "users", "resources", "snapshots",
+RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELDS = (
+    "releases", "contexts", "clusters", "users", "resources", "snapshots", "fields",
 )
 
 
@@ -141,6 +141,17 @@ VERBS = Option("--verbs", STRINGS, metavar="VERBS", help="Limit to resources tha
 CATEGORIES = Option("--categories", STRINGS, metavar="CATEGORIES", help="Limit to resources in these categories.")
 SORT_BY = Option("--sort-by", CHOICE, metavar="FIELD", choices=("name", "kind"), help="Sort by 'name' or 'kind'.")
 
+API_VERSION = Option(
+    "--api-version", metavar="GROUP/VERSION",
+    help="Explain the resource in this group/version (apps/v1, or v1 for the core group) rather than the preferred one.",
+)
+RECURSIVE_FIELDS = Option("--recursive", BOOL, default=False, help="Print the fields of fields, all the way down, as kubectl explain does.")
+SCHEMAS = Option(
+    "--schemas", BOOL, default=False,
+    help="Also fetch every OpenAPI document (the field schemas explain reads, CRDs included), for a trip off the network.",
+)
+EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
+
 # kubectl's connection flags, and ours that choose between the cache and the network.
 CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
 # A query answered from a cluster's snapshot: the connection flags, and how old a snapshot may be.
@@ -168,6 +179,18 @@ SHOW = Command(
 COMMANDS = (
     SHOW,
     Command(
+        "explain",
+        "Explain a resource's fields, as 'kubectl explain' does, offline: for any catalog release or a cached cluster "
+        "(CRDs included), with the releases in which each field exists.",
+        arguments=(Argument("resource", "RESOURCE[.FIELD...]",
+                            "a resource as for 'show', then a field path: deployments.spec.strategy",
+                            completer=FIELDS),),
+        options=(API_VERSION, RECURSIVE_FIELDS, OUTPUT.with_choices(EXPLAIN_FORMATS, "text"), KUBE_VERSION,
+                 *QUERY_CLUSTER_OPTIONS),
+        handler="explain",
+        takes_cluster=True,
+    ),
+    Command(
         "resources",
         "List the served resources, like 'kubectl api-resources'.",
         options=(
@@ -193,7 +216,7 @@ COMMANDS = (
     Command(
         "refresh",
         "Fetch clusters' discovery into the cache (the current context, or all of them).",
-        options=(ALL_CONTEXTS, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *CLUSTER_OPTIONS),
+        options=(ALL_CONTEXTS, SCHEMAS, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *CLUSTER_OPTIONS),
         handler="refresh",
         takes_cluster=True,
     ),

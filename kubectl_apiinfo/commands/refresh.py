@@ -10,6 +10,8 @@ from kubectl_apiinfo.sources import choose
 def run(inv) -> None:
     contexts = choose.refresh_targets(inv.flags, inv.all_contexts)
     results = choose.refresh_many(inv.flags, contexts, show_progress=progress_wanted() and len(contexts) > 1)
+    if inv.schemas:
+        results = [_with_schemas(inv, result) for result in results]
     failures = [(c, err) for c, _, err in results if err]
     if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
         out(listing("refreshed", query.refreshed(results), inv.output, inv.no_headers))
@@ -17,3 +19,17 @@ def run(inv) -> None:
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
         raise UserError(f"refreshing {context} failed: {err}{more}")
+
+
+def _with_schemas(inv, result: tuple) -> tuple:
+    """Every OpenAPI document of a refreshed context, fetched now for explain off the network."""
+    from kubectl_apiinfo.sources import cluster_schemas
+
+    context, entry, error = result
+    if error is not None:
+        return result
+    try:
+        cluster_schemas.refresh_schemas(inv.flags.replace(context=context) if inv.all_contexts else inv.flags)
+    except UserError as e:
+        return context, entry, f"its schemas: {e}"
+    return result

@@ -656,6 +656,29 @@ class SnapshotCache:
         cache.set(key, _encode(value))
         return True
 
+    # --- values of a sibling store (schema_store's openapi: keys), kept and checked as the snapshots are ---
+
+    def value(self, key: str) -> object:
+        """The value under key; None when absent or damaged (a damaged one is fetched again)."""
+        try:
+            return self._read(key)
+        except _Damaged:
+            return None
+
+    def has(self, key: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM Cache WHERE key = ? AND raw = 1 LIMIT 1", (key,)))
+
+    def set_value(self, key: str, value: object) -> bool:
+        """Store a value; False if the cache is read-only."""
+        return self._set(key, value)
+
+    def writing(self):
+        """One transaction for several set_value() calls: all of them or none."""
+        cache = self._open_writer()
+        if cache is None:
+            raise UserError(f"the cache at {self.directory} is read-only; nothing was stored")
+        return cache.transact()
+
     def put(self, entry: Entry) -> bool:
         """Store a new generation of the snapshot and switch to it; False if the cache is read-only."""
         cache = self._open_writer()
@@ -752,8 +775,15 @@ class SnapshotCache:
         """Write every readable snapshot to path ('-' is stdout)."""
         import sys
 
+        from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore
+
         entries = self.entries()
         bundle = {"kind": BUNDLE_KIND, "schemaVersion": BUNDLE_VERSION, "snapshots": [e.to_dict() for e in entries]}
+        if not self.read_only:  # a read-only cache is read as snapshots only
+            with SchemaStore.sharing(self, close_it=False) as schemas:  # the clusters' OpenAPI documents, for explain elsewhere
+                part = schemas.bundle_part(e.identity for e in entries)
+            if part["indexes"]:
+                bundle[BUNDLE_KEY] = part
         text = json.dumps(bundle, allow_nan=False)
         if path == "-":
             sys.stdout.write(text + "\n")
@@ -772,19 +802,32 @@ class SnapshotCache:
         return len(entries)
 
     def import_bundle(self, path: str) -> list[Entry]:
-        entries = [e.replace(imported=True) for e in read_bundle(path)]
+        from kubectl_apiinfo.sources.schema_store import SchemaStore
+
+        read, schemas_part = read_bundle_parts(path)
+        entries = [e.replace(imported=True) for e in read]
         cache = self._open_writer()
         if cache is None:
             raise UserError(f"the cache at {self.directory} is read-only; nothing was imported")
         with cache.transact():
             for e in entries:
                 self.put(e)
+        if schemas_part is not None:
+            with SchemaStore.sharing(self, close_it=False) as schemas:
+                schemas.import_part(schemas_part, "the bundle" if path == "-" else path)
         return entries
 
 
 def read_bundle(path: str) -> list[Entry]:
     """Every entry of a bundle ('-' is stdin), or a UserError saying what is wrong with it; nothing half-read."""
+    return read_bundle_parts(path)[0]
+
+
+def read_bundle_parts(path: str) -> tuple:
+    """(entries, the schemas part or None) of a bundle, both validated before anything is imported."""
     import sys
+
+    from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, validate_part
 
     where = "the bundle on stdin" if path == "-" else path
     try:
@@ -819,4 +862,7 @@ def read_bundle(path: str) -> list[Entry]:
             entries.append(Entry.from_dict(raw_entry))
         except (SnapshotFormatError, RecursionError) as e:
             raise UserError(f"{where}: snapshots[{i}]: {e}; nothing was imported") from None
-    return entries
+    schemas_part = data.get(BUNDLE_KEY)
+    if schemas_part is not None:
+        validate_part(schemas_part, where)
+    return entries, schemas_part

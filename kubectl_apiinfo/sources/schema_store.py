@@ -1,0 +1,138 @@
+"""A cluster's OpenAPI documents on disk, in the snapshot cache's diskcache directory.
+
+Keys of their own, beside store.py's:
+  openapi:index:<identity>  {fetchedAt, v2, paths: {"apis/apps/v1": "<hash>"}}: the cluster's /openapi/v3 index
+  openapi:doc:<hash>        {defs, kinds}: one document in schema_form's form, under the hash its index URL
+                            gave it (the SHA-512 of its bytes), so it is fetched once, whichever cluster serves it
+A v2-only server's one document is stored as openapi:doc:v2-<sha512 of its bytes>, indexed under "*".
+Values are JSON behind a checksum, kept by store.py exactly as the snapshots are.  A 'cache export' bundle carries them
+under its "openapi" key: bundle_part() to write it, validate_part() before
+anything of a bundle is imported, import_part() to store it.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Iterable, Optional
+
+from kubectl_apiinfo.errors import UserError
+
+INDEX_PREFIX = "openapi:index:"
+DOC_PREFIX = "openapi:doc:"
+BUNDLE_KEY = "openapi"  # the part of a 'cache export' bundle that carries schemas
+_HASH = re.compile(r"^(v2-)?[0-9A-Fa-f]{16,128}$")
+
+
+class SchemaStore:
+    """The OpenAPI documents beside the snapshots, in the same store: same checksums, same read-only rules."""
+
+    def __init__(self, directory: str):
+        from kubectl_apiinfo.console import warn
+        from kubectl_apiinfo.sources.store import SnapshotCache
+
+        self._store = SnapshotCache(directory, warn)
+        self._owns_store = True
+
+    @classmethod
+    def sharing(cls, snapshots, close_it: bool = True) -> "SchemaStore":
+        """A store on a store.SnapshotCache that is already open (one open per answer); closing closes it too
+        unless close_it is False (the snapshot store itself writing a bundle)."""
+        store = cls.__new__(cls)
+        store._store = snapshots
+        store._owns_store = close_it
+        return store
+
+    def close(self) -> None:
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> "SchemaStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _get(self, key: str):
+        return self._store.value(key)
+
+    def resolution(self, key: str) -> Optional[str]:
+        """The cluster identity store.py remembered for these kubeconfig files and flags (its resolved: keys)."""
+        from kubectl_apiinfo.sources.store import _RESOLVED_PREFIX
+
+        value = self._get(_RESOLVED_PREFIX + key)
+        return value if isinstance(value, str) else None
+
+    def index(self, identity: str) -> Optional[dict]:
+        value = self._get(INDEX_PREFIX + identity)
+        return value if _valid_index(value) else None
+
+    def put_index(self, identity: str, index: dict) -> None:
+        self._store.set_value(INDEX_PREFIX + identity, index)
+
+    def document(self, digest: str) -> Optional[dict]:
+        value = self._get(DOC_PREFIX + digest)
+        return value if _valid_document(value) else None
+
+    def has_document(self, digest: str) -> bool:
+        return self._store.has(DOC_PREFIX + digest)
+
+    def put_document(self, digest: str, document: dict) -> None:
+        self._store.set_value(DOC_PREFIX + digest, document)
+
+    # --- bundles ('cache export' / 'cache import') --------------------------------
+
+    def bundle_part(self, identities: Iterable[str]) -> dict:
+        """The indexes of these clusters and every document they name, for a bundle."""
+        indexes, documents = {}, {}
+        for identity in identities:
+            index = self.index(identity)
+            if index is None:
+                continue
+            indexes[identity] = index
+            for digest in index["paths"].values():
+                doc = self.document(digest)
+                if doc is not None:
+                    documents[digest] = doc
+        return {"indexes": indexes, "documents": documents}
+
+    def import_part(self, part: object, where: str = "the bundle") -> int:
+        """Store a bundle's schemas, all or nothing; returns how many documents it had."""
+        validate_part(part, where)
+        if part is None:
+            return 0
+        with self._store.writing():
+            for digest, doc in part["documents"].items():  # type: ignore[index]
+                self.put_document(digest, doc)
+            for identity, index in part["indexes"].items():  # type: ignore[index]
+                self.put_index(identity, index)
+        return len(part["documents"])  # type: ignore[index]
+
+
+def validate_part(part: object, where: str = "the bundle") -> None:
+    """A UserError naming what is wrong with a bundle's schemas; call it before importing anything of the bundle."""
+    if part is None:
+        return
+    if not isinstance(part, dict) or not isinstance(part.get("indexes"), dict) or not isinstance(part.get("documents"), dict):
+        raise UserError(f"{where}: {BUNDLE_KEY}: expected {{indexes, documents}}; nothing was imported")
+    for identity, index in part["indexes"].items():
+        if not isinstance(identity, str) or not identity or not _valid_index(index):
+            raise UserError(f"{where}: {BUNDLE_KEY}.indexes: a malformed index; nothing was imported")
+    for digest, doc in part["documents"].items():
+        if not isinstance(digest, str) or not _HASH.match(digest) or not _valid_document(doc):
+            raise UserError(f"{where}: {BUNDLE_KEY}.documents: a malformed document; nothing was imported")
+
+
+def _valid_index(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("paths"), dict)
+        and all(isinstance(k, str) and isinstance(v, str) and _HASH.match(v) for k, v in value["paths"].items())
+        and isinstance(value.get("fetchedAt"), (int, float))
+    )
+
+
+def _valid_document(value: object) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("defs"), dict) and isinstance(value.get("kinds"), dict)
