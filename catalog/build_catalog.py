@@ -720,6 +720,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not (args.data / "default-enabled.json").exists():
         parser.error(f"no Kubernetes data at {args.data} (set --data or K8S_DATA)")
     Builder(args.data, extra).build(args.out)
+    # explain's schemas: a separate compiler (build_schemas.py), same data, same output directory
+    import build_schemas
+
+    build_schemas.write_schemas(args.data, args.out, {release_name(r): p for r, p in extra.items()})
     print(f"catalog written to {args.out}")
     return 0
 

@@ -27,12 +27,16 @@ _LOCATIONS = (
 
 
 def _read(relpath: str) -> Any:
+    return json.loads(read_bytes(relpath))
+
+
+def read_bytes(relpath: str) -> bytes:
+    """A catalog file's bytes, through the module's loader (a wheel, a zipapp or a checkout)."""
     for base in _LOCATIONS:
         try:
-            data = __loader__.get_data(os.path.join(base, relpath))  # type: ignore[name-defined]
+            return __loader__.get_data(os.path.join(base, relpath))  # type: ignore[name-defined]
         except OSError:
             continue
-        return json.loads(data)
     raise UserError(
         f"the offline catalog is missing ({relpath}); reinstall kubectl-apiinfo, "
         "or run 'python catalog/build_catalog.py' in a source checkout"

@@ -16,6 +16,11 @@ Config keys (JSON object; relative paths are relative to the config file):
     metrics          true adds the aggregated API metrics.k8s.io/v1beta1
     git_version      /version's gitVersion (default: from the snapshot)
     aggregated       false = a legacy-only server (before 1.26) (default true)
+    openapi_v3       false = no /openapi/v3 (404), as before Kubernetes 1.23 (default true)
+    openapi_v2       false = no /openapi/v2 (default true)
+    k8s_data         the shared Kubernetes data (default $K8S_DATA, else ../shared/k8s-data)
+    openapi_release  the release whose OpenAPI documents are served (default: release,
+                     else the snapshot's Kubernetes version)
 
   transport and authentication
     host, port       default 127.0.0.1 and 0 (a free port)
@@ -429,6 +434,216 @@ def negotiate(accept: Optional[str], aggregated_allowed: bool) -> Optional[str]:
     return None
 
 
+# --- OpenAPI documents (/openapi/v3, /openapi/v2) -------------------------------
+# The built-in group/versions' documents are the real ones of the release (the
+# shared data's openapi-v3/v1.N/), for the group/versions discovery serves.
+# Synthetic groups (CRDs, metrics) get documents shaped like the ones the
+# kube-apiserver publishes for CRDs: a Kind with metadata, spec and status.
+
+WIDGET_SPEC: dict[str, Any] = {
+    "description": "WidgetSpec is what the user asks of a widget.",
+    "type": "object",
+    "required": ["size"],
+    "properties": {
+        "size": {"description": "How big the widget is.", "type": "string", "enum": ["small", "medium", "large"]},
+        "replicas": {"description": "How many copies run; each one serves every port below.", "type": "integer", "format": "int32", "default": 1},
+        "labels": {"description": "Labels copied onto every copy of the widget.", "type": "object", "additionalProperties": {"type": "string"}},
+        "ports": {
+            "description": "The ports the widget listens on. A long description that kubectl wraps at its usual width so that the wrapping is exercised as well.",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "port"],
+                "properties": {
+                    "name": {"description": "The port's name.", "type": "string"},
+                    "port": {"description": "The port number.", "type": "integer", "format": "int32"},
+                    "protocol": {"description": "The protocol.", "type": "string", "enum": ["TCP", "UDP", "SCTP", "HTTP", "HTTPS"], "default": "TCP"},
+                },
+            },
+        },
+        "template": {
+            "description": "The pod-like template of each copy.",
+            "type": "object",
+            "properties": {
+                "containers": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "image": {"description": "The image to run.", "type": "string"},
+                            "args": {"description": "Arguments.", "type": "array", "items": {"type": "string"}},
+                            "env": {"type": "object", "additionalProperties": {"type": "object", "properties": {"value": {"type": "string"}}}},
+                        },
+                    },
+                },
+            },
+        },
+        "config": {"description": "Free-form configuration.", "type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "priority": {"description": "Scheduling priority.", "type": "integer", "enum": [0, 10, 1000000]},
+    },
+}
+WIDGET_STATUS: dict[str, Any] = {
+    "description": "WidgetStatus is what the controller observed.",
+    "type": "object",
+    "properties": {
+        "phase": {"description": "Where the widget is in its life.", "type": "string", "enum": ["", "Pending", "Ready"]},
+        "conditions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "status"],
+                "properties": {"type": {"type": "string"}, "status": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_API_VERSION_DOC = (
+    "APIVersion defines the versioned schema of this representation of an object. Servers should convert "
+    "recognized schemas to the latest internal value, and may reject unrecognized values. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"
+)
+_KIND_DOC = (
+    "Kind is a string value representing the REST resource this object represents. Servers may infer this from "
+    "the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"
+)
+_METADATA_DOC = (
+    "Standard object's metadata. More info: "
+    "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+)
+
+
+def _sha512(raw: bytes) -> str:
+    return hashlib.sha512(raw).hexdigest().upper()
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def _reverse_domain(group: str) -> str:
+    return ".".join(reversed(group.split(".")))
+
+
+def synthetic_document(group: str, version: str, resources: list[Resource], meta: dict) -> dict:
+    """A v3 document for a non-built-in group/version, shaped as kube-apiserver publishes a CRD's."""
+    prefix = _reverse_domain(group) + "." + version
+    schemas: dict[str, Any] = dict(meta)
+    paths: dict[str, Any] = {}
+    ref = "#/components/schemas/"
+    for r in resources:
+        gvk = {"group": group, "kind": r.kind, "version": version}
+        props: dict[str, Any] = {
+            "apiVersion": {"description": _API_VERSION_DOC, "type": "string"},
+            "kind": {"description": _KIND_DOC, "type": "string"},
+            "metadata": {"allOf": [{"$ref": ref + "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}], "description": _METADATA_DOC},
+        }
+        if r.kind == "Widget":
+            props["spec"] = WIDGET_SPEC
+            props["status"] = WIDGET_STATUS
+        schemas[f"{prefix}.{r.kind}"] = {
+            "description": f"{r.kind} is a test resource of {group}.",
+            "type": "object",
+            "required": ["spec"] if r.kind == "Widget" else [],
+            "properties": props,
+            "x-kubernetes-group-version-kind": [gvk],
+        }
+        if not schemas[f"{prefix}.{r.kind}"]["required"]:
+            del schemas[f"{prefix}.{r.kind}"]["required"]
+        base = f"/apis/{group}/{version}/" + ("namespaces/{namespace}/" if r.namespaced else "")
+        op = {"x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk}
+        paths[base + r.name + "/{name}"] = {"get": dict(op, description=f"read the specified {r.kind}")}
+        paths[base + r.name] = {"get": dict(op, **{"x-kubernetes-action": "list"}, description=f"list {r.kind}")}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes CRD Swagger", "version": "v0.1.0"}, "paths": paths,
+            "components": {"schemas": schemas}}
+
+
+class OpenAPIDocuments:
+    """The documents one server publishes, built once each, on first request."""
+
+    def __init__(self, config: dict, base: Path, snapshot: APISnapshot, groups: list[ServedGroup]):
+        import os
+
+        data = config.get("k8s_data") or os.environ.get("K8S_DATA") or Path(__file__).resolve().parents[3] / "shared" / "k8s-data"
+        self.data = Path(data) if Path(data).is_absolute() else base / data
+        self.release = str(config.get("openapi_release") or config.get("release") or snapshot.source.kubernetes_version or "")
+        self.v3_enabled = bool(config.get("openapi_v3", True))
+        self.v2_enabled = bool(config.get("openapi_v2", True))
+        self.lock = threading.Lock()
+        self._docs: dict[str, Optional[bytes]] = {}
+        self._index: Optional[bytes] = None
+        self._v2: Optional[bytes] = None
+        self._meta_defs: Optional[dict] = None
+        self.served: dict[str, tuple[str, str, list[Resource]]] = {}
+        for g in groups:
+            for version, resources in g.versions:
+                self.served[_gv_path(g.name, version)] = (g.name, version, resources)
+        self.builtin_dir = self.data / "openapi-v3" / f"v{self.release}"
+
+    def failing(self, faults: dict) -> set[str]:
+        out = set()
+        for gv in faults["fail_group_versions"]:
+            group, _, version = gv.rpartition("/")
+            out.add(_gv_path(group, version))
+        return out
+
+    def _builtin_file(self, gv_path: str) -> Path:
+        return self.builtin_dir / (gv_path.replace("/", "__") + "_openapi.json.gz")
+
+    def _meta(self) -> dict:
+        """The apimachinery meta/v1 definitions a synthetic document refers to, from the release's own documents."""
+        if self._meta_defs is None:
+            self._meta_defs = self._read_meta()
+        return self._meta_defs
+
+    def _read_meta(self) -> dict:
+        for name in ("apis__apps__v1_openapi.json.gz", "api__v1_openapi.json.gz"):
+            path = self.builtin_dir / name
+            if path.exists():
+                schemas = json.loads(gzip.decompress(path.read_bytes()))["components"]["schemas"]
+                return {k: v for k, v in schemas.items() if k.startswith("io.k8s.apimachinery.pkg.apis.meta.v1.")}
+        return {}
+
+    def document(self, gv_path: str) -> Optional[bytes]:
+        with self.lock:
+            if gv_path in self._docs:
+                return self._docs[gv_path]
+        raw = None
+        if gv_path in self.served:
+            path = self._builtin_file(gv_path)
+            if path.exists():
+                raw = dumps(json.loads(gzip.decompress(path.read_bytes())))
+            else:
+                group, version, resources = self.served[gv_path]
+                raw = dumps(synthetic_document(group, version, resources, self._meta()))
+        with self.lock:
+            self._docs[gv_path] = raw
+        return raw
+
+    def index(self) -> bytes:
+        with self.lock:
+            if self._index is not None:
+                return self._index
+        paths = {}
+        for gv_path in sorted(self.served):
+            raw = self.document(gv_path)
+            if raw is not None:
+                paths[gv_path] = {"serverRelativeURL": f"/openapi/v3/{gv_path}?hash={_sha512(raw)}"}
+        raw = dumps({"paths": paths})
+        with self.lock:
+            self._index = raw
+        return raw
+
+    def v2(self) -> Optional[bytes]:
+        if self._v2 is None:
+            path = self.data / "openapi-v2" / f"v{self.release}.json.gz"
+            if not path.exists():
+                return None
+            self._v2 = dumps(json.loads(gzip.decompress(path.read_bytes())))
+        return self._v2
+
+
+
 # --- the server --------------------------------------------------------------
 
 
@@ -459,6 +674,7 @@ class State:
         self.log: list[dict] = []
         self._cache: dict[tuple, tuple[bytes, str]] = {}
         self.server_address = ""
+        self.openapi = OpenAPIDocuments(config, base, self.snapshot, self.groups)
 
     def current_faults(self) -> dict:
         with self.lock:
@@ -606,6 +822,9 @@ class Handler(BaseHTTPRequestHandler):
         if segments == ["version"]:
             self._send(200, dumps(state.version), "application/json", path, faults)
             return
+        if segments[:1] == ["openapi"]:
+            self._openapi(segments, faults)
+            return
         if segments in (["healthz"], ["livez"], ["readyz"]):
             self._send(200, b"ok", "text/plain; charset=utf-8", path, faults)
             return
@@ -641,6 +860,48 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._status(404)
 
+    def _openapi(self, segments: list[str], faults: dict) -> None:
+        """/openapi/v3 (index), /openapi/v3/<group/version>?hash=..., /openapi/v2: as kube-openapi serves them."""
+        openapi = self.server.state.openapi
+        query = dict(p.split("=", 1) for p in urlsplit(self.path).query.split("&") if "=" in p)
+        if segments[1:2] == ["v2"] and len(segments) == 2:
+            raw = openapi.v2() if openapi.v2_enabled else None
+            if raw is None:
+                self._status(404)
+                return
+            if negotiate(self.headers.get("Accept"), False) is None:
+                self._status(406)  # protobuf only: this server has JSON alone
+                return
+            self._send(200, raw, "application/json", "/openapi/v2", faults, etag='"' + _sha512(raw)[:32] + '"')
+            return
+        if segments[1:2] != ["v3"] or not openapi.v3_enabled:
+            self._status(404)
+            return
+        if len(segments) == 2:
+            raw = openapi.index()
+            self._send(200, raw, "application/json", "/openapi/v3", faults, etag='"' + _sha512(raw) + '"')
+            return
+        gv_path = "/".join(segments[2:])
+        if gv_path in openapi.failing(faults):
+            self._status(503)
+            return
+        raw = openapi.document(gv_path)
+        if raw is None:
+            self._status(404)
+            return
+        digest = _sha512(raw)
+        asked = query.get("hash")
+        if asked is not None and asked != digest:
+            # kube-openapi: a stale hash is redirected to the current document
+            self.send_response(301)
+            self._common_headers()
+            self.send_header("Location", f"/openapi/v3/{gv_path}?hash={digest}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(200, raw, "application/json", "/openapi/v3/" + gv_path, faults, etag=f'"{digest}"',
+                   cache_control="public, immutable" if asked else None)
+
     def _resource_list(self, group: str, version: str, path: str, faults: dict) -> None:
         state = self.server.state
         g = state.core if group == "" else state.by_name.get(group)
@@ -665,6 +926,7 @@ class Handler(BaseHTTPRequestHandler):
         faults: dict,
         etag: Optional[str] = None,
         vary: bool = False,
+        cache_control: Optional[str] = None,
     ) -> None:
         if path in faults["malformed"]:
             raw = raw[: max(1, len(raw) // 2)] if len(raw) > 2 else b"{"
@@ -681,7 +943,7 @@ class Handler(BaseHTTPRequestHandler):
         if gzipped:
             raw = gzip.compress(raw, compresslevel=4, mtime=0)
         self.send_response(code)
-        self._common_headers()
+        self._common_headers(cache_control)
         self.send_header("Content-Type", ctype)
         if etag:
             self.send_header("ETag", etag)
@@ -694,9 +956,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(raw)
 
-    def _common_headers(self) -> None:
+    def _common_headers(self, cache_control: Optional[str] = None) -> None:
         self.send_header("Audit-Id", str(uuid.uuid4()))
-        self.send_header("Cache-Control", "no-cache, private")
+        self.send_header("Cache-Control", cache_control or "no-cache, private")
 
     def _status(self, code: int, details: Optional[dict] = None) -> None:
         raw = dumps(status_body(code, details=details))

@@ -1,0 +1,86 @@
+"""kubectl apiinfo explain RESOURCE[.field.path]: kubectl explain, offline, for any release or cached cluster."""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.sources.choose import ClusterFlags
+
+OUTPUTS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
+
+
+def run(
+    flags: ClusterFlags,
+    resource: str,
+    api_version: Optional[str] = None,
+    recursive: bool = False,
+    output: str = "text",
+    kube_version: Optional[str] = None,
+) -> None:
+    from kubectl_apiinfo.answers import fields
+    from kubectl_apiinfo.printers import explain_fields
+    from kubectl_apiinfo.sources import schemas
+
+    output = output or "text"
+    if output not in OUTPUTS:
+        raise UserError(f"--output {output!r} is not available for explain; use one of {'|'.join(OUTPUTS)}")
+    if flags.refresh and flags.offline:
+        raise UserError("--refresh and --offline contradict each other; pick one")
+    if not resource.strip():
+        raise UserError("a resource is required, e.g. 'kubectl apiinfo explain deployments.spec'")
+    if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
+        raise UserError(f"--api-version {api_version!r} is not GROUP/VERSION (or VERSION for the core group), e.g. apps/v1")
+    source = schemas.source_for(flags, kube_version)
+    try:
+        _answer(source, resource, api_version, recursive, output)
+    finally:
+        source.close()
+
+
+def _answer(source, resource: str, api_version, recursive: bool, output: str) -> None:
+    from kubectl_apiinfo.answers import fields
+    from kubectl_apiinfo.printers import explain_fields
+    from kubectl_apiinfo.sources import schemas
+
+    target = fields.split_request(source.snapshot, resource, api_version)
+    found = source.definitions(target.group_version, target.kind)
+    if found is None:
+        raise UserError(source.missing_kind(target))
+    defs, root = found
+    history = None
+    if output != "plaintext" and output != "plaintext-openapiv2":
+        history = fields.field_history(schemas.schema_releases(), schemas.catalog_root_finder(target), target)
+    if fields.located(defs, root, target.path) is None:
+        index, near = fields.nearest_fields(defs, root, target.path)
+        missing = target.path[index]
+        message = f'field "{missing}" does not exist in {target.group_version} {target.kind} in {source.label}'
+        if near:
+            message += f"; did you mean {' or '.join(repr(n) for n in near)}?"
+        if history is None:
+            history = fields.field_history(schemas.schema_releases(), schemas.catalog_root_finder(target), target)
+        if history["contained"] and index == len(target.path) - 1:
+            message += "; " + fields.absent_message(target, source.release or "", history)
+        raise UserError(message)
+    if output in ("json", "yaml"):
+        from kubectl_apiinfo.printers import render
+
+        data = fields.json_answer(defs, target, root, source.describe(), history)
+        if output == "json":
+            sys.stdout.write(render.to_json(data))
+        else:
+            import yaml
+
+            sys.stdout.write(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        return
+    if output == "plaintext-openapiv2":
+        sys.stdout.write(explain_fields.plaintext_v2(defs, target.group, target.version, target.kind, root, target.path, recursive))
+        return
+    text = explain_fields.plaintext(defs, target.group, target.version, target.kind, root, target.path, recursive)
+    if output == "text":
+        text += explain_fields.history_block(history, source.label)
+    sys.stdout.write(text)

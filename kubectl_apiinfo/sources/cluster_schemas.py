@@ -1,0 +1,272 @@
+"""A cluster's OpenAPI documents for 'explain': fetched once, cached by hash, then answered offline.
+
+The first explain of a group/version reads /openapi/v3 (the index, whose URLs
+carry each document's hash) and that one document; each document is stored
+under its hash, so it is never fetched twice, and later answers make no
+request.  The index is read again when the discovery snapshot is (--refresh,
+or a snapshot fetched anew).  A server without /openapi/v3 gets /openapi/v2.
+Without any document, built-in groups answer from the catalog release of the
+cluster's version, with a warning that says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.sources import schema_form
+from kubectl_apiinfo.sources.schema_store import SchemaStore
+
+ACCEPT_JSON = "application/json"
+WORKERS = 8  # concurrent document fetches for refresh --schemas
+
+
+def gv_path(group_version: str) -> str:
+    return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
+
+
+def _warn(message: str) -> None:
+    sys_stderr().write(f"warning: {message}\n")
+
+
+def sys_stderr():
+    import sys
+
+    return sys.stderr
+
+
+def cluster_identity(flags) -> Optional[str]:
+    """The identity of the cluster the last snapshot lookup resolved these flags to (no YAML parsed)."""
+    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
+    from kubectl_apiinfo.sources import choose
+
+    files = kubeconfig_files(flags.kubeconfig, os.environ)
+    with choose.open_cache(flags) as cache:
+        identity = cache.resolution(choose._resolution_key(flags, files))
+    if identity is None:
+        access = choose.load_access(flags)
+        identity = access.identity if access else None
+    return identity
+
+
+def _index_from(doc: dict) -> dict:
+    paths = {}
+    for path, entry in (doc.get("paths") or {}).items():
+        url = entry.get("serverRelativeURL", "") if isinstance(entry, dict) else ""
+        _, _, query = url.partition("?")
+        digest = next((v for k, _, v in (p.partition("=") for p in query.split("&")) if k == "hash"), "")
+        if isinstance(path, str) and digest:
+            paths[path.strip("/")] = digest
+    return {"fetchedAt": time.time(), "v2": False, "paths": paths}
+
+
+class Fetcher:
+    """Requests to one cluster, opened on first use (so a cached answer never imports requests)."""
+
+    def __init__(self, flags):
+        self.flags = flags
+        self.client = None
+
+    def _open(self):
+        if self.client is None:
+            from kubectl_apiinfo.kube.transport import Client
+            from kubectl_apiinfo.sources import choose
+
+            access = choose.load_access(self.flags)
+            if access is None:
+                raise UserError("no cluster is configured (no kubeconfig)")
+            self.client = Client(access, choose.parse_timeout(self.flags.request_timeout))
+        return self.client
+
+    def index(self) -> tuple:
+        """(index, v2 document or None): /openapi/v3, or /openapi/v2 on a server without it."""
+        client = self._open()
+        response = client._send("/openapi/v3", {"Accept": ACCEPT_JSON, **client.access.credentials.auth_headers()})
+        if response.status_code == 404:
+            v2 = client.get("/openapi/v2", ACCEPT_JSON)
+            digest = "v2-" + hashlib.sha512(v2.content).hexdigest().upper()[:64]
+            defs, kinds = schema_form.from_v2(client.decode(v2))
+            return {"fetchedAt": time.time(), "v2": True, "paths": {"*": digest}}, (digest, {"defs": defs, "kinds": kinds})
+        if response.status_code != 200:
+            response = client.get("/openapi/v3", ACCEPT_JSON)  # the client's own handling: 401 refresh, errors
+        return _index_from(client.decode(response)), None
+
+    def document(self, path: str, digest: str) -> dict:
+        client = self._open()
+        defs, kinds = schema_form.from_v3(client.get_json(f"/openapi/v3/{path}?hash={digest}", ACCEPT_JSON))
+        return {"defs": defs, "kinds": kinds}
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+
+class ClusterDocuments:
+    def __init__(self, flags, identity: str, name: str, revalidate: bool, server: Optional[str] = None, can_fetch: bool = True):
+        from kubectl_apiinfo.sources.store import default_dir
+
+        self.flags = flags
+        self.identity = identity
+        self.name = name
+        self.revalidate = revalidate
+        self.server = server  # for kubectl's HTTP cache, which is keyed by URL
+        self.can_fetch = can_fetch and not flags.offline
+        self.directory = flags.cache_dir or default_dir()
+        self.fetcher = Fetcher(flags)
+        self.failed: dict = {}
+
+    def _index(self, store: SchemaStore, force: bool = False) -> Optional[dict]:
+        index = store.index(self.identity)
+        if (index is None or force or self.revalidate) and self.can_fetch:
+            from kubectl_apiinfo.kube.transport import TransportError
+
+            try:
+                fresh, v2_doc = self.fetcher.index()
+            except TransportError as e:
+                if index is None:
+                    self.failed["/openapi/v3"] = str(e)
+                    return self._kubectl_index(store)
+                _warn(f"{e}; answering from the schemas cached for {self.name}")
+                return index
+            if v2_doc is not None and not store.has_document(v2_doc[0]):
+                store.put_document(*v2_doc)
+            store.put_index(self.identity, fresh)
+            self.revalidate = False
+            index = fresh
+        return index if index is not None else self._kubectl_index(store)
+
+    def _kubectl_index(self, store: SchemaStore) -> Optional[dict]:
+        if not self.server:
+            return None
+        from kubectl_apiinfo.sources import kubectl_http_cache
+
+        doc = kubectl_http_cache.index(self.server, os.environ)
+        return _index_from(doc) if doc is not None else None
+
+    def _kubectl_document(self, path: str, digest: str) -> Optional[dict]:
+        if not self.server:
+            return None
+        from kubectl_apiinfo.sources import kubectl_http_cache
+
+        raw = kubectl_http_cache.document(self.server, path, digest, os.environ)
+        if raw is None:
+            return None
+        defs, kinds = schema_form.from_v3(raw)
+        return {"defs": defs, "kinds": kinds}
+
+    def document(self, group_version: str) -> Optional[dict]:
+        path = gv_path(group_version)
+        with SchemaStore(self.directory) as store:
+            index = self._index(store)
+            for attempt in (1, 2):
+                if index is None:
+                    return None
+                digest = index["paths"].get(path) or index["paths"].get("*")
+                if digest is None:
+                    return None
+                doc = store.document(digest)
+                if doc is not None or index.get("v2"):
+                    return doc
+                doc = self._kubectl_document(path, digest)  # kubectl fetched it already: no request
+                if doc is not None:
+                    store.put_document(digest, doc)
+                    return doc
+                if not self.can_fetch:
+                    return None
+                from kubectl_apiinfo.kube.transport import TransportError
+
+                try:
+                    doc = self.fetcher.document(path, digest)
+                except TransportError as e:
+                    if attempt == 1 and " 301 " in f"{e} ":
+                        index = self._index(store, force=True)  # a stale hash: the index changed
+                        continue
+                    self.failed[group_version] = str(e)
+                    return None
+                store.put_document(digest, doc)
+                return doc
+        return None
+
+    def definitions(self, group_version: str, kind: str):
+        doc = self.document(group_version)
+        if doc is None:
+            return None
+        defs = schema_form.DocumentDefinitions(doc["defs"])
+        name = doc["kinds"].get(group_version, {}).get(kind)
+        root = defs.definition(name) if name else None
+        return (defs, root) if root is not None else None
+
+    def close(self) -> None:
+        self.fetcher.close()
+
+
+def source_for_cluster(flags, snapshot):
+    from kubectl_apiinfo.sources.schemas import SchemaSource, release_index
+
+    version = snapshot.source.kubernetes_version
+    release = version if version and release_index(version) is not None else None
+    name = snapshot.source.name or "the cluster"
+    source = SchemaSource(snapshot, release, name, "cluster")
+    server = snapshot.source.extra.get("server")
+    if snapshot.source.kind == "cluster":
+        identity = cluster_identity(flags)
+        if identity is not None:
+            fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
+            source.documents = ClusterDocuments(flags, identity, name, fresh or flags.refresh, server)
+    elif server:
+        # Answering from kubectl's discovery cache: the cluster is out of reach, so only kubectl's HTTP cache can help.
+        source.documents = ClusterDocuments(flags, "kubectl-cache:" + server, name, False, server, can_fetch=False)
+    return source
+
+
+# --- refresh --schemas ------------------------------------------------------------
+
+
+def refresh_schemas(flags) -> tuple:
+    """Fetch every document of the flags' cluster at once (those not cached yet), for a trip off the network.
+
+    Returns (documents now cached, {groupVersion path: error}) ; a failing document is a warning, not a failure.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_apiinfo.kube.transport import TransportError
+    from kubectl_apiinfo.sources import choose
+    from kubectl_apiinfo.sources.store import default_dir
+
+    access = choose.load_access(flags)
+    if access is None:
+        raise UserError("no cluster is configured (no kubeconfig); refresh --schemas needs one")
+    fetcher = Fetcher(flags)
+    failed: dict = {}
+    try:
+        index, v2_doc = fetcher.index()
+        with SchemaStore(flags.cache_dir or default_dir()) as store:
+            if v2_doc is not None:
+                store.put_document(*v2_doc)
+            missing = [(p, d) for p, d in sorted(index["paths"].items()) if not store.has_document(d)]
+
+            def one(item):
+                path, digest = item
+                try:
+                    return path, digest, fetcher.document(path, digest), None
+                except TransportError as e:
+                    return path, digest, None, str(e)
+
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                for path, digest, doc, error in pool.map(one, missing):
+                    if error:
+                        failed[path] = error
+                    else:
+                        store.put_document(digest, doc)
+            store.put_index(access.identity, index)
+        for path, error in sorted(failed.items()):
+            _warn(f"the OpenAPI document {path} failed on {access.context_name or access.display_server} ({error})")
+        return len(index["paths"]) - len(failed), failed
+    finally:
+        fetcher.close()

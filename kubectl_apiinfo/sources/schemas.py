@@ -1,0 +1,211 @@
+"""OpenAPI schemas for 'explain': from the catalog, or from a cluster's cached documents.
+
+A catalog release's schemas are one small index (kinds, definition name ->
+content hash) and packs of definitions shared by every release; an answer
+opens the index and only the packs of the definitions it walks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.sources import catalog, schema_form
+
+_PACKS: dict = {}  # pack number -> {hash: definition}, shared by every release loaded in this process
+
+
+def _gz_json(relpath: str):
+    return json.loads(gzip.decompress(catalog.read_bytes(relpath)))
+
+
+def has_schemas(release: str) -> bool:
+    try:
+        catalog.read_bytes(f"schemas/releases/{release}.json.gz")
+    except Exception:  # noqa: BLE001 - UserError: this release has none
+        return False
+    return True
+
+
+_INDEXES: dict = {}
+
+
+def release_index(release: str) -> Optional[dict]:
+    if release not in _INDEXES:
+        try:
+            _INDEXES[release] = _gz_json(f"schemas/releases/{release}.json.gz")
+        except Exception:  # noqa: BLE001 - the release has no schemas (1.37) or the file is unreadable
+            _INDEXES[release] = None
+    return _INDEXES[release]
+
+
+def _pack(number: int) -> dict:
+    pack = _PACKS.get(number)
+    if pack is None:
+        pack = _PACKS[number] = _gz_json(f"schemas/defs/{number:02d}.json.gz")
+    return pack
+
+
+class CatalogDefinitions(schema_form.Definitions):
+    """One catalog release's definitions, as one group/version's document has them."""
+
+    def __init__(self, index: dict, group_version: str):
+        self.index = index
+        self.release = index["release"]
+        self.source = index.get("source", "")
+        self.defs = dict(index["defs"])
+        self.defs.update(index.get("overrides", {}).get(group_version, {}))
+        self.types = index.get("types", {})
+
+    def definition(self, name: str) -> Optional[dict]:
+        h = self.defs.get(name)
+        if h is None:
+            return None
+        return _pack(schema_form.pack_of(name)).get(h)
+
+    def ref_type(self, name: str) -> tuple:
+        # From the index, so a field's type needs no definition loaded.
+        return name in self.defs, self.types.get(name)
+
+    def kind_definition(self, group_version: str, kind: str) -> Optional[str]:
+        return self.index["kinds"].get(group_version, {}).get(kind)
+
+
+def catalog_definitions(release: str, group_version: str) -> Optional[CatalogDefinitions]:
+    index = release_index(release)
+    return CatalogDefinitions(index, group_version) if index else None
+
+
+def schema_releases() -> list:
+    """The catalog releases that have schemas, oldest first."""
+    return [r for r in catalog.release_names() if release_index(r) is not None]
+
+
+def catalog_root_finder(target):
+    """release -> (definitions, the kind's schema) for target's group/version, or None where the release lacks it."""
+
+    def find(release: str):
+        defs = catalog_definitions(release, target.group_version)
+        if defs is None:
+            return None
+        name = defs.kind_definition(target.group_version, target.kind)
+        root = defs.definition(name) if name else None
+        return (defs, root) if root is not None else None
+
+    return find
+
+
+class SchemaSource:
+    """Where one explain answer's schemas come from, and what to say about it."""
+
+    def __init__(self, snapshot, release: Optional[str], label: str, kind: str, notes: Optional[list] = None):
+        self.snapshot = snapshot
+        self.release = release  # the catalog release answering (or the cluster's version)
+        self.label = label
+        self.kind = kind  # "catalog" or "cluster"
+        self.notes = list(notes or [])
+        self.documents = None  # a cluster's documents, when they answer
+
+    def definitions(self, group_version: str, kind: str, quiet: bool = False):
+        """(Definitions, the kind's schema) from the cluster's documents, else the catalog; None if neither has it."""
+        if self.documents is None:
+            return catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
+        found = self.documents.definitions(group_version, kind)
+        if found is not None:
+            return found
+        failed = self.documents.failed.get(group_version) or self.documents.failed.get("/openapi/v3")
+        fallback = catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
+        if fallback is not None:
+            why = f" ({failed})" if failed else ""
+            (_quiet if quiet else _warn)(
+                f"no OpenAPI document of {group_version} is cached for {self.label}{why}; answering from the "
+                f"catalog release {self.release}, the cluster's version"
+            )
+            self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.label})"
+            return fallback
+        if failed and not quiet:
+            from kubectl_apiinfo.errors import UserError
+
+            raise UserError(f"the OpenAPI document of {group_version} could not be read: {failed}")
+        return None
+
+    def close(self) -> None:
+        if self.documents is not None:
+            self.documents.close()
+
+    def missing_kind(self, target) -> str:
+        return (
+            f"{self.label} has no schema for {target.group_version} {target.kind}; "
+            "'kubectl apiinfo refresh --schemas' fetches a cluster's schemas"
+        )
+
+    def describe(self) -> dict:
+        source = self.snapshot.source
+        out = {"kind": self.kind, "name": source.name, "kubernetesVersion": self.release or source.kubernetes_version,
+               "schemas": self.label, "notes": list(self.notes)}
+        if self.kind == "cluster":
+            out["server"] = source.extra.get("server")
+        return out
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+class _GVK:
+    __slots__ = ("group_version", "kind")
+
+    def __init__(self, group_version: str, kind: str):
+        self.group_version = group_version
+        self.kind = kind
+
+
+def newest_with_schemas() -> str:
+    return schema_releases()[-1]
+
+
+def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
+    from kubectl_apiinfo.errors import UserError
+    from kubectl_apiinfo.sources import choose
+
+    if kube_version:
+        release = catalog.normalize_release(kube_version)
+        if release_index(release) is None:
+            have = schema_releases()
+            raise UserError(
+                f"Kubernetes {release} has no OpenAPI spec in the catalog (its data is resource tables only), "
+                f"so its fields cannot be explained; use --kube-version {have[0]} to {have[-1]}"
+            )
+        return SchemaSource(catalog.load_release(release), release, f"Kubernetes {release} (offline catalog)", "catalog")
+    snapshot = choose.snapshot_for_query(flags, None)
+    if snapshot.source.kind == "catalog":
+        release = snapshot.source.kubernetes_version
+        if release_index(release) is None:
+            release = newest_with_schemas()
+            snapshot = catalog.load_release(release)
+        return SchemaSource(snapshot, release, f"Kubernetes {release} (offline catalog)", "catalog")
+    from kubectl_apiinfo.sources import cluster_schemas
+
+    return cluster_schemas.source_for_cluster(flags, snapshot)
+
+
+def completion_source(flags, snapshot) -> SchemaSource:
+    """Like source_for, for completion: the snapshot already chosen, and never a request."""
+    if snapshot.source.kind != "cluster":
+        release = snapshot.source.kubernetes_version
+        if release_index(release) is None:
+            release = newest_with_schemas()
+        return SchemaSource(snapshot, release, f"Kubernetes {release}", "catalog")
+    from kubectl_apiinfo.sources import cluster_schemas
+
+    return cluster_schemas.source_for_cluster(flags.replace(offline=True, refresh=False), snapshot)

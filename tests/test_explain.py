@@ -1,0 +1,407 @@
+"""explain RESOURCE[.field.path]: kubectl explain's text, offline, for every catalog release.
+
+The reference for -o plaintext is a real kubectl 1.35 run against the fake API
+server, which serves the release's real OpenAPI v3 documents (and CRDs' schemas).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, assert_one_line_error, clean_env
+
+HELPER = ROOT / "tests" / "explain_cli.py"
+
+BUILTIN_PATHS = [
+    ("deployments",),
+    ("deployments.spec",),
+    ("deployments.spec.strategy",),
+    ("deployments.spec.template.spec.containers",),
+    ("deployments.spec.template.spec.containers.resizePolicy",),
+    ("deploy.spec.replicas",),
+    ("deployments.apps.spec.paused",),
+    ("Deployment.spec.selector",),
+    ("pods.spec.containers.ports",),
+    ("pods.spec.overhead",),
+    ("pods.metadata.labels",),
+    ("pods.metadata.creationTimestamp",),
+    ("pods.status.conditions",),
+    ("services.spec.ports.targetPort",),
+    ("cronjobs.spec.jobTemplate.spec.podFailurePolicy",),
+    ("nodes.status.capacity",),
+    ("configmaps",),
+    ("configmaps.data",),
+    ("ingresses.spec.rules.http.paths.backend",),
+    ("persistentvolumeclaims.spec.resources",),
+    ("statefulsets.spec.volumeClaimTemplates",),
+    ("customresourcedefinitions.spec.versions.schema.openAPIV3Schema",),
+    ("customresourcedefinitions.spec.versions.schema.openAPIV3Schema.properties",),
+    ("horizontalpodautoscalers", "--api-version", "autoscaling/v1"),
+    ("hpa.spec.metrics",),
+    ("events", "--api-version", "events.k8s.io/v1"),
+    ("jobs.spec.template.spec.containers.env.valueFrom.fieldRef",),
+    ("leases.spec",),
+    ("deployments.spec", "--recursive"),
+    ("customresourcedefinitions.spec.versions.schema", "--recursive"),
+    ("pods", "--recursive"),
+    ("validatingadmissionpolicies.spec.matchConstraints", "--recursive"),
+]
+
+
+def explain(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(HELPER), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    return clean_env(home)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, certs, kubectl):
+    """kubectl 1.35's explain against a 1.33 fake server: (server, kubeconfig, run(args) -> stdout)."""
+    from fakeapi.fixtures import start_server
+
+    d = tmp_path_factory.mktemp("explain-ref")
+    server = start_server(d / "server", certs, release="1.33", crd_groups=2, token="t0ken")
+    kubeconfig = server.write_kubeconfig(d / "kubeconfig")
+    env = clean_env(d, KUBECONFIG=str(kubeconfig))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(kubectl), "explain", *args, "--cache-dir", str(d / "kubectl-cache")],
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+
+    try:
+        yield server, kubeconfig, run
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("args", BUILTIN_PATHS, ids=lambda a: " ".join(a))
+def test_plaintext_from_the_catalog_is_kubectls_explain(reference, env, args):
+    _, _, kubectl_explain = reference
+    want = kubectl_explain(*args)
+    assert want.returncode == 0, want.stderr
+    got = explain(env, *args, "-o", "plaintext", "--kube-version", "1.33")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+
+
+def test_a_field_added_later_says_from_when(env):
+    path = "deployments.spec.template.spec.containers.resizePolicy"
+    old = explain(env, path, "--kube-version", "1.26")
+    assert_one_line_error(old, 'field "resizePolicy" does not exist', "1.26", "it exists from 1.27")
+    new = explain(env, path, "--kube-version", "1.30")
+    assert new.returncode == 0, new.stderr
+    assert new.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: resizePolicy <[]ContainerResizePolicy>\n")
+    assert "resizePolicy exists in 1.27–1.36" in new.stdout
+
+
+def test_history_names_the_fields_not_in_every_release(env):
+    out = explain(env, "pods.spec.containers", "--kube-version", "1.36")
+    assert out.returncode == 0, out.stderr
+    history = out.stdout.split("HISTORY (v1 Pod in the offline catalog, 1.15–1.36):\n", 1)[1]
+    assert "  spec.containers exists in 1.15–1.36\n" in history
+    rows = {line.split()[0]: line.split()[1] for line in history.splitlines()[2:]}
+    assert rows["resizePolicy"] == "1.27–1.36"
+    assert rows["startupProbe"] == "1.16–1.36"
+    assert "image" not in rows  # in every release
+
+
+def test_a_release_without_a_spec_says_so_in_one_line(env):
+    assert_one_line_error(explain(env, "pods.spec", "--kube-version", "1.37"), "Kubernetes 1.37 has no OpenAPI spec")
+
+
+def test_an_unknown_field_suggests_the_nearest(env):
+    out = explain(env, "deployments.spec.replicaz", "--kube-version", "1.33")
+    assert_one_line_error(out, 'field "replicaz" does not exist', "'replicas'")
+    assert out.stdout == ""
+
+
+def test_unknown_resource_and_bad_flags_are_one_line(env):
+    assert_one_line_error(explain(env, "deploymnets.spec", "--kube-version", "1.33"), "no resource type 'deploymnets'")
+    assert_one_line_error(explain(env, "deployments", "-o", "table", "--kube-version", "1.33"), "--output 'table'")
+    assert_one_line_error(explain(env, "deployments", "--api-version", "apps/v9", "--kube-version", "1.33"), "apps/v9")
+
+
+def test_json_has_the_field_and_its_direct_fields(env):
+    out = explain(env, "deployments.spec.strategy", "-o", "json", "--kube-version", "1.33")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["groupVersion"], data["kind"], data["path"]) == ("apps/v1", "Deployment", ["spec", "strategy"])
+    assert data["field"]["type"] == "DeploymentStrategy"
+    assert data["field"]["description"].startswith("The deployment strategy to use")
+    by_name = {f["name"]: f for f in data["fields"]}
+    assert set(by_name) == {"rollingUpdate", "type"}
+    assert by_name["type"]["type"] == "string" and by_name["type"]["required"] is False
+    assert by_name["type"]["history"]["contained"] == [["1.15", "1.36"]]
+    assert data["history"]["contained"] == [["1.15", "1.36"]]
+    replicas = json.loads(explain(env, "deployments.spec.replicas", "-o", "json", "--kube-version", "1.33").stdout)
+    assert replicas["field"]["format"] == "int32" and replicas["field"]["type"] == "integer"
+    pods = json.loads(explain(env, "pods.spec.containers", "-o", "json", "--kube-version", "1.33").stdout)
+    assert {f["name"]: f["required"] for f in pods["fields"]}["name"] is True
+
+
+def test_yaml_is_the_same_data(env):
+    import yaml
+
+    as_json = json.loads(explain(env, "configmaps", "-o", "json", "--kube-version", "1.20").stdout)
+    as_yaml = yaml.safe_load(explain(env, "configmaps", "-o", "yaml", "--kube-version", "1.20").stdout)
+    assert as_json == as_yaml
+
+
+def test_schema_build_is_deterministic_and_committed(k8s_data, tmp_path):
+    import build_schemas
+
+    build_schemas.write_schemas(k8s_data, tmp_path)
+    built = sorted(p.relative_to(tmp_path) for p in (tmp_path / "schemas").rglob("*.json.gz"))
+    committed_root = ROOT / "catalog" / "data"
+    committed = sorted(p.relative_to(committed_root) for p in (committed_root / "schemas").rglob("*.json.gz"))
+    assert built == committed
+    for rel in built:
+        assert (tmp_path / rel).read_bytes() == (committed_root / rel).read_bytes(), f"{rel} is stale"
+
+
+def test_definitions_are_stored_once(k8s_data):
+    """Content-addressed: a definition unchanged across releases is one entry, under the hash of its content."""
+    from kubectl_apiinfo.sources import schema_form
+
+    base = ROOT / "catalog" / "data" / "schemas"
+    packs = {}
+    for p in (base / "defs").glob("*.json.gz"):
+        packs.update(json.loads(gzip.decompress(p.read_bytes())))
+    for h, definition in list(packs.items())[:200]:
+        assert schema_form.content_hash(definition) == h
+    index = lambda r: json.loads(gzip.decompress((base / "releases" / f"{r}.json.gz").read_bytes()))
+    name = "io.k8s.api.core.v1.ContainerResizePolicy"
+    assert name not in index("1.26")["defs"]
+    assert index("1.33")["defs"][name] == index("1.34")["defs"][name] or index("1.33")["defs"][name] in packs
+    hashes = [index(f"1.{n}")["defs"].get("io.k8s.api.core.v1.ConfigMapKeySelector") for n in range(15, 37)]
+    assert len(set(hashes)) < len(hashes) / 2  # the same definition, stored once for many releases
+
+
+# --- from a cluster -------------------------------------------------------------
+
+CLUSTER_PATHS = [
+    ("widgets",),
+    ("widgets.spec",),
+    ("widgets.spec.ports",),
+    ("widgets.spec.ports.protocol",),
+    ("widgets.spec.size",),
+    ("widgets.spec.labels",),
+    ("widgets.spec.template.containers.env",),
+    ("widgets.status.phase",),
+    ("widgets", "--recursive"),
+    ("widgets.spec", "--recursive"),
+    ("widgets.g0002.example.com.spec.priority",),
+    ("widgets.metadata.ownerReferences",),
+    ("deployments.spec.template.spec.containers",),
+    ("customresourcedefinitions.spec.versions.schema", "--recursive"),
+    ("horizontalpodautoscalers.spec", "--api-version", "autoscaling/v1"),
+]
+
+
+def _paths(server) -> list:
+    return [p for p in server.requests()["paths"]]
+
+
+def test_cluster_explain_fetches_once_then_answers_offline(reference, env, tmp_path):
+    server, kubeconfig, kubectl_explain = reference
+    env = dict(env, KUBECONFIG=str(kubeconfig))
+    server.reset()
+    first = explain(env, "widgets.spec", "-o", "plaintext")
+    assert first.returncode == 0, first.stderr
+    openapi = [p for p in _paths(server) if p.startswith("/openapi")]
+    assert openapi == ["/openapi/v3", "/openapi/v3/apis/g0001.example.com/v1"]
+    hashes = [r["query"] for r in server.requests()["requests"] if r["path"].startswith("/openapi/v3/")]
+    assert hashes[0].startswith("hash=") and len(hashes[0]) == len("hash=") + 128
+    assert first.stdout == kubectl_explain("widgets.spec").stdout
+    server.reset()
+    again = explain(env, "widgets.spec.ports", "-o", "plaintext")
+    assert again.returncode == 0, again.stderr
+    assert server.requests()["count"] == 0
+    # The cache holds plain JSON under keys of its own, and nothing secret.
+    cache = Path(env["HOME"]) / ".cache" / "kubectl-apiinfo"
+    for f in cache.rglob("*"):
+        if f.is_file():
+            assert b"t0ken" not in f.read_bytes()
+
+
+@pytest.mark.parametrize("args", CLUSTER_PATHS, ids=lambda a: " ".join(a))
+def test_plaintext_from_a_cluster_is_kubectls_explain(reference, env, args):
+    _, kubeconfig, kubectl_explain = reference
+    want = kubectl_explain(*args)
+    assert want.returncode == 0, want.stderr
+    got = explain(dict(env, KUBECONFIG=str(kubeconfig)), *args, "-o", "plaintext")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout
+
+
+def test_crd_fields_explain_with_the_server_stopped_and_on_another_machine(fake_apiserver, kubectl, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    env = dict(env, KUBECONFIG=str(kubeconfig))
+    kenv = clean_env(tmp_path, KUBECONFIG=str(kubeconfig))
+    paths = [("widgets.spec.ports",), ("widgets", "--recursive"), ("deployments.spec.strategy",)]
+    want = {}
+    for args in paths:
+        want[args] = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                                    capture_output=True, text=True, env=kenv, timeout=120).stdout
+        got = explain(env, *args, "-o", "plaintext")
+        assert got.stdout == want[args], got.stderr
+    server.stop()
+    for args in paths:
+        got = explain(env, *args, "-o", "plaintext")
+        assert (got.returncode, got.stdout) == (0, want[args]), got.stderr
+    # Another machine: a bundle made by 'cache export' carries the schemas.
+    bundle = tmp_path / "bundle.json"
+    cache_dir = Path(env["HOME"]) / ".cache" / "kubectl-apiinfo"
+    export = subprocess.run([sys.executable, "-c", (
+        "import sys; from kubectl_apiinfo.sources.store import SnapshotCache; from kubectl_apiinfo.sources import schema_store\n"
+        "c = SnapshotCache(sys.argv[1], print); n = c.export_bundle(sys.argv[2]); ids = [e.identity for e in c.entries()]; c.close()\n"
+        "print(schema_store.add_to_bundle(sys.argv[2], sys.argv[1], ids))"), str(cache_dir), str(bundle)],
+        capture_output=True, text=True, cwd=ROOT)
+    assert export.returncode == 0, export.stderr
+    assert int(export.stdout.split()[-1]) >= 2
+    other_home = tmp_path / "other"
+    other_home.mkdir()
+    other = clean_env(other_home, KUBECONFIG=str(kubeconfig))
+    imported = subprocess.run([sys.executable, "-c", (
+        "import sys, os; from kubectl_apiinfo.sources.store import SnapshotCache, default_dir; from kubectl_apiinfo.sources import schema_store\n"
+        "d = default_dir(); schema_store.check_bundle(sys.argv[1]); c = SnapshotCache(d, print); c.import_bundle(sys.argv[1]); c.close()\n"
+        "print(schema_store.import_from_bundle(sys.argv[1], d))"), str(bundle)],
+        capture_output=True, text=True, cwd=ROOT, env=other)
+    assert imported.returncode == 0, imported.stderr
+    for args in paths:
+        got = explain(other, *args, "-o", "plaintext")
+        assert (got.returncode, got.stdout) == (0, want[args]), got.stderr
+
+
+def test_a_stale_hash_is_redirected_and_a_matching_one_immutable(fake_apiserver):
+    server = fake_apiserver(release="1.33", crd_groups=1)
+    status, headers, body = server.fetch("/openapi/v3")
+    assert status == 200 and headers["Cache-Control"] == "no-cache, private"
+    url = json.loads(body)["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    digest = url.split("hash=")[1]
+    status, headers, body = server.fetch(url)
+    import hashlib
+
+    assert status == 200 and headers["Cache-Control"] == "public, immutable"
+    assert hashlib.sha512(body).hexdigest().upper() == digest
+    assert json.loads(body)["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]
+    import http.client
+    import ssl
+
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=ssl.create_default_context(cafile=str(server.ca_path)))
+    conn.request("GET", "/openapi/v3/apis/apps/v1?hash=" + "0" * 128)
+    stale = conn.getresponse()
+    assert stale.status == 301 and stale.getheader("Location") == url
+    conn.close()
+
+
+def test_no_schema_cached_answers_from_the_catalog_release_and_says_so(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.30", openapi_v3=False, openapi_v2=False, token="t")
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    out = explain(env, "deployments.spec.strategy", "-o", "plaintext")
+    assert out.returncode == 0, out.stderr
+    assert "answering from the catalog release 1.30" in out.stderr
+    assert out.stdout == explain(env, "deployments.spec.strategy", "-o", "plaintext", "--kube-version", "1.30").stdout
+
+
+def test_a_server_without_openapi_v3_is_read_through_v2(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", openapi_v3=False, token="t")
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    out = explain(env, "deployments.spec.strategy", "-o", "plaintext")
+    assert out.returncode == 0, out.stderr
+    assert "/openapi/v2" in _paths(server)
+    assert out.stderr == ""
+    assert out.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: strategy <DeploymentStrategy>")
+
+
+def _python(env: dict, code: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+def test_refresh_schemas_fetches_every_document_at_once(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=3, metrics=True, token="s3cret",
+                            fail_group_versions=["metrics.k8s.io/v1beta1"])
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    code = (
+        "from kubectl_apiinfo.sources.cluster_schemas import refresh_schemas\n"
+        "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
+        "n, failed = refresh_schemas(ClusterFlags()); print(n, sorted(failed))"
+    )
+    out = _python(env, code)
+    assert out.returncode == 0, out.stderr
+    index = json.loads(server.fetch("/openapi/v3")[2])["paths"]
+    fetched = {p for p in _paths(server) if p.startswith("/openapi/v3/")}
+    assert fetched == {"/openapi/v3/" + p for p in index}
+    assert out.stdout.split()[0] == str(len(index) - 1)
+    warnings = out.stderr.strip().splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ") and "apis/metrics.k8s.io/v1beta1" in warnings[0]
+    # Everything is cached: a second refresh fetches the index and tries the failed document again, nothing
+    # else; explain makes no request at all.
+    server.reset()
+    assert _python(env, code).returncode == 0
+    assert [p for p in _paths(server) if p.startswith("/openapi")] == ["/openapi/v3", "/openapi/v3/apis/metrics.k8s.io/v1beta1"]
+    explain(env, "deployments")  # the discovery snapshot
+    server.reset()
+    for args in (("widgets.g0003.example.com.spec",), ("pods.spec.containers",), ("leases",)):
+        got = explain(env, *args, "-o", "plaintext")
+        assert got.returncode == 0, got.stderr
+    assert server.requests()["count"] == 0
+
+
+def test_history_of_a_crd_says_the_catalog_has_none(reference, env):
+    _, kubeconfig, _ = reference
+    out = explain(dict(env, KUBECONFIG=str(kubeconfig)), "widgets.spec")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith(
+        "HISTORY: g0001.example.com/v1 is not a built-in API (a CRD or an aggregated API): the catalog has no history of it\n"
+    )
+
+
+def test_field_paths_complete(env):
+    code = (
+        "import sys; from kubectl_apiinfo.answers.fields import field_completions\n"
+        "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
+        "print('\\n'.join(field_completions(ClusterFlags(), sys.argv[1], sys.argv[2])))"
+    )
+    got = _python(env, code, "1.30", "deployments.spec.template.spec.containers.res").stdout.split()
+    assert got == ["deployments.spec.template.spec.containers." + f for f in ("resizePolicy", "resources", "restartPolicy")]
+    old = _python(env, code, "1.26", "deploy.spec.template.spec.containers.res").stdout.split()
+    assert old == ["deploy.spec.template.spec.containers.resources"]
+    assert _python(env, code, "1.30", "nosuchthing.sp").stdout.strip() == ""
+
+
+def test_kubectls_http_cache_is_read_when_it_holds_the_document(fake_apiserver, kubectl, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    kube_cache = tmp_path / "kube-cache"
+    env = dict(env, KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(kube_cache))
+    want = subprocess.run([str(kubectl), "explain", "widgets.spec.ports"], capture_output=True, text=True, env=env, timeout=120)
+    assert want.returncode == 0, want.stderr
+    assert (kube_cache / "http").is_dir()
+    # Reachable: the index is read, but the document comes from kubectl's cache, not the server.
+    server.reset()
+    got = explain(env, "widgets.spec.ports", "-o", "plaintext")
+    assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr
+    assert not [p for p in _paths(server) if p.startswith("/openapi/v3/")]
+    # Out of reach, with nothing of ours cached: kubectl's discovery cache and HTTP cache answer.
+    server.stop()
+    fresh_home = tmp_path / "fresh"
+    fresh_home.mkdir()
+    fresh = dict(clean_env(fresh_home), KUBECONFIG=str(kubeconfig), KUBECACHEDIR=str(kube_cache))
+    got = explain(fresh, "widgets.spec.ports", "-o", "plaintext")
+    assert (got.returncode, got.stdout) == (0, want.stdout), got.stderr
