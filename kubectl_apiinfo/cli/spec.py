@@ -135,12 +135,29 @@ VERBS = Option("--verbs", STRINGS, metavar="VERBS", help="Limit to resources tha
 CATEGORIES = Option("--categories", STRINGS, metavar="CATEGORIES", help="Limit to resources in these categories.")
 SORT_BY = Option("--sort-by", CHOICE, metavar="FIELD", choices=("name", "kind"), help="Sort by 'name' or 'kind'.")
 
+FILENAME = Option(
+    "--filename", STRINGS, short="-f", metavar="PATH",
+    help="Manifests to check: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
+)
+RECURSIVE = Option("--recursive", BOOL, short="-R", default=False, help="Read the directories given with -f recursively.")
+IGNORE_DEPRECATIONS = Option(
+    "--ignore-deprecations", BOOL, default=False,
+    help="Deprecated APIs are still listed but do not make the exit status 2.",
+)
+FAIL_ON = Option(
+    "--fail-on", STRINGS, metavar="FINDINGS",
+    help="The findings that fail (exit status 3, or 2 for deprecated alone): any of not-served, off-by-default, "
+    "unknown-field, deprecated, unknown-kind; default: all but unknown-kind.",
+)
+FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
+
 # kubectl's connection flags, and ours that choose between the cache and the network.
 CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
 # The flags that pick a cluster (or how to read it): meaningless with --kube-version.
 SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH, OFFLINE)
 
 LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")
+UPGRADE_FORMATS = ("table", "json", "yaml", "markdown", "csv")  # check and diff
 
 RESOURCE = Argument(
     "resource", "RESOURCE", "plural, singular, short name, Kind, resource.group or resource.version.group",
@@ -222,6 +239,31 @@ COMMANDS = (
                 handler="cache",
             ),
         ),
+    ),
+    Command(
+        "check",
+        "Check manifests against a release, the cluster or every cached context: APIs not served, off by default "
+        "or deprecated there, and fields its schemas lack. Exit status 0: nothing found; 2: only deprecations; "
+        "3: anything else; 1: an error.",
+        options=(
+            FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(UPGRADE_FORMATS, "table"), NO_HEADERS,
+            IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
+        ),
+        handler="check",
+        takes_cluster=True,
+    ),
+    Command(
+        "diff",
+        "What changes between two releases or cached clusters: group/versions, resources and, for RESOURCE "
+        "(or all with --fields), fields. FROM and TO are releases (1.29, v1.29.3) or context names; "
+        "context/NAME names a context that looks like a release.",
+        arguments=(
+            Argument("before", "FROM", "A release (1.29) or a cached context's name.", completer=RELEASES),
+            Argument("after", "TO", "A release (1.33) or a cached context's name.", completer=RELEASES),
+            Argument("resource", "[RESOURCE]", "Compare this resource's fields too.", required=False, completer=RESOURCES),
+        ),
+        options=(FIELDS, OUTPUT.with_choices(UPGRADE_FORMATS, "table"), NO_HEADERS, KUBECONFIG, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE),
+        handler="diff",
     ),
     Command("version", "Print the plugin's version.", handler="version"),
 )
