@@ -228,13 +228,58 @@ def catalog_figures(report: Report) -> None:
     report.table(
         ["figure", "measured", "budget", "verdict"],
         [
-            ["size on disk (file bytes / blocks)", f"{apparent / 1024:.0f} KiB / {allocated / 1024:.0f} KiB", "2 MB",
+            ["size on disk, explain's schemas included (file bytes / blocks)", f"{apparent / 1024:.0f} KiB / {allocated / 1024:.0f} KiB",
+             f"{bench_catalog.SIZE_BUDGET // (1024 * 1024)} MB",
              report.budget("catalog size", allocated <= bench_catalog.SIZE_BUDGET, "")[2]],
             [f"load one release ({largest}, median of 50)", f"{load:.2f} ms", "10 ms",
              report.budget("catalog load", load <= bench_catalog.LOAD_BUDGET_MS, "")[2]],
             [f"build the whole catalog ({len(names)} releases)", f"{build:.2f} s", "-", "-"],
         ],
     )
+
+
+# Until the CLI wires 'kubectl apiinfo explain', the function it will call, in a fresh process.
+EXPLAIN = (
+    "import sys\n"
+    "from kubectl_apiinfo.commands.explain import run\n"
+    "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
+    "a = sys.argv[1:]\n"
+    "run(ClusterFlags(), a[0], output=a[1], kube_version=a[2] if len(a) > 2 else None)\n"
+)
+EXPLAIN_RATIO_BUDGET = 0.5
+
+
+def explains(report: Report, work: Path, certs, kubectl: Path, runs: int) -> None:
+    report.out("## 5. explain (whole process; kubectl explain with its warm HTTP cache, same server)")
+    report.out()
+    api = start_server(work / "server-explain", certs, release="1.33", token="bench-token", crd_groups=1)
+    rows, budget_rows = [], []
+    try:
+        env = base_env(work / "home-explain", KUBECONFIG=str(api.write_kubeconfig(work / "explain.kubeconfig")))
+        ours = lambda *args: [sys.executable, "-c", EXPLAIN, *args]
+        for path in ("deployments.spec.template.spec.containers", "widgets.spec"):
+            subprocess.run([str(kubectl), "explain", path], env=env, check=True, capture_output=True)  # warms ~/.kube/cache/http
+            subprocess.run(ours(path, "plaintext"), env=env, check=True, capture_output=True)  # fetches discovery + the document
+            theirs = measure([str(kubectl), "explain", path], env, runs)
+            cases = [(f"explain {path} -o plaintext (cluster cache)", ours(path, "plaintext")),
+                     (f"explain {path} (cluster cache, with HISTORY)", ours(path, "text"))]
+            if not path.startswith("widgets"):
+                cases += [(f"explain {path} -o plaintext --kube-version 1.33 (catalog)", ours(path, "plaintext", "1.33")),
+                          (f"explain {path} --kube-version 1.33 (catalog, with HISTORY)", ours(path, "text", "1.33"))]
+            rows.append([f"kubectl explain {path}", ms(theirs["median"]), "1.00x", f"{theirs['rss'] / 1024:.0f} MiB"])
+            api.reset()
+            for label, cmd in cases:
+                m = measure(cmd, env, runs)
+                rows.append([label, ms(m["median"]), ratio(m["median"], theirs["median"]), f"{m['rss'] / 1024:.0f} MiB"])
+                budget_rows.append(report.budget(
+                    f"{label} <= {EXPLAIN_RATIO_BUDGET}x kubectl", m["median"] <= EXPLAIN_RATIO_BUDGET * theirs["median"],
+                    f"{ms(m['median'])} vs {ms(theirs['median'])}"))
+            made = api.requests()["count"]
+            budget_rows.append(report.budget(f"cached explain of {path} makes no request", made == 0, f"{made} requests"))
+    finally:
+        api.stop()
+    report.table(["case", "median", "vs kubectl", "peak RSS"], rows)
+    report.table(["budget", "measured", "verdict"], budget_rows)
 
 
 def import_costs(report: Report, work: Path, certs) -> None:
@@ -290,6 +335,7 @@ def main() -> int:
         refreshes(report, work, certs, kubectl, args.runs, args.groups)
         catalog_figures(report)
         import_costs(report, work, certs)
+        explains(report, work, certs, kubectl, args.runs)
     verdict = "all budgets PASS" if not report.failed else f"FAILED: {', '.join(report.failed)}"
     report.out(f"Result: {verdict}")
     if args.write:

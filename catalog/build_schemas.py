@@ -114,6 +114,8 @@ def write_schemas(data: Path, out: Path, extra_v2: Optional[dict] = None) -> dic
             stale.unlink()
     packs: dict[int, dict[str, dict]] = {}
     written: dict[str, str] = {}
+    order = list(sources(data, extra_v2))
+    history = History(order)
     for release, (kind, files) in sources(data, extra_v2).items():
         defs, kinds, overrides = compile_release(kind, files)
 
@@ -137,10 +139,63 @@ def write_schemas(data: Path, out: Path, extra_v2: Optional[dict] = None) -> dic
             "types": schema_form.primitive_types(defs),
         }
         (base / "releases" / f"{release}.json.gz").write_bytes(gzip_json(index))
+        history.add(release, index)
         written[release] = source
     for number, pack in sorted(packs.items()):
-        (base / "defs" / f"{number:02d}.json.gz").write_bytes(gzip_json(pack))
+        (base / "defs" / f"{number:03d}.json.gz").write_bytes(gzip_json(pack))
+    (base / "history.json.gz").write_bytes(gzip_json(history.compiled()))
     return written
+
+
+class History:
+    """Every release's index folded into one file, so a field's history opens one index, not one per release.
+
+    {releases: [...], kinds: {gv: {Kind: [[name, runs]]}}, defs: {name: [[hash, runs]]},
+     overrides: {gv: {name: [[hash, runs]]}}, types: {name: [[type, runs]]}}; runs are [[first, last]]
+    positions in releases.
+    """
+
+    def __init__(self, order: list[str]):
+        self.order = order
+        self.kinds: dict = {}
+        self.defs: dict = {}
+        self.overrides: dict = {}
+        self.types: dict = {}
+
+    def add(self, release: str, index: dict) -> None:
+        i = self.order.index(release)
+        for gv, by_kind in index["kinds"].items():
+            for kind, name in by_kind.items():
+                self.kinds.setdefault(gv, {}).setdefault(kind, {}).setdefault(name, []).append(i)
+        for name, h in index["defs"].items():
+            self.defs.setdefault(name, {}).setdefault(h, []).append(i)
+        for gv, by_name in index["overrides"].items():
+            for name, h in by_name.items():
+                self.overrides.setdefault(gv, {}).setdefault(name, {}).setdefault(h, []).append(i)
+        for name, t in index["types"].items():
+            self.types.setdefault(name, {}).setdefault(t, []).append(i)
+
+    @staticmethod
+    def _runs(positions: list[int]) -> list[list[int]]:
+        runs: list[list[int]] = []
+        for p in sorted(positions):
+            if runs and runs[-1][1] == p - 1:
+                runs[-1][1] = p
+            else:
+                runs.append([p, p])
+        return runs
+
+    def _fold(self, table: dict) -> dict:
+        return {k: sorted([v, self._runs(ps)] for v, ps in values.items()) for k, values in table.items()}
+
+    def compiled(self) -> dict:
+        return {
+            "releases": self.order,
+            "kinds": {gv: self._fold(by_kind) for gv, by_kind in self.kinds.items()},
+            "defs": self._fold(self.defs),
+            "overrides": {gv: self._fold(by_name) for gv, by_name in self.overrides.items()},
+            "types": self._fold(self.types),
+        }
 
 
 def main(argv: Optional[list[str]] = None) -> int:

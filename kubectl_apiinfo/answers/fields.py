@@ -148,19 +148,32 @@ def field_history(
     types: dict = {}
     children: dict = {}
     builtin = False  # some catalog release has the kind in this group/version
+    previous = None  # (touched names, their fingerprint, found, this release's type, {child: type})
     for release in releases:
         got = definitions_of(release)
         if got is None:
+            previous = None
             continue
         builtin = True
         defs, root = got
-        found = locate(defs, root, target.path)
+        fingerprint = getattr(defs, "fingerprint", None)
+        if previous is not None and fingerprint is not None and fingerprint(previous[0]) == previous[1]:
+            # Every definition the last walk read is unchanged here: so is the answer.
+            _, _, found, own_type, child_types = previous
+        else:
+            found = locate(defs, root, target.path)
+            own_type, child_types = None, {}
+            if found is not None:
+                own_type = type_guess(defs, found.field) if found.field is not None else target.kind
+                child_types = {name: type_guess(defs, schema) for name, schema, _ in field_names(defs, found.target)}
+            touched = getattr(defs, "touched", None)
+            previous = (set(touched), fingerprint(touched), found, own_type, child_types) if fingerprint else None
         if found is None:
             continue
         here.append(release)
-        types[release] = type_guess(defs, found.field) if found.field is not None else target.kind
-        for name, schema, _ in field_names(defs, found.target):
-            children.setdefault(name, {})[release] = type_guess(defs, schema)
+        types[release] = own_type
+        for name, t in child_types.items():
+            children.setdefault(name, {})[release] = t
     fields = []
     for name in sorted(children):
         seen = children[name]

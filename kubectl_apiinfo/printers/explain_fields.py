@@ -9,6 +9,7 @@ OpenAPI v2 (pkg/explain).  Schemas are in the form of sources.schema_form.
 from __future__ import annotations
 
 import json
+import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
@@ -17,54 +18,47 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.sources.catalog import span
 from kubectl_apiinfo.sources.schema_form import Definitions, description_text, locate, object_map, truthy, type_guess
 
-_GO_SPACE = set("\t\n\v\f\r \x85")
-
-
-def _is_space(ch: str) -> bool:
-    # Go's unicode.IsSpace, minus the no-break space go-wordwrap keeps inside words
-    return ch in _GO_SPACE or (ch > "\xff" and ch.isspace())
+# Go's unicode.IsSpace, minus the newline (a token of its own) and the no-break space, which go-wordwrap keeps in words
+_SPACES = "\t\v\f\r \x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACE_CHARS = frozenset("\t\v\f\r \x85\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
+_TOKENS = re.compile(f"\n|[{_SPACES}]+|[^\n{_SPACES}]+")
 
 
 def wrap(text: str, limit: int) -> str:
-    """go-wordwrap's WrapString: break at white space so lines stay within limit (long words overflow)."""
+    """go-wordwrap's WrapString: break at white space so lines stay within limit (long words overflow).
+
+    Its rune-by-rune rules, applied to runs: a run of spaces is dropped where a line breaks, and a word
+    longer than the room left starts a new line unless it is at least limit long.
+    """
     out: list = []
     current = 0
-    word: list = []
-    space: list = []
-    for ch in text:
-        if ch == "\n":
-            if not word:
-                if current + len(space) > limit:
-                    current = 0
-                else:
-                    out.extend(space)
-            else:
-                out.extend(space)
-                out.extend(word)
-                word = []
-            space = []
+    word = ""
+    space = ""
+    for token in _TOKENS.findall(text):
+        if token == "\n":
+            if word:
+                out.append(space)
+                out.append(word)
+            elif current + len(space) <= limit:
+                out.append(space)
             out.append("\n")
-            current = 0
-        elif _is_space(ch):
-            if not space or word:
-                current += len(space) + len(word)
-                out.extend(space)
-                out.extend(word)
-                space = []
-                word = []
-            space.append(ch)
+            current, word, space = 0, "", ""
+        elif token[0] in _SPACE_CHARS:
+            current += len(space) + len(word)
+            out.append(space)
+            out.append(word)
+            word, space = "", token
         else:
-            word.append(ch)
-            if current + len(word) + len(space) > limit and len(word) < limit:
+            # the first rune that overflows the line breaks it, if the word is shorter than the limit
+            if max(1, limit - current - len(space) + 1) <= min(len(token), limit - 1):
                 out.append("\n")
-                current = 0
-                space = []
-    if not word:
-        if current + len(space) <= limit:
-            out.extend(space)
-    else:
-        out.extend(space)
-        out.extend(word)
+                current, space = 0, ""
+            word = token
+    if word:
+        out.append(space)
+        out.append(word)
+    elif current + len(space) <= limit:
+        out.append(space)
     return "".join(out)
 
 

@@ -41,14 +41,13 @@ def sys_stderr():
     return sys.stderr
 
 
-def cluster_identity(flags) -> Optional[str]:
-    """The identity of the cluster the last snapshot lookup resolved these flags to (no YAML parsed)."""
+def cluster_identity(flags, store: SchemaStore) -> Optional[str]:
+    """The identity of the cluster the snapshot lookup just resolved these flags to (no YAML parsed)."""
     from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
     from kubectl_apiinfo.sources import choose
 
     files = kubeconfig_files(flags.kubeconfig, os.environ)
-    with choose.open_cache(flags) as cache:
-        identity = cache.resolution(choose._resolution_key(flags, files))
+    identity = store.resolution(choose._resolution_key(flags, files))
     if identity is None:
         access = choose.load_access(flags)
         identity = access.identity if access else None
@@ -81,7 +80,7 @@ class Fetcher:
             access = choose.load_access(self.flags)
             if access is None:
                 raise UserError("no cluster is configured (no kubeconfig)")
-            self.client = Client(access, choose.parse_timeout(self.flags.request_timeout))
+            self.client = Client(access, self.flags.request_timeout)  # seconds already (cli/validate.py)
         return self.client
 
     def index(self) -> tuple:
@@ -108,16 +107,17 @@ class Fetcher:
 
 
 class ClusterDocuments:
-    def __init__(self, flags, identity: str, name: str, revalidate: bool, server: Optional[str] = None, can_fetch: bool = True):
-        from kubectl_apiinfo.sources.store import default_dir
-
+    def __init__(
+        self, flags, store: SchemaStore, identity: str, name: str, revalidate: bool,
+        server: Optional[str] = None, can_fetch: bool = True,
+    ):
         self.flags = flags
+        self.store = store
         self.identity = identity
         self.name = name
         self.revalidate = revalidate
         self.server = server  # for kubectl's HTTP cache, which is keyed by URL
         self.can_fetch = can_fetch and not flags.offline
-        self.directory = flags.cache_dir or default_dir()
         self.fetcher = Fetcher(flags)
         self.failed: dict = {}
 
@@ -162,35 +162,35 @@ class ClusterDocuments:
 
     def document(self, group_version: str) -> Optional[dict]:
         path = gv_path(group_version)
-        with SchemaStore(self.directory) as store:
-            index = self._index(store)
-            for attempt in (1, 2):
-                if index is None:
-                    return None
-                digest = index["paths"].get(path) or index["paths"].get("*")
-                if digest is None:
-                    return None
-                doc = store.document(digest)
-                if doc is not None or index.get("v2"):
-                    return doc
-                doc = self._kubectl_document(path, digest)  # kubectl fetched it already: no request
-                if doc is not None:
-                    store.put_document(digest, doc)
-                    return doc
-                if not self.can_fetch:
-                    return None
-                from kubectl_apiinfo.kube.transport import TransportError
-
-                try:
-                    doc = self.fetcher.document(path, digest)
-                except TransportError as e:
-                    if attempt == 1 and " 301 " in f"{e} ":
-                        index = self._index(store, force=True)  # a stale hash: the index changed
-                        continue
-                    self.failed[group_version] = str(e)
-                    return None
+        store = self.store
+        index = self._index(store)
+        for attempt in (1, 2):
+            if index is None:
+                return None
+            digest = index["paths"].get(path) or index["paths"].get("*")
+            if digest is None:
+                return None
+            doc = store.document(digest)
+            if doc is not None or index.get("v2"):
+                return doc
+            doc = self._kubectl_document(path, digest)  # kubectl fetched it already: no request
+            if doc is not None:
                 store.put_document(digest, doc)
                 return doc
+            if not self.can_fetch:
+                return None
+            from kubectl_apiinfo.kube.transport import TransportError
+
+            try:
+                doc = self.fetcher.document(path, digest)
+            except TransportError as e:
+                if attempt == 1 and " 301 " in f"{e} ":
+                    index = self._index(store, force=True)  # a stale hash: the index changed
+                    continue
+                self.failed[group_version] = str(e)
+                return None
+            store.put_document(digest, doc)
+            return doc
         return None
 
     def definitions(self, group_version: str, kind: str):
@@ -204,6 +204,7 @@ class ClusterDocuments:
 
     def close(self) -> None:
         self.fetcher.close()
+        self.store.close()
 
 
 def source_for_cluster(flags, snapshot):
@@ -213,15 +214,21 @@ def source_for_cluster(flags, snapshot):
     release = version if version and release_index(version) is not None else None
     name = snapshot.source.name or "the cluster"
     source = SchemaSource(snapshot, release, name, "cluster")
+    from kubectl_apiinfo.sources.store import default_dir
+
     server = snapshot.source.extra.get("server")
     if snapshot.source.kind == "cluster":
-        identity = cluster_identity(flags)
-        if identity is not None:
+        store = SchemaStore(flags.cache_dir or default_dir())
+        identity = cluster_identity(flags, store)
+        if identity is None:
+            store.close()
+        else:
             fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
-            source.documents = ClusterDocuments(flags, identity, name, fresh or flags.refresh, server)
+            source.documents = ClusterDocuments(flags, store, identity, name, fresh or flags.refresh, server)
     elif server:
         # Answering from kubectl's discovery cache: the cluster is out of reach, so only kubectl's HTTP cache can help.
-        source.documents = ClusterDocuments(flags, "kubectl-cache:" + server, name, False, server, can_fetch=False)
+        store = SchemaStore(flags.cache_dir or default_dir())
+        source.documents = ClusterDocuments(flags, store, "kubectl-cache:" + server, name, False, server, can_fetch=False)
     return source
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Any, Optional
 
 HASH_DIGITS = 16
-PACKS = 64  # definition packs in the catalog; a name always lands in the same one
+PACKS = 256  # definition packs in the catalog; a name always lands in the same one
 _KEPT = ("description", "type", "format", "required", "enum", "default")
 _V2_PREFIX = "#/definitions/"
 _V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")

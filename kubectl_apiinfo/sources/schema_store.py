@@ -51,6 +51,13 @@ class SchemaStore:
         except Exception:  # noqa: BLE001 - an unreadable row is a miss: it is fetched again
             return None
 
+    def resolution(self, key: str) -> Optional[str]:
+        """The cluster identity store.py remembered for these kubeconfig files and flags (its resolved: keys)."""
+        from kubectl_apiinfo.sources.store import _RESOLVED_PREFIX
+
+        value = self._get(_RESOLVED_PREFIX + key)
+        return value if isinstance(value, str) else None
+
     def index(self, identity: str) -> Optional[dict]:
         value = self._get(INDEX_PREFIX + identity)
         return value if _valid_index(value) else None

@@ -46,7 +46,7 @@ def release_index(release: str) -> Optional[dict]:
 def _pack(number: int) -> dict:
     pack = _PACKS.get(number)
     if pack is None:
-        pack = _PACKS[number] = _gz_json(f"schemas/defs/{number:02d}.json.gz")
+        pack = _PACKS[number] = _gz_json(f"schemas/defs/{number:03d}.json.gz")
     return pack
 
 
@@ -82,21 +82,83 @@ def catalog_definitions(release: str, group_version: str) -> Optional[CatalogDef
 
 def schema_releases() -> list:
     """The catalog releases that have schemas, oldest first."""
-    return [r for r in catalog.release_names() if release_index(r) is not None]
+    return list(history_index()["releases"])
+
+
+_HISTORY: list = []
+
+
+def history_index() -> dict:
+    if not _HISTORY:
+        _HISTORY.append(_gz_json("schemas/history.json.gz"))
+    return _HISTORY[0]
+
+
+def _at(runs_by_value: list, position: int):
+    for value, runs in runs_by_value:
+        for first, last in runs:
+            if first <= position <= last:
+                return value
+    return None
+
+
+class HistoryDefinitions(schema_form.Definitions):
+    """One release's definitions read from the folded history index (what field_history walks)."""
+
+    def __init__(self, history: dict, position: int, group_version: str):
+        self.history = history
+        self.position = position
+        self.overrides = history["overrides"].get(group_version, {})
+        self.touched: set = set()  # the names a walk read: equal hashes for them mean an equal answer
+
+    def fingerprint(self, names) -> tuple:
+        return tuple((self._hash(n), _at(self.history["types"].get(n, ()), self.position)) for n in sorted(names))
+
+    def _hash(self, name: str) -> Optional[str]:
+        if name in self.overrides:
+            h = _at(self.overrides[name], self.position)
+            if h is not None:
+                return h
+        return _at(self.history["defs"].get(name, ()), self.position)
+
+    def definition(self, name: str) -> Optional[dict]:
+        self.touched.add(name)
+        h = self._hash(name)
+        return None if h is None else _pack(schema_form.pack_of(name)).get(h)
+
+    def ref_type(self, name: str) -> tuple:
+        self.touched.add(name)
+        return self._hash(name) is not None, _at(self.history["types"].get(name, ()), self.position)
 
 
 def catalog_root_finder(target):
     """release -> (definitions, the kind's schema) for target's group/version, or None where the release lacks it."""
+    history = history_index()
+    positions = {r: i for i, r in enumerate(history["releases"])}
+    names = history["kinds"].get(target.group_version, {}).get(target.kind, ())
 
     def find(release: str):
-        defs = catalog_definitions(release, target.group_version)
-        if defs is None:
+        position = positions.get(release)
+        name = _at(names, position) if position is not None else None
+        if name is None:
             return None
-        name = defs.kind_definition(target.group_version, target.kind)
-        root = defs.definition(name) if name else None
+        defs = HistoryDefinitions(history, position, target.group_version)
+        root = defs.definition(name)
         return (defs, root) if root is not None else None
 
+    find.releases = history["releases"]  # type: ignore[attr-defined]
+
     return find
+
+
+def single_release_root(release: str, group_version: str, kind: str):
+    """(definitions, the kind's schema) of one release, from its own small index."""
+    defs = catalog_definitions(release, group_version)
+    if defs is None:
+        return None
+    name = defs.kind_definition(group_version, kind)
+    root = defs.definition(name) if name else None
+    return (defs, root) if root is not None else None
 
 
 class SchemaSource:
@@ -113,12 +175,12 @@ class SchemaSource:
     def definitions(self, group_version: str, kind: str, quiet: bool = False):
         """(Definitions, the kind's schema) from the cluster's documents, else the catalog; None if neither has it."""
         if self.documents is None:
-            return catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
+            return single_release_root(self.release, group_version, kind) if self.release else None
         found = self.documents.definitions(group_version, kind)
         if found is not None:
             return found
         failed = self.documents.failed.get(group_version) or self.documents.failed.get("/openapi/v3")
-        fallback = catalog_root_finder(_GVK(group_version, kind))(self.release) if self.release else None
+        fallback = single_release_root(self.release, group_version, kind) if self.release else None
         if fallback is not None:
             why = f" ({failed})" if failed else ""
             (_quiet if quiet else _warn)(
@@ -160,14 +222,6 @@ def _warn(message: str) -> None:
 
 def _quiet(message: str) -> None:
     pass
-
-
-class _GVK:
-    __slots__ = ("group_version", "kind")
-
-    def __init__(self, group_version: str, kind: str):
-        self.group_version = group_version
-        self.kind = kind
 
 
 def newest_with_schemas() -> str:

@@ -57,12 +57,7 @@ class Target:
             return None
         from kubectl_apiinfo.sources import schemas
 
-        defs = schemas.catalog_definitions(self.release, gv)
-        if defs is None:
-            return None
-        name = defs.kind_definition(gv, kind)
-        root = defs.definition(name) if name else None
-        return (defs, root) if root is not None else None
+        return schemas.single_release_root(self.release, gv, kind)
 
     def describe(self) -> dict:
         out = {"kind": self.kind, "name": self.label, "kubernetesVersion": self.release or self.snapshot.source.kubernetes_version}
