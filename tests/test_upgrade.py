@@ -264,7 +264,7 @@ def test_a_cluster_serving_a_deprecated_api_exits_2(cli, fake_apiserver, tmp_pat
             if (g.name, gv.version) == ("admissionregistration.k8s.io", "v1beta1"):
                 for r in gv.resources:
                     r.served = True  # as --runtime-config=admissionregistration.k8s.io/v1beta1=true does
-    server = fake_apiserver(snapshot=snapshot, git_version="v1.33.2")
+    server = fake_apiserver(snapshot=snapshot, git_version="v1.33.2", token="t0ken")
     cli.env["KUBECONFIG"] = str(server.write_kubeconfig(tmp_path / "kubeconfig"))
     path = _write(tmp_path, "vap.yaml", (
         "apiVersion: admissionregistration.k8s.io/v1beta1\nkind: ValidatingAdmissionPolicy\n"
@@ -281,8 +281,8 @@ def test_a_cluster_serving_a_deprecated_api_exits_2(cli, fake_apiserver, tmp_pat
 
 
 def test_all_contexts_adds_a_context_column(cli, fake_apiserver, tmp_path):
-    a = fake_apiserver(release="1.24")
-    b = fake_apiserver(release="1.33", crd_groups=1)
+    a = fake_apiserver(release="1.24", token="a-token")
+    b = fake_apiserver(release="1.33", crd_groups=1, token="b-token")
     config = yaml.safe_load(a.write_kubeconfig(tmp_path / "a", context_name="old").read_text())
     other = yaml.safe_load(b.write_kubeconfig(tmp_path / "b", context_name="new").read_text())
     for section in ("clusters", "users", "contexts"):
