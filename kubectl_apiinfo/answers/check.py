@@ -53,6 +53,7 @@ class Checker:
         self.release = target.release
         self._kind_findings: dict = {}
         self._added: dict = {}
+        self._shapes: dict = {}
 
     # --- the kind ------------------------------------------------------------
 
@@ -161,8 +162,11 @@ class Checker:
         if found is None:
             return []
         defs, root = found
+        shapes = self._shapes.get((group, version, kind))
+        if shapes is None:
+            shapes = self._shapes[(group, version, kind)] = _Shapes(defs)  # one walk of the schema per kind
         paths: list = []
-        _unknown(defs, root, obj, (), paths, _Shapes(defs))
+        _unknown(defs, root, obj, (), paths, shapes)
         out = []
         gv = group_version(group, version)
         for path in paths:
