@@ -136,7 +136,7 @@ CATEGORIES = Option("--categories", STRINGS, metavar="CATEGORIES", help="Limit t
 SORT_BY = Option("--sort-by", CHOICE, metavar="FIELD", choices=("name", "kind"), help="Sort by 'name' or 'kind'.")
 
 FILENAME = Option(
-    "--filename", STRINGS, short="-f", metavar="PATH",
+    "--filename", STRINGS, short="-f", metavar="FILE",
     help="Manifests to check: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
 )
 RECURSIVE = Option("--recursive", BOOL, short="-R", default=False, help="Read the directories given with -f recursively.")

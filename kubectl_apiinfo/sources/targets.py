@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.model import group_version
+from kubectl_apiinfo.model import group_version, release_name
 
 
 class Target:
@@ -79,11 +79,11 @@ def release_target(name: str) -> Target:
 
 def cluster_target(flags, context: str = "") -> Target:
     """The cluster the flags name, from its cached snapshot (fetched once if none is cached, as every query does)."""
-    from kubectl_apiinfo.sources import catalog, choose, cluster_schemas
+    from kubectl_apiinfo.sources import choose, cluster_schemas
 
     snapshot = choose.snapshot_for_query(flags, None)
-    version = snapshot.source.kubernetes_version
-    release = version if version in catalog.release_names() else None
+    # a cluster newer than the catalog still compares by its version; only its schemas must be its own
+    release = release_name(snapshot.source.kubernetes_version or "")
     if snapshot.source.kind == "catalog":
         return Target(snapshot, "catalog", f"Kubernetes {release}", release, context)
     source = cluster_schemas.source_for_cluster(flags, snapshot)
