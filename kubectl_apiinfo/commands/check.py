@@ -46,6 +46,8 @@ def run(inv):
         chosen = [targets.cluster_target(inv.flags)]
     try:
         for t in chosen:
+            for n in t.notes:
+                note(n)
             if not t.has_schemas:
                 note(f"{t.label} has no OpenAPI schemas in the catalog: fields are not checked")
         answer = check.check(records, chosen, len(files))
@@ -57,7 +59,8 @@ def run(inv):
     out(text)
     if not answer["findings"] and not answer["problems"] and inv.output in ("table", "markdown", "csv"):
         where = ", ".join(t.label for t in chosen)
-        note(f"No findings: {answer['objects']} objects in {len(files)} files are fine for {where}.")
+        objects, count = answer["objects"], len(files)
+        note(f"No findings: {objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)} are fine for {where}.")
     problems = answer["problems"]
     if problems:
         more = f" (and {len(problems) - 1} more; the rest was checked)" if len(problems) > 1 else "; the rest was checked"

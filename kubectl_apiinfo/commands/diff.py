@@ -27,7 +27,10 @@ def side(word: str, inv):
         kubeconfig=inv.kubeconfig, context=context, request_timeout=inv.request_timeout or None,
         cache_dir=inv.cache_dir, refresh=inv.refresh, offline=inv.offline,
     )
-    return targets.cluster_target(flags, context)
+    try:
+        return targets.cluster_target(flags, context)
+    except UserError as e:
+        raise UserError(f"{word!r} is neither a Kubernetes release (1.29, v1.29.3) nor a context with a snapshot: {e}") from None
 
 
 def run(inv):

@@ -23,6 +23,7 @@ class Target:
         self.release = release  # the Kubernetes release it is (a cluster's version), or None when unknown
         self.context = context  # for --all-contexts rows
         self._schema_source = schema_source
+        self.notes: list = []  # what to tell the user about where the answer comes from
         self._schemas: dict = {}
         self.kinds: dict = {}  # (group, version, kind) -> Resource
         self.versions: dict = {}  # (group, version) -> GroupVersion
@@ -84,8 +85,10 @@ def cluster_target(flags, context: str = "") -> Target:
     snapshot = choose.snapshot_for_query(flags, None)
     # a cluster newer than the catalog still compares by its version; only its schemas must be its own
     release = release_name(snapshot.source.kubernetes_version or "")
-    if snapshot.source.kind == "catalog":
-        return Target(snapshot, "catalog", f"Kubernetes {release}", release, context)
+    if snapshot.source.kind == "catalog":  # no cluster configured, or only its last seen version known
+        target = Target(snapshot, "catalog", f"Kubernetes {release}", release, context)
+        target.notes = list(snapshot.source.notes[:1])
+        return target
     source = cluster_schemas.source_for_cluster(flags, snapshot)
     return Target(snapshot, "cluster", snapshot.source.name or context or "the cluster", release, context, source)
 
