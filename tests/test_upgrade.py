@@ -311,3 +311,43 @@ def test_diff_a_release_against_a_cached_cluster(cli, widget_cluster):
     assert {r["resource"] for r in answer["resources"] if r["change"] == "added"} >= {"widgets.g0001.example.com"}
     same = cli.json("diff", "context/fake", "fake")
     assert same["groupVersions"] == [] and same["resources"] == []
+
+
+def test_kubectl_get_output_and_comma_separated_files(cli, tmp_path):
+    # what 'kubectl get deployments,ingresses -o yaml' prints: a v1 List; 'kubectl get deploy -o json': a DeploymentList
+    listed = _write(tmp_path, "get.yaml", (
+        "apiVersion: v1\nitems:\n- apiVersion: networking.k8s.io/v1beta1\n  kind: Ingress\n  metadata:\n    name: old\n"
+        "kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+    ))
+    typed = _write(tmp_path, "get.json", json.dumps({
+        "apiVersion": "apps/v1", "kind": "DeploymentList", "metadata": {"resourceVersion": "42"},
+        "items": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicaz": 1}}],
+    }, indent=1))
+    answer = json.loads(cli("check", "-f", f"{listed},{typed}", "--kube-version", "1.30", "-o", "json").stdout)
+    assert answer["files"] == 2 and answer["objects"] == 2
+    found = by_name(answer)
+    assert found["Ingress/old"][0]["finding"] == "not-served" and found["Ingress/old"][0]["line"] == 3
+    assert found["Deployment/d"][0]["field"] == "spec.replicaz"
+    assert "no Kubernetes release has it" in found["Deployment/d"][0]["detail"]
+
+
+def test_markdown_cells_keep_pipes_escaped(cli, tmp_path):
+    path = _write(tmp_path, "pipe.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nspec: {x: 1}\nwhat|ever: 1\n")
+    rows = cli("check", "-f", str(path), "--kube-version", "1.30", "-o", "markdown").stdout.splitlines()
+    assert len(rows) == 4 and all(r.count("|") - r.count("\\|") == 6 for r in rows)
+
+
+def test_all_contexts_skips_a_context_with_nothing_cached(cli, fake_apiserver, tmp_path):
+    server = fake_apiserver(release="1.30", token="t")
+    config = yaml.safe_load(server.write_kubeconfig(tmp_path / "k", context_name="seen").read_text())
+    never = dict(config["contexts"][0], name="never")
+    never["context"] = dict(never["context"], cluster=never["context"]["cluster"])
+    config["contexts"].append(never)
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    assert cli("refresh", "--context", "seen").returncode == 0
+    server.stop()
+    result = cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--all-contexts", "-o", "json")
+    assert result.returncode == 3, result.stderr
+    assert [t["context"] for t in json.loads(result.stdout)["targets"]] == ["seen"]
+    assert "never" in result.stderr

@@ -122,9 +122,10 @@ class Checker:
                 f"{gv} {kind} is in {where} but not served by default "
                 f"(kube-apiserver --runtime-config={gv}=true turns it on)"
             )
-            advice, served = self._replacement_text(self._replacement(group, version, kind, facts))
+            replacement = self._replacement(group, version, kind, facts)
+            advice, served = self._replacement_text(replacement)
             finding = {"finding": OFF_BY_DEFAULT, "detail": f"{text}; {advice}" if advice else text}
-            finding.update(replacement=self._replacement(group, version, kind, facts), replacementServed=served)
+            finding.update(replacement=replacement, replacementServed=served)
             return [finding]
         if facts.deprecated and release and not _later(facts.deprecated, release):
             text = f"{gv} {kind} is deprecated since {facts.deprecated}"
