@@ -311,6 +311,8 @@ def test_diff_a_release_against_a_cached_cluster(cli, widget_cluster):
     assert {r["resource"] for r in answer["resources"] if r["change"] == "added"} >= {"widgets.g0001.example.com"}
     same = cli.json("diff", "context/fake", "fake")
     assert same["groupVersions"] == [] and same["resources"] == []
+    quiet = cli("diff", "context/fake", "fake")
+    assert (quiet.returncode, quiet.stdout) == (0, "") and "No changes between fake and fake" in quiet.stderr
 
 
 def test_kubectl_get_output_and_comma_separated_files(cli, tmp_path):

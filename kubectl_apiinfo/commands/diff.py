@@ -45,8 +45,10 @@ def run(inv):
             after.close()
     finally:
         before.close()
-    for n in answer["notes"]:
-        from kubectl_apiinfo.console import note
+    from kubectl_apiinfo.console import note
 
+    for n in answer["notes"]:
         note(n)
     out(upgrade.output(answer, upgrade.diff_rows, inv.output, inv.no_headers))
+    if inv.output not in ("json", "yaml") and not any(answer[k] for k in ("groupVersions", "resources", "fields")):
+        note(f"No changes between {before.label} and {after.label}.")
