@@ -1,6 +1,6 @@
 """Answers to the plugin's questions, as plain data: the -o json / -o yaml shapes.
 
-render.py turns the same data into tables and text, so every output format
+printers/ turns the same data into tables and text, so every output format
 says the same thing.  Every function works on any APISnapshot: a catalog
 release or a cluster's discovery.
 """

@@ -99,7 +99,7 @@ def _field_paths(words: list[str], partial: str) -> tuple[list[str], int]:
 
 
 def _values(option_or_argument, words: list[str], partial: str) -> tuple[list[str], int]:
-    if option_or_argument.completer == spec.FIELDS:
+    if option_or_argument.completer == spec.FIELD_PATHS:
         if "." in partial:
             return _field_paths(words, partial)
         return [n for n in resource_names(words) if n.startswith(partial)], NO_FILE_COMPLETION

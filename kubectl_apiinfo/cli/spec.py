@@ -17,7 +17,7 @@ RELEASE = "release"  # a Kubernetes release: 1.33, v1.33, v1.33.2
 
 # Named completers: where completion finds an option's or argument's values.
 # Options whose metavar is FILE or DIR complete file or directory names.
-RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELDS = (
+RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS = (
     "releases", "contexts", "clusters", "users", "resources", "snapshots", "fields",
 )
 
@@ -145,12 +145,29 @@ API_VERSION = Option(
     "--api-version", metavar="GROUP/VERSION",
     help="Explain the resource in this group/version (apps/v1, or v1 for the core group) rather than the preferred one.",
 )
-RECURSIVE_FIELDS = Option("--recursive", BOOL, default=False, help="Print the fields of fields, all the way down, as kubectl explain does.")
 SCHEMAS = Option(
     "--schemas", BOOL, default=False,
     help="Also fetch every OpenAPI document (the field schemas explain reads, CRDs included), for a trip off the network.",
 )
 EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
+FILENAME = Option(
+    "--filename", STRINGS, short="-f", metavar="FILE",
+    help="Manifests to check: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
+)
+RECURSIVE = Option(
+    "--recursive", BOOL, short="-R", default=False,
+    help="All the way down: explain prints the fields of fields; check reads the directories given with -f and theirs.",
+)
+IGNORE_DEPRECATIONS = Option(
+    "--ignore-deprecations", BOOL, default=False,
+    help="Deprecated APIs are still listed but do not make the exit status 2.",
+)
+FAIL_ON = Option(
+    "--fail-on", STRINGS, metavar="FINDINGS",
+    help="The findings that fail (exit status 3, or 2 for deprecated alone): any of not-served, off-by-default, "
+    "unknown-field, deprecated, unknown-kind; default: all but unknown-kind.",
+)
+FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
 CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
@@ -160,6 +177,7 @@ QUERY_CLUSTER_OPTIONS = (*CLUSTER_OPTIONS, CACHE_TTL)
 SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH, OFFLINE)
 
 LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")
+UPGRADE_FORMATS = ("table", "json", "yaml", "markdown", "csv")  # check and diff
 
 RESOURCE = Argument(
     "resource", "RESOURCE", "plural, singular, short name, Kind, resource.group or resource.version.group",
@@ -184,8 +202,8 @@ COMMANDS = (
         "(CRDs included), with the releases in which each field exists.",
         arguments=(Argument("resource", "RESOURCE[.FIELD...]",
                             "a resource as for 'show', then a field path: deployments.spec.strategy",
-                            completer=FIELDS),),
-        options=(API_VERSION, RECURSIVE_FIELDS, OUTPUT.with_choices(EXPLAIN_FORMATS, "text"), KUBE_VERSION,
+                            completer=FIELD_PATHS),),
+        options=(API_VERSION, RECURSIVE, OUTPUT.with_choices(EXPLAIN_FORMATS, "text"), KUBE_VERSION,
                  *QUERY_CLUSTER_OPTIONS),
         handler="explain",
         takes_cluster=True,
@@ -253,6 +271,31 @@ COMMANDS = (
                 handler="cache",
             ),
         ),
+    ),
+    Command(
+        "check",
+        "Check manifests against a release, the cluster or every cached context: APIs not served, off by default "
+        "or deprecated there, and fields its schemas lack. Exit status 0: nothing found; 2: only deprecations; "
+        "3: anything else; 1: an error.",
+        options=(
+            FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(UPGRADE_FORMATS, "table"), NO_HEADERS,
+            IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
+        ),
+        handler="check",
+        takes_cluster=True,
+    ),
+    Command(
+        "diff",
+        "What changes between two releases or cached clusters: group/versions, resources and, for RESOURCE "
+        "(or all with --fields), fields. FROM and TO are releases (1.29, v1.29.3) or context names; "
+        "context/NAME names a context that looks like a release.",
+        arguments=(
+            Argument("before", "FROM", "A release (1.29) or a cached context's name.", completer=RELEASES),
+            Argument("after", "TO", "A release (1.33) or a cached context's name.", completer=RELEASES),
+            Argument("resource", "[RESOURCE]", "Compare this resource's fields too.", required=False, completer=RESOURCES),
+        ),
+        options=(FIELDS, OUTPUT.with_choices(UPGRADE_FORMATS, "table"), NO_HEADERS, KUBECONFIG, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE),
+        handler="diff",
     ),
     Command("version", "Print the plugin's version.", handler="version"),
 )

@@ -133,6 +133,8 @@ def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
                 f"{spec.KUBE_VERSION.name} answers from the offline catalog, and {clashing[0]} selects a cluster; "
                 "use one or the other"
             )
+    if {"all_contexts", "kube_version"} <= given:
+        raise UserError(f"{spec.KUBE_VERSION.name} checks against a release and {spec.ALL_CONTEXTS.name} against every cached context; pick one")
     if {"all_contexts", "context"} <= given:
         raise UserError(f"{spec.ALL_CONTEXTS.name} and {spec.CONTEXT.name} contradict each other; pick one")
     resource = values.get("resource")

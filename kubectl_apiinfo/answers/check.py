@@ -1,0 +1,343 @@
+"""check as data: what stands between some manifests and a target release or cluster.
+
+Findings per object, from the catalog's lifecycle facts and the target's
+served set and schemas:
+  not-served      its apiVersion/kind is not served there (since when, and the replacement)
+  off-by-default  in the release, but a default API server does not serve it
+  deprecated      served, deprecated (with the planned removal)
+  unknown-field   a field the target's schema for that kind lacks (with the release that added it)
+  unknown-kind    a kind the target does not know at all: a CRD it does not serve (a warning)
+  invalid         input that could not be read (file and line)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.model import group_version, release_key, version_priority_key
+from kubectl_apiinfo.sources import catalog
+
+NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, INVALID = (
+    "not-served", "off-by-default", "deprecated", "unknown-field", "unknown-kind", "invalid",
+)
+FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND)
+DEFAULT_FAIL_ON = (NOT_SERVED, OFF_BY_DEFAULT, UNKNOWN_FIELD, DEPRECATED)
+# Exit statuses (README: "Exit status").
+OK, ERROR, ONLY_DEPRECATIONS, BLOCKING = 0, 1, 2, 3
+
+
+def split_api_version(api_version: str) -> tuple:
+    group, _, version = api_version.strip().rpartition("/")
+    return group, version
+
+
+def _gvk_text(gvk: str) -> str:
+    """'apps/v1/Deployment' -> 'apps/v1 Deployment'."""
+    gv, _, kind = gvk.rpartition("/")
+    return f"{gv} {kind}"
+
+
+def _later(a: str, b: str) -> bool:
+    return release_key(a) > release_key(b)
+
+
+class Checker:
+    """Findings of one target for any number of objects; remembers what it looked up."""
+
+    def __init__(self, target):
+        self.target = target
+        self.release = target.release
+        self._kind_findings: dict = {}
+        self._added: dict = {}
+        self._shapes: dict = {}
+
+    # --- the kind ------------------------------------------------------------
+
+    def kind_findings(self, group: str, version: str, kind: str) -> list:
+        key = (group, version, kind)
+        if key not in self._kind_findings:
+            self._kind_findings[key] = self._kind(group, version, kind)
+        return self._kind_findings[key]
+
+    def _served_here(self, gvk: str) -> Optional[bool]:
+        """Whether the target serves a "group/version/Kind": True, False (contained, off) or None (absent)."""
+        gv, _, kind = gvk.rpartition("/")
+        g, v = split_api_version(gv)
+        r = self.target.kinds.get((g, v, kind))
+        return None if r is None else r.served
+
+    def _replacement(self, group: str, version: str, kind: str, facts) -> Optional[str]:
+        if facts.replacement:
+            return facts.replacement
+        # Not in the lifecycle facts (a CRD, or an API without one): the version the target serves for the kind.
+        g = self.target.groups.get(group)
+        if g is None:
+            return None
+        for gv in sorted(g.versions, key=lambda gv: version_priority_key(gv.version)):
+            if gv.version != version and any(r.kind == kind and r.served and "/" not in r.name for r in gv.resources):
+                return f"{group_version(group, gv.version)}/{kind}"
+        return None
+
+    def _replacement_text(self, replacement: Optional[str]) -> tuple:
+        if not replacement:
+            return "", None
+        served = self._served_here(replacement)
+        where = self.target.label
+        if served:
+            return f"use {_gvk_text(replacement)}, served in {where}", True
+        if served is False:
+            return f"use {_gvk_text(replacement)} (in {where} but not served by default)", False
+        return f"its replacement {_gvk_text(replacement)} is not served in {where} either", False
+
+    def _kind(self, group: str, version: str, kind: str) -> list:
+        resource = self.target.kinds.get((group, version, kind))
+        facts = catalog.lifecycle_of(group, version, kind)
+        history = catalog.history_of(group, version, kind)
+        gv = group_version(group, version)
+        where = self.target.label
+        release = self.release
+        if resource is None:
+            builtin = history is not None or facts != catalog.Lifecycle()
+            replacement = self._replacement(group, version, kind, facts)
+            advice, replacement_served = self._replacement_text(replacement)
+            if not builtin and replacement is None:
+                if self.target.kind == "cluster":
+                    text = f"{where} does not serve {gv} {kind}: install its CustomResourceDefinition or API service first"
+                else:
+                    text = f"{gv} {kind} is not a built-in API of {where}: a CustomResourceDefinition must serve it"
+                return [{"finding": UNKNOWN_KIND, "detail": text}]
+            since = self._not_served_since(facts, history)
+            text = f"{gv} {kind} is not served in {where}"
+            if since:
+                text = f"{gv} {kind} {since}"
+            finding = {"finding": NOT_SERVED, "detail": f"{text}; {advice}" if advice else f"{text}; no replacement API"}
+            finding.update(removed=facts.removed, replacement=replacement, replacementServed=replacement_served)
+            return [finding]
+        if not resource.served:
+            text = (
+                f"{gv} {kind} is in {where} but not served by default "
+                f"(kube-apiserver --runtime-config={gv}=true turns it on)"
+            )
+            replacement = self._replacement(group, version, kind, facts)
+            advice, served = self._replacement_text(replacement)
+            finding = {"finding": OFF_BY_DEFAULT, "detail": f"{text}; {advice}" if advice else text}
+            finding.update(replacement=replacement, replacementServed=served)
+            return [finding]
+        if facts.deprecated and release and not _later(facts.deprecated, release):
+            text = f"{gv} {kind} is deprecated since {facts.deprecated}"
+            if facts.removed:
+                text += f"; planned removal in {facts.removed}"
+            replacement = self._replacement(group, version, kind, facts)
+            advice, served = self._replacement_text(replacement)
+            finding = {"finding": DEPRECATED, "detail": f"{text}; {advice}" if advice else text}
+            finding.update(deprecated=facts.deprecated, removed=facts.removed, replacement=replacement, replacementServed=served)
+            return [finding]
+        return []
+
+    def _not_served_since(self, facts, history) -> str:
+        release = self.release
+        if release is None:
+            return ""
+        served = history.served if history is not None else []
+        if served and _later(served[0][0], release):
+            return f"is not served yet in {release}: it is served from {served[0][0]}"
+        if facts.removed and not _later(facts.removed, release):
+            return f"was removed in {facts.removed}"
+        past = [b for _, b in served if not _later(b, release)]
+        if past:
+            last = past[-1]
+            names = catalog.release_names()
+            i = names.index(last) if last in names else -1
+            after = names[i + 1] if 0 <= i < len(names) - 1 else None
+            return f"is not served since {after}" if after else f"was last served in {last}"
+        return ""
+
+    # --- fields ----------------------------------------------------------------
+
+    def field_findings(self, group: str, version: str, kind: str, obj: dict) -> list:
+        found = self.target.schema(group, version, kind)
+        if found is None:
+            return []
+        defs, root = found
+        shapes = self._shapes.get((group, version, kind))
+        if shapes is None:
+            shapes = self._shapes[(group, version, kind)] = _Shapes(defs)  # one walk of the schema per kind
+        paths: list = []
+        _unknown(defs, root, obj, (), paths, shapes)
+        out = []
+        gv = group_version(group, version)
+        for path in paths:
+            dotted = ".".join(path)
+            added = self._added_in(gv, kind, path)
+            text = f"{dotted} is not a field of {gv} {kind} in {self.target.label}"
+            if added and self.release and _later(added, self.release):
+                text += f"; it was added in {added}"
+            elif added:
+                text += f"; the catalog has it from {added}"
+            elif self.target.kind == "catalog" or catalog.history_of(group, version, kind) is not None:
+                text += "; no Kubernetes release has it (a typo, or a field of another version?)"
+            out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": added})
+        return out
+
+    def _added_in(self, gv: str, kind: str, path: tuple) -> Optional[str]:
+        key = (gv, kind, path)
+        if key not in self._added:
+            self._added[key] = field_added_in(gv, kind, path)
+        return self._added[key]
+
+
+@lru_cache(maxsize=None)
+def field_added_in(gv: str, kind: str, path: tuple) -> Optional[str]:
+    """The first catalog release whose schema of gv/kind has the field path (explain's notation)."""
+    from kubectl_apiinfo.sources import schema_form, schemas
+
+    find = schemas.catalog_root_finder(_GVK(gv, kind))
+    for release in schemas.schema_releases():
+        got = find(release)
+        if got is not None and schema_form.locate(got[0], got[1], list(path)) is not None:
+            return release
+    return None
+
+
+class _GVK:
+    __slots__ = ("group_version", "kind")
+
+    def __init__(self, group_version: str, kind: str):
+        self.group_version = group_version
+        self.kind = kind
+
+
+class _Shapes:
+    """A schema's properties, items and map values, with $ref and allOf followed: once per schema."""
+
+    def __init__(self, defs):
+        self.defs = defs
+        self.cache: dict = {}
+
+    def of(self, schema: dict) -> tuple:
+        key = id(schema)
+        hit = self.cache.get(key)
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        shape = self._shape(schema, frozenset())
+        self.cache[key] = (schema, shape)
+        return shape
+
+    def _shape(self, schema: dict, seen: frozenset) -> tuple:
+        """(properties, items, open): open where unknown fields are allowed (a map, free-form or preserving)."""
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref:
+            if ref in seen:
+                return {}, None, True
+            seen = seen | {ref}
+        resolved = self.defs.resolve(schema)
+        properties: dict = {}
+        items = None
+        open_ = bool(resolved.get("x-kubernetes-preserve-unknown-fields"))
+        p = resolved.get("properties")
+        if isinstance(p, dict):
+            properties.update(p)
+        i = resolved.get("items")
+        if isinstance(i, dict) and i:
+            items = i
+        extra = resolved.get("additionalProperties")
+        if extra is True or (isinstance(extra, dict) and extra):
+            open_ = True  # a map: its keys are the user's (maps are not checked)
+        for alternative in resolved.get("allOf") or []:
+            if isinstance(alternative, dict):
+                sub_props, sub_items, sub_open = self._shape(alternative, seen)
+                properties.update(sub_props)
+                items = items or sub_items
+                open_ = open_ or sub_open
+        return properties, items, open_
+
+
+def _unknown(defs, schema: dict, value, path: tuple, out: list, shapes: _Shapes) -> None:
+    properties, items, open_ = shapes.of(schema)
+    if isinstance(value, dict):
+        if open_ or not properties:
+            return  # a map, a free-form object (RawExtension, JSON) or one that preserves unknown fields
+        for key, sub in value.items():
+            if not path and key == "status":
+                continue  # the server's, not the user's
+            field = properties.get(key)
+            if field is None:
+                here = path + (str(key),)
+                if here not in out:
+                    out.append(here)
+            elif isinstance(sub, (dict, list)):
+                _unknown(defs, field, sub, path + (key,), out, shapes)
+    elif isinstance(value, list) and items is not None:
+        for element in value:
+            if isinstance(element, (dict, list)):
+                _unknown(defs, items, element, path, out, shapes)
+
+
+# --- the answer -----------------------------------------------------------------
+
+
+def check(records: list, targets: list, files: int) -> dict:
+    """The -o json answer: every finding of every object against every target, and the input's problems."""
+    from kubectl_apiinfo.sources.manifests import Problem
+
+    problems = [r for r in records if isinstance(r, Problem)]
+    objects = [r for r in records if not isinstance(r, Problem)]
+    findings = []
+    for target in targets:
+        findings.extend(target_findings(objects, target))
+    return {
+        "kind": "CheckResult",
+        "targets": [t.describe() for t in targets],
+        "files": files,
+        "objects": len(objects),
+        "findings": findings,
+        "problems": [{"file": p.file, "line": p.line, "location": p.location, "message": p.message} for p in problems],
+    }
+
+
+def target_findings(objects: list, target) -> list:
+    checker = Checker(target)
+    found = []
+    context = target.context
+    for m in objects:
+        obj = m.obj
+        api_version, kind = obj["apiVersion"], obj["kind"]
+        group, version = split_api_version(api_version)
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        name = meta.get("name") or meta.get("generateName") or ""
+        common = {
+            "location": m.location, "file": m.file, "line": m.line, "source": m.source or None,
+            "apiVersion": api_version, "kind": kind, "name": str(name), "namespace": meta.get("namespace"),
+        }
+        if context:
+            common["context"] = context
+        kind_findings = checker.kind_findings(group, version, kind)
+        for f in kind_findings:
+            found.append({**common, **f})
+        if not kind_findings or kind_findings[0]["finding"] in (DEPRECATED, OFF_BY_DEFAULT):
+            for f in checker.field_findings(group, version, kind, obj):
+                found.append({**common, **f})
+    return found
+
+
+def exit_status(answer: dict, fail_on, ignore_deprecations: bool) -> int:
+    """0 nothing found; 2 only deprecations; 3 anything else chosen to fail; 1 input that could not be read."""
+    if answer["problems"]:
+        return ERROR
+    kinds = {f["finding"] for f in answer["findings"]} & set(fail_on)
+    if ignore_deprecations:
+        kinds.discard(DEPRECATED)
+    if kinds - {DEPRECATED}:
+        return BLOCKING
+    return ONLY_DEPRECATIONS if kinds else OK
+
+
+def summary(answer: dict) -> dict:
+    counts: dict = {}
+    for f in answer["findings"]:
+        counts[f["finding"]] = counts.get(f["finding"], 0) + 1
+    return counts

@@ -1,0 +1,68 @@
+"""kubectl apiinfo check -f PATH: will these manifests apply on a release, the cluster, or every cached context?"""
+
+from kubectl_apiinfo.answers import check
+from kubectl_apiinfo.console import note, out, progress, progress_wanted
+from kubectl_apiinfo.errors import UserError, flag, shorten
+from kubectl_apiinfo.printers import upgrade
+
+_PROGRESS_AFTER = 1.0  # seconds: a quick check shows no progress line
+
+
+def fail_on(values) -> tuple:
+    if not values:
+        return check.DEFAULT_FAIL_ON
+    unknown = [v for v in values if v not in check.FINDINGS]
+    if unknown:
+        raise UserError(f"{flag('fail_on')} {shorten(unknown[0])!r} is not a finding; use any of {', '.join(check.FINDINGS)}")
+    return tuple(values)
+
+
+def run(inv):
+    import time
+
+    from kubectl_apiinfo.sources import manifests, targets
+
+    failing = fail_on(inv.fail_on)
+    if not inv.filename:
+        raise UserError("check needs manifests: -f FILE, -f DIR (with -R for subdirectories) or -f - for stdin")
+    files = manifests.expand(inv.filename, inv.recursive)  # a missing path is refused before any work
+    started = time.monotonic()
+    show = progress_wanted()
+    shown = False
+    records = []
+    for i, path in enumerate(files, 1):
+        records.extend(manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path))
+        if show and (shown or time.monotonic() - started > _PROGRESS_AFTER):
+            shown = True
+            progress(f"read {i}/{len(files)} files, {len(records)} objects")
+    if shown:
+        progress(f"read {len(files)}/{len(files)} files, {len(records)} objects", done=True)
+
+    if inv.all_contexts:
+        chosen = targets.cached_context_targets(inv.flags)
+    elif inv.kube_version:
+        chosen = [targets.release_target(inv.kube_version)]
+    else:
+        chosen = [targets.cluster_target(inv.flags)]
+    try:
+        for t in chosen:
+            for n in t.notes:
+                note(n)
+            if not t.has_schemas:
+                note(f"{t.label} has no OpenAPI schemas in the catalog: fields are not checked")
+        answer = check.check(records, chosen, len(files))
+    finally:
+        for t in chosen:
+            t.close()
+    status = check.exit_status(answer, failing, inv.ignore_deprecations)
+    text = upgrade.output(answer, upgrade.check_rows, inv.output, inv.no_headers)
+    out(text)
+    if not answer["findings"] and not answer["problems"] and inv.output in ("table", "markdown", "csv"):
+        where = ", ".join(t.label for t in chosen)
+        objects, count = answer["objects"], len(files)
+        note(f"No findings: {objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)} are fine for {where}.")
+    problems = answer["problems"]
+    if problems:
+        more = f" (and {len(problems) - 1} more; the rest was checked)" if len(problems) > 1 else "; the rest was checked"
+        raise UserError(f"{problems[0]['location']}: {problems[0]['message']}{more}")
+    return status

@@ -1,0 +1,355 @@
+"""check and diff, as people run them before an upgrade: real manifests (a Helm-rendered
+stream, a kustomize-style List, JSON, a broken file) against catalog releases and
+against the fake API server's cached snapshot with CRDs; exit statuses asserted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import COMMAND, assert_one_line_error
+
+MANIFESTS = Path(__file__).parent / "manifests"
+
+
+def by_name(answer: dict) -> dict:
+    found: dict = {}
+    for f in answer["findings"]:
+        found.setdefault(f"{f['kind']}/{f['name']}", []).append(f)
+    return found
+
+
+# --- the acceptance cases ---------------------------------------------------------
+
+
+def test_legacy_manifest_against_1_25_reports_each_api_and_exits_3(cli):
+    result = cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--kube-version", "1.25", "-o", "json")
+    assert result.returncode == 3, result.stderr
+    found = by_name(json.loads(result.stdout))
+    assert set(found) == {"Deployment/web", "CronJob/nightly-report", "PodDisruptionBudget/web", "Pod/resizable"}
+    expect = {
+        "Deployment/web": ("apps/v1/Deployment", "1.16"),
+        "CronJob/nightly-report": ("batch/v1/CronJob", "1.25"),
+        "PodDisruptionBudget/web": ("policy/v1/PodDisruptionBudget", "1.25"),
+    }
+    for name, (replacement, removed) in expect.items():
+        [f] = found[name]
+        assert (f["finding"], f["replacement"], f["replacementServed"], f["removed"]) == ("not-served", replacement, True, removed)
+        assert f"removed in {removed}" in f["detail"]
+    [pod] = found["Pod/resizable"]
+    assert (pod["finding"], pod["field"], pod["added"]) == ("unknown-field", "spec.containers.resizePolicy", "1.27")
+    lines = (MANIFESTS / "legacy.yaml").read_text().splitlines()
+    for f in json.loads(result.stdout)["findings"]:
+        assert lines[f["line"] - 1] == f"apiVersion: {f['apiVersion']}"  # the object's own first line
+
+
+def test_the_same_manifest_against_1_27_has_the_field(cli):
+    answer = json.loads(cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--kube-version", "1.27", "-o", "json").stdout)
+    assert "Pod/resizable" not in by_name(answer)
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+FLOWSCHEMA = """\
+apiVersion: flowcontrol.apiserver.k8s.io/v1beta3
+kind: FlowSchema
+metadata:
+  name: batch
+spec:
+  priorityLevelConfiguration:
+    name: workload-low
+  matchingPrecedence: 1000
+"""
+
+
+def test_only_a_deprecated_but_served_api_exits_2(cli, tmp_path):
+    # flowcontrol v1beta3 is deprecated in 1.29 and served by default until its removal in 1.32.
+    path = _write(tmp_path, "fs.yaml", FLOWSCHEMA)
+    result = cli("check", "-f", str(path), "--kube-version", "1.31", "-o", "json")
+    assert result.returncode == 2, result.stderr
+    [f] = json.loads(result.stdout)["findings"]
+    assert (f["finding"], f["deprecated"], f["removed"], f["replacement"]) == (
+        "deprecated", "1.29", "1.32", "flowcontrol.apiserver.k8s.io/v1/FlowSchema")
+    assert cli("check", "-f", str(path), "--kube-version", "1.31", "--ignore-deprecations").returncode == 0
+    assert cli("check", "-f", str(path), "--kube-version", "1.28").returncode == 0  # not deprecated yet
+    assert cli("check", "-f", str(path), "--kube-version", "1.33").returncode == 3  # removed in 1.32
+
+
+def test_fail_on_chooses_what_fails(cli, tmp_path):
+    path = _write(tmp_path, "fs.yaml", FLOWSCHEMA)
+    assert cli("check", "-f", str(path), "--kube-version", "1.33", "--fail-on", "deprecated").returncode == 0
+    assert cli("check", "-f", str(path), "--kube-version", "1.33", "--fail-on", "not-served,deprecated").returncode == 3
+    crd = _write(tmp_path, "crd.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
+    assert cli("check", "-f", str(crd), "--kube-version", "1.33").returncode == 0  # unknown-kind warns
+    assert cli("check", "-f", str(crd), "--kube-version", "1.33", "--fail-on", "unknown-kind").returncode == 3
+    assert_one_line_error(cli("check", "-f", str(crd), "--fail-on", "typo"), "--fail-on 'typo'", "not-served")
+
+
+def test_diff_1_24_1_25_lists_the_removals_and_a_resources_new_fields(cli):
+    answer = cli.json("diff", "1.24", "1.25", "deployments")
+    removed = {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "removed"}
+    assert {"batch/v1beta1", "policy/v1beta1", "autoscaling/v2beta1", "discovery.k8s.io/v1beta1",
+            "events.k8s.io/v1beta1", "node.k8s.io/v1beta1"} <= removed
+    assert {"policy/v1beta1", "batch/v1beta1"} & {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "added"} == set()
+    gone = {r["kind"] for r in answer["resources"] if r["change"] == "removed"}
+    assert "PodSecurityPolicy" in gone
+    added = {(r["groupVersion"], r["kind"], r["field"]) for r in answer["fields"] if r["change"] == "added"}
+    assert ("apps/v1", "Deployment", "spec.template.spec.hostUsers") in added
+    assert {r["kind"] for r in answer["fields"]} == {"Deployment"}
+    table = cli("diff", "1.24", "1.25", "deployments")
+    assert table.returncode == 0, table.stderr
+    rows = table.stdout.splitlines()
+    assert rows[0].split() == ["WHAT", "CHANGE", "NAME", "DETAIL"]
+    whats = [r.split()[0] for r in rows[1:]]
+    assert whats == sorted(whats, key=["group/version", "resource", "field"].index)  # grouped
+
+
+def test_diff_fields_for_all_resources_and_the_reverse_direction(cli):
+    forward = cli.json("diff", "1.26", "1.27", "--fields")
+    back = cli.json("diff", "1.27", "1.26", "--fields")
+    key = lambda r: (r["groupVersion"], r["kind"], r["field"])  # noqa: E731
+    assert {key(r) for r in forward["fields"] if r["change"] == "added"} == {key(r) for r in back["fields"] if r["change"] == "removed"}
+    assert ("v1", "Pod", "spec.containers.resizePolicy") in {key(r) for r in forward["fields"] if r["change"] == "added"}
+    assert len({r["kind"] for r in forward["fields"]}) > 5
+
+
+# --- inputs as people give them -------------------------------------------------
+
+
+def test_helm_stream_from_stdin_names_the_templates(cli):
+    text = (MANIFESTS / "helm-rendered.yaml").read_text()
+    result = subprocess.run([str(COMMAND), "check", "-f", "-", "--kube-version", "1.26", "-o", "json"], input=text,
+                            capture_output=True, text=True, env=cli.env, timeout=60)
+    assert result.returncode == 3, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["objects"] == 5
+    [f] = answer["findings"]  # the last-applied annotation that mentions extensions/v1beta1 is no finding
+    assert (f["location"], f["kind"], f["finding"], f["file"]) == ("shop/templates/hpa.yaml", "HorizontalPodAutoscaler", "not-served", "<stdin>")
+    assert "autoscaling/v2 HorizontalPodAutoscaler" in f["detail"]
+    # before its removal in 1.26 the same chart is only deprecated
+    older = subprocess.run([str(COMMAND), "check", "-f", "-", "--kube-version", "1.25"], input=text,
+                           capture_output=True, text=True, env=cli.env, timeout=60)
+    assert older.returncode == 2, older.stderr
+    assert "shop/templates/hpa.yaml" in older.stdout and "deprecated" in older.stdout
+
+
+def test_kustomize_list_items_have_their_own_lines(cli):
+    answer = json.loads(cli("check", "-f", str(MANIFESTS / "kustomize-list.yaml"), "--kube-version", "1.33", "-o", "json").stdout)
+    [f] = answer["findings"]
+    assert answer["objects"] == 3
+    lines = (MANIFESTS / "kustomize-list.yaml").read_text().splitlines()
+    assert lines[f["line"] - 1] == "- apiVersion: flowcontrol.apiserver.k8s.io/v1beta3"
+
+
+def test_json_list_against_the_catalog_is_unknown_kinds(cli):
+    result = cli("check", "-f", str(MANIFESTS / "crd-objects.json"), "--kube-version", "1.33", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    found = by_name(json.loads(result.stdout))
+    assert [f["finding"] for f in found["Widget/small"]] == ["unknown-kind"]
+    lines = (MANIFESTS / "crd-objects.json").read_text().splitlines()
+    assert lines[found["Widget/small"][0]["line"] - 1].strip() == "{"
+    assert '"g0001.example.com/v1"' in lines[found["Widget/small"][0]["line"]]
+
+
+def test_a_broken_file_is_reported_with_its_line_and_the_rest_is_checked(cli, tmp_path):
+    shutil.copy(MANIFESTS / "broken.yaml", tmp_path / "broken.yaml")
+    shutil.copy(MANIFESTS / "legacy.yaml", tmp_path / "legacy.yaml")
+    result = cli("check", "-f", str(tmp_path), "--kube-version", "1.25")
+    assert_one_line_error(result, "broken.yaml:11", "not valid YAML", "the rest was checked")
+    assert result.returncode == 1
+    assert "CronJob/after-the-break" in result.stdout  # the document after the broken one
+    assert "Deployment/web" in result.stdout  # the other file
+    assert "invalid" in result.stdout
+    answer = json.loads(cli("check", "-f", str(tmp_path), "--kube-version", "1.25", "-o", "json").stdout)
+    assert [(Path(p["file"]).name, p["line"]) for p in answer["problems"]] == [("broken.yaml", 11)]
+
+
+def test_directories_are_read_recursively_only_with_R(cli, tmp_path):
+    (tmp_path / "sub").mkdir()
+    shutil.copy(MANIFESTS / "legacy.yaml", tmp_path / "sub" / "legacy.yml")
+    (tmp_path / "notes.txt").write_text("apiVersion: [not a manifest")
+    flat = json.loads(cli("check", "-f", str(tmp_path), "--kube-version", "1.25", "-o", "json").stdout)
+    assert (flat["files"], flat["objects"]) == (0, 0)
+    deep = json.loads(cli("check", "-f", str(tmp_path), "-R", "--kube-version", "1.25", "-o", "json").stdout)
+    assert (deep["files"], deep["objects"]) == (1, 4)
+
+
+def test_bad_lines_are_one_error_line(cli, tmp_path):
+    assert_one_line_error(cli("check", "--kube-version", "1.25"), "-f")
+    assert_one_line_error(cli("check", "-f", str(tmp_path / "missing.yaml"), "--kube-version", "1.25"), "missing.yaml", "does not exist")
+    assert_one_line_error(cli("check", "-f", "x.yaml", "--kube-version", "1.25", "--all-contexts"), "--all-contexts")
+    assert_one_line_error(cli("diff", "1.24", "1.99"), "1.99", "not in the catalog")
+    assert_one_line_error(cli("diff", "1.24", "1.25", "nosuchthings"), "nosuchthings")
+    bad = _write(tmp_path, "scalar.yaml", "just a string\n")
+    assert_one_line_error(cli("check", "-f", str(bad), "--kube-version", "1.25"), "scalar.yaml:1")
+
+
+def test_output_formats_carry_the_same_rows(cli):
+    args = ("check", "-f", str(MANIFESTS / "legacy.yaml"), "--kube-version", "1.25")
+    answer = json.loads(cli(*args, "-o", "json").stdout)
+    assert yaml.safe_load(cli(*args, "-o", "yaml").stdout) == answer
+    rows = list(csv.reader(io.StringIO(cli(*args, "-o", "csv").stdout)))
+    assert rows[0] == ["LOCATION", "KIND/NAME", "APIVERSION", "FINDING", "DETAIL"]
+    assert [r[3] for r in rows[1:]] == [f["finding"] for f in answer["findings"]]
+    markdown = cli(*args, "-o", "markdown").stdout.splitlines()
+    assert markdown[0].startswith("| LOCATION") and set(markdown[1]) <= set("|-: ")
+    assert len(markdown) == 2 + len(answer["findings"])
+    table = cli(*args, "--no-headers").stdout.splitlines()
+    assert len(table) == len(answer["findings"]) and not table[0].startswith("LOCATION")
+    clean = cli("check", "-f", str(MANIFESTS / "kustomize-list.yaml"), "--kube-version", "1.28")
+    assert (clean.returncode, clean.stdout) == (0, "")
+    assert "No findings: 3 objects" in clean.stderr
+
+
+def test_markdown_and_yaml_are_imported_only_for_their_outputs(cli, tmp_path):
+    probe = (
+        "import sys, runpy; sys.argv = ['kubectl-apiinfo'] + sys.argv[1:]\n"
+        "from kubectl_apiinfo.cli import main\n"
+        "try:\n    main.main()\nexcept SystemExit:\n    pass\n"
+        "print('tabulate' in sys.modules, file=sys.stderr)"
+    )
+    import sys
+
+    for output, want in (("table", "False"), ("markdown", "True")):
+        result = subprocess.run([sys.executable, "-c", probe, "diff", "1.24", "1.25", "-o", output],
+                                capture_output=True, text=True, env=cli.env, timeout=60)
+        assert result.stderr.strip().splitlines()[-1] == want, result.stderr
+
+
+# --- against a cluster's cached snapshot and schemas, CRDs included -------------
+
+
+@pytest.fixture
+def widget_cluster(fake_apiserver, tmp_path, cli):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    cli.env["KUBECONFIG"] = str(kubeconfig)
+    return server
+
+
+def test_crd_fields_are_checked_against_the_clusters_schema_and_offline_afterwards(cli, widget_cluster):
+    args = ("check", "-f", str(MANIFESTS / "crd-objects.json"), "-o", "json")
+    result = cli(*args)
+    assert result.returncode == 3, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["targets"][0]["kind"] == "cluster"
+    found = by_name(answer)
+    fields = sorted(f["field"] for f in found["Widget/small"])
+    # config preserves unknown fields and labels is a map: neither is reported
+    assert fields == ["spec.colour", "spec.ports.protocool"]
+    assert [f["finding"] for f in found["Gadget/missing"]] == ["unknown-kind"]
+    assert "install its CustomResourceDefinition" in found["Gadget/missing"][0]["detail"]
+    widget_cluster.stop()
+    again = cli(*args)
+    assert (again.returncode, json.loads(again.stdout)["findings"]) == (3, answer["findings"]), again.stderr
+
+
+def test_a_cluster_serving_a_deprecated_api_exits_2(cli, fake_apiserver, tmp_path):
+    from kubectl_apiinfo.sources import catalog
+
+    snapshot = catalog.load_release("1.33")
+    for g in snapshot.groups:
+        for gv in g.versions:
+            if (g.name, gv.version) == ("admissionregistration.k8s.io", "v1beta1"):
+                for r in gv.resources:
+                    r.served = True  # as --runtime-config=admissionregistration.k8s.io/v1beta1=true does
+    server = fake_apiserver(snapshot=snapshot, git_version="v1.33.2", token="t0ken")
+    cli.env["KUBECONFIG"] = str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    path = _write(tmp_path, "vap.yaml", (
+        "apiVersion: admissionregistration.k8s.io/v1beta1\nkind: ValidatingAdmissionPolicy\n"
+        "metadata:\n  name: demo\nspec:\n  failurePolicy: Fail\n"
+    ))
+    result = cli("check", "-f", str(path), "-o", "json")
+    assert result.returncode == 2, result.stderr
+    [f] = json.loads(result.stdout)["findings"]
+    assert (f["finding"], f["deprecated"], f["removed"]) == ("deprecated", "1.31", "1.34")
+    # the catalog's 1.33 contains it, but a default API server does not serve it
+    off = cli("check", "-f", str(path), "--kube-version", "1.33", "-o", "json")
+    assert off.returncode == 3
+    assert json.loads(off.stdout)["findings"][0]["finding"] == "off-by-default"
+
+
+def test_all_contexts_adds_a_context_column(cli, fake_apiserver, tmp_path):
+    a = fake_apiserver(release="1.24", token="a-token")
+    b = fake_apiserver(release="1.33", crd_groups=1, token="b-token")
+    config = yaml.safe_load(a.write_kubeconfig(tmp_path / "a", context_name="old").read_text())
+    other = yaml.safe_load(b.write_kubeconfig(tmp_path / "b", context_name="new").read_text())
+    for section in ("clusters", "users", "contexts"):
+        config[section] += other[section]
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    assert cli("refresh", "--all-contexts").returncode == 0
+    a.stop()
+    b.stop()  # every cached context answers offline
+    result = cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--all-contexts", "-o", "json")
+    assert result.returncode == 3, result.stderr
+    answer = json.loads(result.stdout)
+    assert sorted(t["context"] for t in answer["targets"]) == ["new", "old"]
+    cron = {f["context"]: f["finding"] for f in answer["findings"] if f["kind"] == "CronJob"}
+    assert cron == {"old": "deprecated", "new": "not-served"}
+    table = cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--all-contexts").stdout.splitlines()
+    assert table[0].split()[:2] == ["CONTEXT", "LOCATION"]
+
+
+def test_diff_a_release_against_a_cached_cluster(cli, widget_cluster):
+    assert cli("refresh").returncode == 0
+    answer = cli.json("diff", "1.32", "fake", "widgets")
+    assert answer["to"]["kind"] == "cluster"
+    added = {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "added"}
+    assert "g0001.example.com/v1" in added
+    assert {r["resource"] for r in answer["resources"] if r["change"] == "added"} >= {"widgets.g0001.example.com"}
+    same = cli.json("diff", "context/fake", "fake")
+    assert same["groupVersions"] == [] and same["resources"] == []
+    quiet = cli("diff", "context/fake", "fake")
+    assert (quiet.returncode, quiet.stdout) == (0, "") and "No changes between fake and fake" in quiet.stderr
+
+
+def test_kubectl_get_output_and_comma_separated_files(cli, tmp_path):
+    # what 'kubectl get deployments,ingresses -o yaml' prints: a v1 List; 'kubectl get deploy -o json': a DeploymentList
+    listed = _write(tmp_path, "get.yaml", (
+        "apiVersion: v1\nitems:\n- apiVersion: networking.k8s.io/v1beta1\n  kind: Ingress\n  metadata:\n    name: old\n"
+        "kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+    ))
+    typed = _write(tmp_path, "get.json", json.dumps({
+        "apiVersion": "apps/v1", "kind": "DeploymentList", "metadata": {"resourceVersion": "42"},
+        "items": [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicaz": 1}}],
+    }, indent=1))
+    answer = json.loads(cli("check", "-f", f"{listed},{typed}", "--kube-version", "1.30", "-o", "json").stdout)
+    assert answer["files"] == 2 and answer["objects"] == 2
+    found = by_name(answer)
+    assert found["Ingress/old"][0]["finding"] == "not-served" and found["Ingress/old"][0]["line"] == 3
+    assert found["Deployment/d"][0]["field"] == "spec.replicaz"
+    assert "no Kubernetes release has it" in found["Deployment/d"][0]["detail"]
+
+
+def test_markdown_cells_keep_pipes_escaped(cli, tmp_path):
+    path = _write(tmp_path, "pipe.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nspec: {x: 1}\nwhat|ever: 1\n")
+    rows = cli("check", "-f", str(path), "--kube-version", "1.30", "-o", "markdown").stdout.splitlines()
+    assert len(rows) == 4 and all(r.count("|") - r.count("\\|") == 6 for r in rows)
+
+
+def test_all_contexts_skips_a_context_with_nothing_cached(cli, fake_apiserver, tmp_path):
+    server = fake_apiserver(release="1.30", token="t")
+    config = yaml.safe_load(server.write_kubeconfig(tmp_path / "k", context_name="seen").read_text())
+    never = dict(config["contexts"][0], name="never")
+    never["context"] = dict(never["context"], cluster=never["context"]["cluster"])
+    config["contexts"].append(never)
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    assert cli("refresh", "--context", "seen").returncode == 0
+    server.stop()
+    result = cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--all-contexts", "-o", "json")
+    assert result.returncode == 3, result.stderr
+    assert [t["context"] for t in json.loads(result.stdout)["targets"]] == ["seen"]
+    assert "never" in result.stderr
