@@ -306,14 +306,6 @@ def catalog_figures(report: Report) -> None:
     )
 
 
-# Until the CLI wires 'kubectl apiinfo explain', the function it will call, in a fresh process.
-EXPLAIN = (
-    "import sys\n"
-    "from kubectl_apiinfo.commands.explain import run\n"
-    "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
-    "a = sys.argv[1:]\n"
-    "run(ClusterFlags(), a[0], output=a[1], kube_version=a[2] if len(a) > 2 else None)\n"
-)
 EXPLAIN_RATIO_BUDGET = 0.5
 
 
@@ -324,7 +316,9 @@ def explains(report: Report, work: Path, certs, kubectl: Path, runs: int) -> Non
     rows, budget_rows = [], []
     try:
         env = base_env(work / "home-explain", KUBECONFIG=str(api.write_kubeconfig(work / "explain.kubeconfig")))
-        ours = lambda *args: [sys.executable, "-c", EXPLAIN, *args]
+        def ours(path, output, release=None):
+            return [str(COMMAND), "explain", path, "-o", output, *(["--kube-version", release] if release else [])]
+
         for path in ("deployments.spec.template.spec.containers", "widgets.spec"):
             subprocess.run([str(kubectl), "explain", path], env=env, check=True, capture_output=True)  # warms ~/.kube/cache/http
             subprocess.run(ours(path, "plaintext"), env=env, check=True, capture_output=True)  # fetches discovery + the document

@@ -38,6 +38,7 @@ from kubectl_apiinfo.model import (  # noqa: E402
     stability,
     version_priority_key,
 )
+from kubectl_apiinfo.model import parse_release as model_parse_release  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "k8s-data"
 DEFAULT_OUT = ROOT / "catalog" / "data"
@@ -48,10 +49,10 @@ Record = dict
 
 
 def parse_release(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", text.strip())
-    if not m:
+    parsed = model_parse_release(text)  # the package's one parser of release numbers
+    if parsed is None:
         raise ValueError(f"not a Kubernetes minor version: {text!r}")
-    return int(m.group(1)), int(m.group(2))
+    return parsed
 
 
 def release_name(r: tuple[int, int]) -> str:

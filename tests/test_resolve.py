@@ -1,6 +1,7 @@
 import pytest
 
-from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.answers import show as show_answers
+from kubectl_apiinfo.model import release_key
 from kubectl_apiinfo.sources import catalog
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, SnapshotSource
 from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
@@ -57,7 +58,7 @@ def test_renamed_resources_across_groups_in_an_old_release():
     ],
 )
 def test_kubectls_pick_offline(release, word, expected):
-    answer = query.explain(catalog.load_release(release), word)
+    answer = show_answers.explain(catalog.load_release(release), word)
     assert answer["kubectlPick"]["groupVersion"] == expected
     if len([r for r in answer["resources"] if r["served"]]) > 1:
         group = answer["kubectlPick"]["group"]
@@ -67,7 +68,7 @@ def test_kubectls_pick_offline(release, word, expected):
 def test_a_group_of_unknown_place_leaves_the_pick_open():
     snapshot = catalog.load_release("1.15")
     snapshot.source.extra["groupOrderUnknown"] = ["apps"]
-    answer = query.explain(snapshot, "deployments")
+    answer = show_answers.explain(snapshot, "deployments")
     assert answer["kubectlPick"] is None
     assert "does not know where apps comes" in answer["kubectlPickNote"]
     assert "deployments.extensions, deployments.apps" in answer["kubectlPickNote"]
@@ -77,9 +78,9 @@ def _every_answer():
     """The explain answer for every resource the catalog ever had, from each release that has it, and the newest."""
     newest = catalog.load_release(catalog.newest())
     for plural, entries in catalog.history().items():
-        yield query.explain(newest, plural)
+        yield show_answers.explain(newest, plural)
         for release in {r for e in entries for r in (e.contained[0][0], e.contained[-1][1])}:
-            yield query.explain(catalog.load_release(release), plural)
+            yield show_answers.explain(catalog.load_release(release), plural)
 
 
 def _lifecycles(answer):
@@ -104,12 +105,12 @@ def test_no_answer_says_a_kind_was_introduced_after_a_release_that_contains_it()
             rows += 1
             first = contained[0][0]
             if lc["introduced"]:
-                assert catalog.minor_key(lc["introduced"]) <= catalog.minor_key(first), (gv, kind, lc, contained)
+                assert release_key(lc["introduced"]) <= release_key(first), (gv, kind, lc, contained)
             served = row_served(gv, kind)
             if lc["removed"] and served:
                 # Nothing is served by default in or after the release planned to remove it.
-                last = max((end for _, end in served), key=catalog.minor_key)
-                assert catalog.minor_key(last) < catalog.minor_key(lc["removed"]), (gv, kind, lc)
+                last = max((end for _, end in served), key=release_key)
+                assert release_key(last) < release_key(lc["removed"]), (gv, kind, lc)
             if lc["introducedNote"]:
                 # The upstream value is kept beside what the releases show.
                 assert lc["introducedUpstream"] and lc["introducedUpstream"] != lc["introduced"], (gv, kind, lc)

@@ -491,7 +491,7 @@ def test_refreshes_leave_one_generation_even_when_killed_or_concurrent(fake_apis
 
 
 def test_a_question_about_one_word_reads_only_its_groups_and_answers_the_same(fake_apiserver, tmp_path):
-    from kubectl_apiinfo.answers import query
+    from kubectl_apiinfo.answers import show as show_answers
     from kubectl_apiinfo.sources import choose
     from kubectl_apiinfo.sources.store import SnapshotCache
 
@@ -508,12 +508,12 @@ def test_a_question_about_one_word_reads_only_its_groups_and_answers_the_same(fa
         if word in ("deployments", "pods", "widget.g0007.example.com"):
             assert len(partial.groups) <= 2 < len(full.groups), (word, [g.name for g in partial.groups])
         try:
-            expected = query.explain(full, word)
+            expected = show_answers.explain(full, word)
         except Exception as e:  # noqa: BLE001 - the same error, then
             with pytest.raises(type(e), match=re.escape(str(e))):
-                query.explain(partial, word)
+                show_answers.explain(partial, word)
             continue
-        assert query.explain(partial, word) == expected, word
+        assert show_answers.explain(partial, word) == expected, word
     with SnapshotCache(str(me.cache_dir), warn=print) as cache:
         assert len(cache.entries()) == 1
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.model import APISnapshot, group_version
-from kubectl_apiinfo.sources.catalog import minor_key, span
+from kubectl_apiinfo.model import release_key, release_span
 from kubectl_apiinfo.sources.schema_form import Definitions, description_text, field_names, locate, type_guess
 
 
@@ -211,9 +211,9 @@ def absent_message(target: Target, release: str, history: dict) -> str:
     """'does not exist in 1.26; it exists from 1.27 (1.27–1.36)' and the like."""
     where = history["contained"]
     if not where:
-        return f"in no catalog release ({span(history['first'], history['last'])}) does {target.group_version} {target.kind} have it"
-    runs = ", ".join(span(a, b) for a, b in where)
-    if minor_key(where[0][0]) > minor_key(release):
+        return f"in no catalog release ({release_span(history['first'], history['last'])}) does {target.group_version} {target.kind} have it"
+    runs = ", ".join(release_span(a, b) for a, b in where)
+    if release_key(where[0][0]) > release_key(release):
         return f"it exists from {where[0][0]} ({runs})"
     return f"it exists in {runs}"
 

@@ -1,6 +1,6 @@
 """kubectl apiinfo cache list|clear|export|import: the snapshots on disk."""
 
-from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import note, out
 from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.printers.listings import listing
@@ -22,7 +22,7 @@ def run(inv) -> None:
 
 def _list(inv) -> None:
     with _open(inv) as cache:
-        rows = query.cached(cache.entries())
+        rows = listings.cached(cache.entries())
     out(listing("snapshots", rows, inv.output, inv.no_headers))
 
 

@@ -1,6 +1,6 @@
 """kubectl apiinfo refresh: fetch one context's discovery, or every context's, into the cache."""
 
-from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import out, progress_wanted
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.printers.listings import listing
@@ -14,7 +14,7 @@ def run(inv) -> None:
         results = [_with_schemas(inv, result) for result in results]
     failures = [(c, err) for c, _, err in results if err]
     if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
-        out(listing("refreshed", query.refreshed(results), inv.output, inv.no_headers))
+        out(listing("refreshed", listings.refreshed(results), inv.output, inv.no_headers))
     if failures:
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""

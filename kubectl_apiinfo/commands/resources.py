@@ -1,13 +1,13 @@
 """kubectl apiinfo resources: what kubectl api-resources lists, with its filters."""
 
-from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import out
 from kubectl_apiinfo.printers.listings import listing
 from kubectl_apiinfo.sources import choose
 
 
 def run(inv) -> None:
-    rows = query.resources(
+    rows = listings.resources(
         choose.snapshot_for_query(inv.flags, inv.kube_version),
         api_group=inv.api_group,
         namespaced=inv.namespaced,

@@ -1,6 +1,6 @@
 """kubectl apiinfo RESOURCE: the explain-style answer about the resources a word names."""
 
-from kubectl_apiinfo.answers import query
+from kubectl_apiinfo.answers import show as show_answers
 from kubectl_apiinfo.console import out
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.printers import show as printer
@@ -9,8 +9,8 @@ from kubectl_apiinfo.sources import choose
 
 def run(inv) -> None:
     snapshot = choose.snapshot_for_query(inv.flags, inv.kube_version, words=[inv.resource])
-    answer = query.explain(snapshot, inv.resource)
+    answer = show_answers.explain(snapshot, inv.resource)
     out(printer.explain(answer, inv.output))
-    problem = query.not_served_message(answer)
+    problem = show_answers.not_served_message(answer)
     if problem:
         raise UserError(problem)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from kubectl_apiinfo.model import Group, GroupVersion, Resource, Subresource
+from kubectl_apiinfo.model import Group, GroupVersion, Resource, Subresource, release_name
 
 ACCEPT_AGGREGATED = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
@@ -150,7 +150,6 @@ def kubernetes_minor(info: dict) -> str:
     minor = re.sub(r"\D", "", str(info.get("minor", "")))
     if major and minor:
         return f"{int(major)}.{int(minor)}"
-    m = re.match(r"v?(\d+)\.(\d+)", str(info.get("gitVersion", "")))
-    return f"{m.group(1)}.{m.group(2)}" if m else ""
+    return release_name(str(info.get("gitVersion", ""))) or ""
 
 

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.sources.catalog import span
+from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.sources.schema_form import Definitions, description_text, locate, object_map, truthy, type_guess
 
 # Go's unicode.IsSpace, minus the newline (a token of its own) and the no-break space, which go-wordwrap keeps in words
@@ -198,7 +198,7 @@ def history_block(history: dict, label: str = "") -> str:
     lines = [
         f"SOURCE: {label}" if label else "",
         f"HISTORY ({history['groupVersion']} {history['kind']} in the offline catalog, "
-        f"{span(history['first'], history['last'])}):",
+        f"{release_span(history['first'], history['last'])}):",
         f"  {subject} exists in {everywhere}",
     ]
     for change in history.get("typeChanges", []):
@@ -217,7 +217,7 @@ def history_block(history: dict, label: str = "") -> str:
 
 
 def _ranges(ranges: list) -> str:
-    return ", ".join(span(a, b) for a, b in ranges) if ranges else "no catalog release"
+    return ", ".join(release_span(a, b) for a, b in ranges) if ranges else "no catalog release"
 
 
 # --- kubectl's older layout, from OpenAPI v2 (-o plaintext-openapiv2) -------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from functools import lru_cache
 
 TYPE_CHECKING = False
@@ -17,7 +16,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Any, Optional
 
 from kubectl_apiinfo.errors import UserError, flag
-from kubectl_apiinfo.model import APISnapshot, Record, group_version
+from kubectl_apiinfo.model import APISnapshot, Record, group_version, release_key, release_name, release_span
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LOCATIONS = (
@@ -58,10 +57,9 @@ def newest() -> str:
 
 def normalize_release(text: str) -> str:
     """'1.24', 'v1.24' and 'v1.24.3' all name the catalog release '1.24'."""
-    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?", text.strip())
-    if not m:
+    name = release_name(text)
+    if name is None:
         raise UserError(f"{flag('kube_version')} {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
-    name = f"{int(m.group(1))}.{int(m.group(2))}"
     names = release_names()
     if name not in names:
         raise UserError(
@@ -196,14 +194,6 @@ def history_of(group: str, version: str, kind: str) -> Optional[HistoryEntry]:
     return _history_by_kind().get((group, version, kind))
 
 
-def minor_key(release: str) -> tuple[int, int]:
-    """'1.9' < '1.16': compare releases as numbers."""
-    major, minor = release.split(".")
-    return int(major), int(minor)
-
-
-def span(first: str, last: str) -> str:
-    return first if first == last else f"{first}–{last}"
 
 
 def removal_note(facts: Lifecycle, contained: Optional[list[list[str]]]) -> str:
@@ -216,15 +206,15 @@ def removal_note(facts: Lifecycle, contained: Optional[list[list[str]]]) -> str:
     if not planned:
         return ""
     newest_release = newest()
-    if minor_key(planned) > minor_key(newest_release):
+    if release_key(planned) > release_key(newest_release):
         if last and last != newest_release:
             return f"gone after {last} (planned for removal in {planned})"
         return f"planned for removal in {planned}"
     if last is None:
         return f"removed in {planned}"
-    if minor_key(last) >= minor_key(planned):
-        return f"removed in {planned} (still re-enableable in {span(planned, last)})"
-    major, minor = minor_key(planned)
-    if minor_key(last) < (major, minor - 1):
+    if release_key(last) >= release_key(planned):
+        return f"removed in {planned} (still re-enableable in {release_span(planned, last)})"
+    major, minor = release_key(planned)
+    if release_key(last) < (major, minor - 1):
         return f"gone after {last} (planned for removal in {planned})"
     return f"removed in {planned}"

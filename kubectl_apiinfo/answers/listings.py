@@ -1,0 +1,133 @@
+"""The listings as plain data (the -o json / -o yaml shapes): what kubectl api-resources and api-versions
+list, the catalog's releases, the cached snapshots and what a refresh did.  printers/listings.py prints them.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.model import APISnapshot, group_version, stability
+from kubectl_apiinfo.sources import catalog
+
+
+def resources(
+    snapshot: APISnapshot,
+    api_group: Optional[str] = None,
+    namespaced: Optional[bool] = None,
+    verbs: Optional[list[str]] = None,
+    categories: Optional[list[str]] = None,
+    sort_by: Optional[str] = None,
+) -> list[dict]:
+    """What kubectl api-resources lists: each served resource at its group's preferred version,
+    plus resources only found in other versions (discovery's ServerPreferredResources)."""
+    rows = []
+    for g in snapshot.groups:
+        seen: set[str] = set()
+        preferred = g.preferred_version
+        ordered = sorted(g.versions, key=lambda gv: gv.version != preferred)
+        for gv in ordered:
+            for r in gv.resources:
+                if not r.served or r.name in seen or not r.verbs:
+                    continue
+                seen.add(r.name)
+                if api_group is not None and g.name != api_group:
+                    continue
+                if namespaced is not None and r.namespaced != namespaced:
+                    continue
+                if verbs and not set(verbs) <= set(r.verbs):
+                    continue
+                if categories and not set(categories) <= set(r.categories):
+                    continue
+                rows.append(
+                    {
+                        "name": r.name,
+                        "shortNames": list(r.short_names),
+                        "apiVersion": group_version(g.name, gv.version),
+                        "group": g.name,
+                        "namespaced": r.namespaced,
+                        "kind": r.kind,
+                        "verbs": list(r.verbs),
+                        "categories": list(r.categories),
+                    }
+                )
+    field = {"name": "name", "kind": "kind"}.get(sort_by or "", "group")
+    # kubectl sorts stably by the field, ties broken by name.
+    rows.sort(key=lambda row: (row[field], row["name"]))
+    return rows
+
+
+def versions(snapshot: APISnapshot) -> list[dict]:
+    """What kubectl api-versions lists, with stability and preference; sorted like kubectl."""
+    rows = []
+    for g in snapshot.groups:
+        preferred = g.preferred_version
+        for gv in g.versions:
+            if not gv.served:
+                continue
+            rows.append(
+                {
+                    "groupVersion": group_version(g.name, gv.version),
+                    "group": g.name,
+                    "version": gv.version,
+                    "stability": stability(gv.version),
+                    "preferred": gv.version == preferred,
+                    "served": gv.served,
+                    "resources": sum(1 for r in gv.resources if r.served),
+                }
+            )
+    rows.sort(key=lambda row: row["groupVersion"])
+    return rows
+
+
+def releases() -> list[dict]:
+    rows = []
+    newest = catalog.newest()
+    for r in catalog.index()["releases"]:
+        rows.append(
+            {
+                "version": r["version"],
+                "newest": r["version"] == newest,
+                "origin": r["origin"],
+                "defaultsDerived": r["defaultsDerived"],
+                "developmentCycle": bool(r.get("developmentCycle")),
+            }
+        )
+    return rows
+
+
+
+# --- the cache and refreshes ---------------------------------------------
+
+
+def _snapshot_summary(snapshot: APISnapshot) -> dict:
+    return {
+        "kubernetesVersion": snapshot.source.kubernetes_version or None,
+        "discovery": snapshot.source.extra.get("discovery"),
+        "groups": len(snapshot.groups),
+        "resources": sum(1 for _ in snapshot.iter_resources()),
+        "failedGroupVersions": sorted(snapshot.source.extra.get("failedGroupVersions") or {}),
+    }
+
+
+def cached(entries) -> list[dict]:
+    """One row per cached snapshot (cache.Entry objects)."""
+    import datetime
+
+    rows = []
+    for e in entries:
+        fetched = datetime.datetime.fromtimestamp(e.fetched_at, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append({"name": e.name, "server": e.server, "fetchedAt": fetched, "age": e.age(), **_snapshot_summary(e.snapshot), "identity": e.identity})
+    return rows
+
+
+def refreshed(results) -> list[dict]:
+    """One row per refreshed context: (label, entry or None, error or None) triples."""
+    rows = []
+    for label, entry, error in results:
+        row = {"context": label, "server": entry.server if entry else None, "error": error}
+        if entry:
+            row.update(_snapshot_summary(entry.snapshot))
+        rows.append(row)
+    return rows

@@ -1,0 +1,111 @@
+"""The layers' seams, in-process, on the real catalog: answers as data, printers of that data, and the
+order in which sources answer (catalog, our snapshot, kubectl's cache, the last seen release)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from kubectl_apiinfo.answers import listings
+from kubectl_apiinfo.answers import show as show_answers
+from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.printers import listings as listing_printers
+from kubectl_apiinfo.printers import show as show_printer
+from kubectl_apiinfo.sources import catalog, choose
+from kubectl_apiinfo.sources.store import Entry
+
+
+# --- answers and printers ---------------------------------------------------------------
+
+
+def test_the_show_answer_is_data_and_every_printer_says_the_same():
+    answer = show_answers.explain(catalog.load_release("1.16"), "deploy")
+    names = [r["qualifiedName"] for r in answer["resources"]]
+    assert set(names) == {"deployments.apps", "deployments.extensions"}
+    apps = next(r for r in answer["resources"] if r["group"] == "apps")
+    assert apps["apiVersion"] == "apps/v1" and apps["served"]
+    extensions = next(r for r in answer["resources"] if r["group"] == "extensions")
+    assert extensions["apiVersion"] is None, "extensions/v1beta1 is in 1.16 but off by default"
+    assert answer["kubectlPick"]["groupVersion"] == "apps/v1"
+    assert json.loads(show_printer.explain(answer, "json")) == answer
+    text = show_printer.explain(answer, "table")
+    for r in answer["resources"]:
+        assert f"RESOURCE:       {r['qualifiedName']}\n" in text
+    assert show_printer.explain(answer, "name").split() == names
+    assert show_answers.not_served_message(answer) is None
+
+
+def test_a_removed_resource_answers_with_its_history_and_a_message():
+    answer = show_answers.explain(catalog.load_release("1.30"), "podsecuritypolicies")
+    assert answer["resources"] == [] and answer["history"]
+    assert "last served by policy/v1beta1 in 1.24" in show_answers.not_served_message(answer)
+    with pytest.raises(UserError, match="did you mean 'deployments'"):
+        show_answers.explain(catalog.load_release("1.30"), "deploymnets")
+
+
+def test_listings_and_their_tables_agree():
+    snapshot = catalog.load_release("1.33")
+    rows = listings.resources(snapshot, namespaced=False)
+    assert rows and all(not r["namespaced"] for r in rows)
+    table = listing_printers.listing("resources", rows, "table", no_headers=False).splitlines()
+    assert table[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+    assert [line.split()[0] for line in table[1:]] == [r["name"] for r in rows]
+    versions = listings.versions(snapshot)
+    assert listing_printers.listing("versions", versions, "name", no_headers=False).split() == [v["groupVersion"] for v in versions]
+    assert json.loads(listing_printers.listing("versions", versions, "json", no_headers=False)) == {"versions": versions}
+
+
+# --- the order in which sources answer ----------------------------------------------------
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("KUBE", "KUBECTL_APIINFO"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    return tmp_path
+
+
+def _unreachable_kubeconfig(home) -> str:
+    path = home / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: gone\n"
+        "clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: me, user: {token: t0ken}}]\n"
+        "contexts: [{name: gone, context: {cluster: gone, user: me}}]\n"
+    )
+    return str(path)
+
+
+def test_a_release_named_is_the_catalog(isolated):
+    snapshot = choose.snapshot_for_query(choose.ClusterFlags(), "1.20")
+    assert (snapshot.source.kind, snapshot.source.kubernetes_version) == ("catalog", "1.20")
+
+
+def test_no_kubeconfig_is_the_newest_catalog_release_with_a_note(isolated):
+    snapshot = choose.snapshot_for_query(choose.ClusterFlags(), None)
+    assert snapshot.source.kind == "catalog" and snapshot.source.kubernetes_version == catalog.newest()
+    assert any("No cluster is configured" in n for n in snapshot.source.notes)
+
+
+def test_offline_order_our_snapshot_then_the_last_seen_release_then_an_error(isolated, monkeypatch, capsys):
+    monkeypatch.setenv("KUBECONFIG", _unreachable_kubeconfig(isolated))
+    flags = choose.ClusterFlags(offline=True)
+    with pytest.raises(UserError, match="no snapshot of gone is cached"):
+        choose.snapshot_for_query(flags, None)
+    access = choose.load_access(flags)
+    with choose.open_cache(flags) as cache:
+        cache.remember_version(access.identity, "1.29")
+    fallback = choose.snapshot_for_query(flags, None)
+    assert (fallback.source.kind, fallback.source.kubernetes_version) == ("catalog", "1.29")
+    assert "its last seen version" in capsys.readouterr().err
+    cluster = catalog.load_release("1.31")
+    cluster.source.kind, cluster.source.name = "cluster", "gone"
+    with choose.open_cache(flags) as cache:
+        cache.put(Entry(access.identity, "gone", access.display_server, cluster, time.time()))
+    ours = choose.snapshot_for_query(flags, None)
+    assert (ours.source.kind, ours.source.kubernetes_version) == ("cluster", "1.31"), "our snapshot comes first"
