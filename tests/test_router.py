@@ -318,6 +318,9 @@ def test_a_huge_argument_is_not_echoed_whole(tmp_path):
     result = subprocess.run([str(COMMAND), word, "--kube-version", word], env=clean_env(tmp_path), capture_output=True, text=True)
     assert_one_line_error(result, "is not a Kubernetes version")
     assert len(result.stderr) < 400
+    for args in ([word], ["explain", word + ".spec"], ["resources", "--api-group", word, "--kube-version", "1.33"]):
+        result = subprocess.run([str(COMMAND), *args], env=clean_env(tmp_path), capture_output=True, text=True)
+        assert len(result.stderr) < 600, (args[0][:10], result.stderr[:200])
 
 
 _ALLOWED_THIRD_PARTY = {"diskcache", "kubectl_apiinfo"}

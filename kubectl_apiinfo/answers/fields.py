@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Callable, Optional
 
 from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
-from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.model import APISnapshot, group_version
 from kubectl_apiinfo.model import release_key, release_span
 from kubectl_apiinfo.sources.schema_form import Definitions, description_text, field_names, locate, type_guess
@@ -45,11 +45,11 @@ def split_request(snapshot: APISnapshot, text: str, api_version: Optional[str] =
     text = text.strip().rstrip(".")
     words = text.split(".")
     if not words[0] or any(not w for w in words):
-        raise UserError(f"{text!r} is not RESOURCE[.field.path]; use a form like deployments.spec.template")
+        raise UserError(f"{shorten(text)!r} is not RESOURCE[.field.path]; use a form like deployments.spec.template")
     matches = resolve(snapshot, words[0])
     if not matches:
         raise UserError(
-            f"{describe_source(snapshot)} has no resource type {words[0]!r} "
+            f"{describe_source(snapshot)} has no resource type {shorten(words[0])!r} "
             "('kubectl apiinfo resources' lists them all)"
         )
     chosen, fields = None, words[1:]

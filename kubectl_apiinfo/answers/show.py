@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.sources import catalog
-from kubectl_apiinfo.errors import UserError, flag
+from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.model import APISnapshot, group_version, release_key, stability, version_priority_key
 from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
 
@@ -199,7 +199,7 @@ def _unknown_message(snapshot: APISnapshot, word: str, hist: dict) -> str:
             close.append(names[near])
     where = snapshot.source.name
     hint = f"; did you mean {' or '.join(repr(c) for c in close[:3])}?" if close else ""
-    return f"{where} has no resource type {word!r}{hint} ('kubectl apiinfo resources' lists them all)"
+    return f"{where} has no resource type {shorten(word)!r}{hint} ('kubectl apiinfo resources' lists them all)"
 
 
 def failed_discovery(snapshot: APISnapshot, word: str) -> list[dict]:
@@ -257,7 +257,7 @@ def not_served_message(answer: dict) -> Optional[str]:
         else:
             expected = f"; the previous snapshot had it in {', '.join(gvs)}"
         return (
-            f"whether {source['name']} serves {answer['query']!r} is unknown: discovery of {', '.join(gvs)}, "
+            f"whether {source['name']} serves {shorten(answer['query'])!r} is unknown: discovery of {', '.join(gvs)}, "
             f"which would serve it, failed there ({failed[0]['error']}){expected}; "
             f"retry with {flag('refresh')} once the API is back"
         )
@@ -268,5 +268,5 @@ def not_served_message(answer: dict) -> Optional[str]:
                 last = (h["groupVersion"], end)
     name = answer["source"]["name"]
     if last is None:
-        return f"{answer['query']!r} is not served by {name}, nor by default in any catalog release"
-    return f"{answer['query']!r} is not served by {name}; it was last served by {last[0]} in {last[1]} (history above)"
+        return f"{shorten(answer['query'])!r} is not served by {name}, nor by default in any catalog release"
+    return f"{shorten(answer['query'])!r} is not served by {name}; it was last served by {last[0]} in {last[1]} (history above)"
