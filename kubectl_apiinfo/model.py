@@ -182,8 +182,35 @@ class Group(Record):
         return None
 
 
+# What a source may say about itself beyond its name, by attribute, with the names its JSON form gives
+# them (the source's "extra" object, as caches and bundles have always stored it).  None: not said.
+SOURCE_FACTS = {
+    # a catalog release
+    "defaults_derived": "defaultsDerived",  # its served-by-default flags were derived, not listed
+    "origin": "origin",  # which spec or table it was built from
+    "group_order": "groupOrder",  # "discovery" where its groups are in the kube-aggregator's order
+    "group_order_unknown": "groupOrderUnknown",  # groups whose place in that order is not known
+    "development_cycle": "developmentCycle",  # not a released Kubernetes yet
+    # a cluster, or kubectl's cache of one
+    "server": "server",
+    "git_version": "gitVersion",
+    "fetched_at": "fetchedAt",  # RFC 3339
+    "fetched_at_epoch": "fetchedAtEpoch",  # kubectl's cache: its file's mtime
+    "path": "path",  # kubectl's cache: where it is
+    "discovery": "discovery",  # "aggregated" or "legacy"
+    "failed_group_versions": "failedGroupVersions",  # {group/version: why its discovery failed}
+    "last_known": "lastKnown",  # {group/version: resources the previous snapshot had} for those
+    "listing_digest": "listingDigest",  # a legacy server's group list, to notice a change without ETags
+    # how this answer came to be (never stored)
+    "age": "age",
+    "from_cache": "fromCache",
+}
+_FACT_BY_JSON = {j: a for a, j in SOURCE_FACTS.items()}
+_RUNTIME_FACTS = ("age", "from_cache")
+
+
 class SnapshotSource(Record):
-    __slots__ = ("kind", "name", "kubernetes_version", "notes", "extra")
+    __slots__ = ("kind", "name", "kubernetes_version", "notes", *SOURCE_FACTS)
 
     def __init__(
         self,
@@ -191,13 +218,30 @@ class SnapshotSource(Record):
         name: str,  # what to call it in answers: "Kubernetes 1.33", a context name, ...
         kubernetes_version: str = "",
         notes: Optional[list[str]] = None,
-        extra: Optional[dict[str, Any]] = None,
+        extra: Optional[dict[str, Any]] = None,  # facts in their JSON form (unknown ones are dropped)
+        **facts: Any,
     ):
         self.kind = kind
         self.name = name
         self.kubernetes_version = kubernetes_version
         self.notes = list(notes or [])
-        self.extra = dict(extra or {})
+        for attr in SOURCE_FACTS:
+            setattr(self, attr, None)
+        for key, value in (extra or {}).items():
+            if key in _FACT_BY_JSON:
+                setattr(self, _FACT_BY_JSON[key], value)
+        for attr, value in facts.items():
+            if attr not in SOURCE_FACTS:
+                raise TypeError(f"SnapshotSource has no fact {attr!r}")
+            setattr(self, attr, value)
+
+    def facts(self, stored: bool = False) -> dict[str, Any]:
+        """The facts said, by their JSON names; stored=True leaves out how this answer came to be."""
+        return {
+            json_name: getattr(self, attr)
+            for attr, json_name in SOURCE_FACTS.items()
+            if getattr(self, attr) is not None and not (stored and attr in _RUNTIME_FACTS)
+        }
 
 
 class APISnapshot(Record):
@@ -242,8 +286,9 @@ def _source_to_dict(s: SnapshotSource) -> dict:
         d["kubernetesVersion"] = s.kubernetes_version
     if s.notes:
         d["notes"] = list(s.notes)
-    if s.extra:
-        d["extra"] = dict(s.extra)
+    facts = s.facts(stored=True)
+    if facts:
+        d["extra"] = facts
     return d
 
 

@@ -158,7 +158,7 @@ def test_every_release_records_where_it_came_from(k8s_data):
             expected = build_catalog.ORIGIN_TABLE
         assert origin == expected, release
         snapshot = load_release(release)
-        assert snapshot.source.extra["origin"] == origin
+        assert snapshot.source.origin == origin
         # Every release with documents has the connect subresources the tables lack.
         pods = next(r for g, gv, r in snapshot.iter_resources(False) if (g.name, r.name) == ("", "pods"))
         has_connect = CONNECT_SUBRESOURCES <= {s.name for s in pods.subresources}
@@ -278,7 +278,7 @@ def test_the_development_cycle_snapshot_is_labelled():
     labelled = [r["version"] for r in index["releases"] if r.get("developmentCycle")]
     assert labelled == ["1.37"] and build_catalog.parse_release(spec_built[-1]) < (1, 37)
     assert load_release("1.37").source.name == "Kubernetes 1.37 (development-cycle snapshot)"
-    assert load_release("1.37").source.extra["developmentCycle"] is True
+    assert load_release("1.37").source.development_cycle is True
     assert load_release("1.36").source.name == "Kubernetes 1.36"
 
 
@@ -287,7 +287,7 @@ def test_groups_are_in_the_kube_aggregators_discovery_order(k8s_data):
     for name in json.loads((CATALOG / "index.json").read_text())["releases"]:
         snapshot = load_release(name["version"])
         order = [g.name for g in snapshot.groups]
-        unknown = snapshot.source.extra.get("groupOrderUnknown", [])
+        unknown = snapshot.source.group_order_unknown or []
         assert order[:2] == ["", "apiregistration.k8s.io"], name
         known = [g for g in order[2:] if g not in unknown]
         assert order[2:] == known + sorted(unknown)

@@ -121,3 +121,20 @@ def test_cluster_flags_never_show_the_token():
     flags = ClusterFlags(context="prod", token="s3cret-t0ken")
     assert "s3cret-t0ken" not in repr(flags) and "prod" in repr(flags)
     assert "s3cret-t0ken" not in repr(flags.replace(context="dev"))
+
+
+def test_a_sources_facts_are_named_fields_and_keep_their_json_form():
+    from kubectl_apiinfo.model import SnapshotSource
+
+    source = SnapshotSource("cluster", "prod", "1.33", server="https://k8s.example:6443", discovery="aggregated",
+                            failed_group_versions={"metrics.k8s.io/v1beta1": "503"})
+    source.age, source.from_cache = "2m ago", True  # how this answer came about: not stored
+    snapshot = APISnapshot(source, [])
+    stored = snapshot.to_dict()["source"]
+    assert stored["extra"] == {"server": "https://k8s.example:6443", "discovery": "aggregated",
+                               "failedGroupVersions": {"metrics.k8s.io/v1beta1": "503"}}
+    back = APISnapshot.from_dict(snapshot.to_dict()).source
+    assert (back.server, back.discovery, back.failed_group_versions, back.age) == (
+        "https://k8s.example:6443", "aggregated", {"metrics.k8s.io/v1beta1": "503"}, None)
+    with pytest.raises(TypeError):
+        SnapshotSource("cluster", "prod", colour="blue")

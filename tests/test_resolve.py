@@ -67,7 +67,7 @@ def test_kubectls_pick_offline(release, word, expected):
 
 def test_a_group_of_unknown_place_leaves_the_pick_open():
     snapshot = catalog.load_release("1.15")
-    snapshot.source.extra["groupOrderUnknown"] = ["apps"]
+    snapshot.source.group_order_unknown = ["apps"]
     answer = show_answers.explain(snapshot, "deployments")
     assert answer["kubectlPick"] is None
     assert "does not know where apps comes" in answer["kubectlPickNote"]

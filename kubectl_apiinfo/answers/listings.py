@@ -104,10 +104,10 @@ def releases() -> list[dict]:
 def _snapshot_summary(snapshot: APISnapshot) -> dict:
     return {
         "kubernetesVersion": snapshot.source.kubernetes_version or None,
-        "discovery": snapshot.source.extra.get("discovery"),
+        "discovery": snapshot.source.discovery,
         "groups": len(snapshot.groups),
         "resources": sum(1 for _ in snapshot.iter_resources()),
-        "failedGroupVersions": sorted(snapshot.source.extra.get("failedGroupVersions") or {}),
+        "failedGroupVersions": sorted(snapshot.source.failed_group_versions or {}),
     }
 
 

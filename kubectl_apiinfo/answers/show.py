@@ -32,7 +32,7 @@ def source_info(snapshot: APISnapshot) -> dict:
     """What the answer describes: a catalog release, or which cluster and how old its data is."""
     s = snapshot.source
     info = {"kind": s.kind, "name": s.name, "kubernetesVersion": s.kubernetes_version or None}
-    info.update({k: s.extra[k] for k in _SOURCE_EXTRAS if k in s.extra})
+    info.update({k: v for k, v in s.facts().items() if k in _SOURCE_EXTRAS})
     if s.notes:
         info["notes"] = list(s.notes)
     return info
@@ -172,7 +172,7 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
 
 
 def _unordered(snapshot: APISnapshot) -> set[str]:
-    return set(snapshot.source.extra.get("groupOrderUnknown") or [])
+    return set(snapshot.source.group_order_unknown or [])
 
 
 def _in_discovery_order(snapshot: APISnapshot, served: list[Match]) -> bool:
@@ -183,7 +183,7 @@ def _in_discovery_order(snapshot: APISnapshot, served: list[Match]) -> bool:
     """
     if snapshot.source.kind != "catalog":
         return True
-    if snapshot.source.extra.get("groupOrder") != "discovery":
+    if snapshot.source.group_order != "discovery":
         return False
     return not ({m.group.name for m in served} & _unordered(snapshot))
 
@@ -207,8 +207,7 @@ def failed_discovery(snapshot: APISnapshot, word: str) -> list[dict]:
     previous snapshot knew them and, for built-in groups, as the cluster's release has them."""
     from kubectl_apiinfo.model import Group, GroupVersion
 
-    extra = snapshot.source.extra
-    failed = extra.get("failedGroupVersions") or {}
+    failed = snapshot.source.failed_group_versions or {}
     if not failed:
         return []
     release = snapshot.source.kubernetes_version
@@ -216,8 +215,8 @@ def failed_discovery(snapshot: APISnapshot, word: str) -> list[dict]:
     known = APISnapshot.from_dict(
         {"schemaVersion": 1, "source": {"kind": "cluster", "name": ""},
          "groups": [{"name": gv.rpartition("/")[0], "versions": [{"version": gv.rpartition("/")[2], "resources": rs}]}
-                    for gv, rs in sorted((extra.get("lastKnown") or {}).items())]}
-    ) if extra.get("lastKnown") else None
+                    for gv, rs in sorted((snapshot.source.last_known or {}).items())]}
+    ) if snapshot.source.last_known else None
     groups: dict[str, list] = {}
     origin: dict[tuple[str, str, str], list[str]] = {}  # (group, version, resource) -> where it is known from
     for gv in sorted(failed):

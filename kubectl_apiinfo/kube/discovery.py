@@ -85,13 +85,11 @@ def fetch(
         "cluster",
         name,
         minor,
-        extra={
-            "server": client.server,
-            "gitVersion": str(server_version.get("gitVersion", "")),
-            "fetchedAt": _now(),
-            "discovery": mode,
-            "failedGroupVersions": dict(sorted(failed.items())),
-        },
+        server=client.server,
+        git_version=str(server_version.get("gitVersion", "")),
+        fetched_at=_now(),
+        discovery=mode,
+        failed_group_versions=dict(sorted(failed.items())),
     )
     return Fetched(APISnapshot(source, groups), server_version, etags)
 

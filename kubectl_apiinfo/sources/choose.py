@@ -99,10 +99,9 @@ def catalog_snapshot(kube_version: Optional[str], note: str = "") -> APISnapshot
 
 def _from_entry(entry: Entry, cached: bool) -> APISnapshot:
     snapshot = entry.snapshot
-    extra = snapshot.source.extra
-    extra["age"] = entry.age()
-    extra["fromCache"] = cached
-    failed = extra.get("failedGroupVersions") or {}
+    snapshot.source.age = entry.age()
+    snapshot.source.from_cache = cached
+    failed = snapshot.source.failed_group_versions or {}
     if failed:
         warn(
             f"discovery of {', '.join(sorted(failed))} failed on {entry.name} "
@@ -116,7 +115,7 @@ def _last_known(previous: Optional[Entry], cache: SnapshotCache, failed: dict) -
     if not failed or previous is None:
         return {}
     full = cache.get(previous.identity) or previous  # the previous answer may hold only some groups
-    known = {gv: r for gv, r in (full.snapshot.source.extra.get("lastKnown") or {}).items() if gv in failed}
+    known = {gv: r for gv, r in (full.snapshot.source.last_known or {}).items() if gv in failed}
     for g in full.snapshot.groups:
         for gv in g.versions:
             name = f"{g.name}/{gv.version}" if g.name else gv.version
@@ -146,12 +145,12 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
         entry = previous.replace(checked_at=now, server_version=server_version)
         cache.touch(entry, now, server_version)
         return entry
-    extra = fetched.snapshot.source.extra
-    known = _last_known(previous, cache, extra.get("failedGroupVersions") or {})
+    source = fetched.snapshot.source
+    known = _last_known(previous, cache, source.failed_group_versions or {})
     if known:
-        extra["lastKnown"] = known
-    if extra.get("discovery") == "legacy":
-        extra["listingDigest"] = _snapshot_listing(fetched.snapshot)
+        source.last_known = known
+    if source.discovery == "legacy":
+        source.listing_digest = _snapshot_listing(fetched.snapshot)
     entry = Entry(
         identity=access.identity,
         name=name,
@@ -276,7 +275,7 @@ def _listing_digest(pairs, release: str) -> str:
 def _snapshot_listing(snapshot: APISnapshot) -> str:
     """Which group versions the server listed, failed ones included, and its release: a legacy server's check."""
     pairs = {(g.name, gv.version) for g in snapshot.groups for gv in g.versions}
-    pairs |= {tuple(gv.rpartition("/")[::2]) for gv in snapshot.source.extra.get("failedGroupVersions") or {}}
+    pairs |= {tuple(gv.rpartition("/")[::2]) for gv in snapshot.source.failed_group_versions or {}}
     return _listing_digest(pairs, snapshot.source.kubernetes_version)
 
 
@@ -294,7 +293,7 @@ def _legacy_unchanged(access, timeout: Optional[float], entry: Entry) -> Optiona
         pairs = {(g, v) for g, versions, _ in legacy_group_versions(api, apis) for v in versions}
     except (AttributeError, TypeError):
         return None
-    if _listing_digest(pairs, kubernetes_minor(version)) != entry.snapshot.source.extra.get("listingDigest"):
+    if _listing_digest(pairs, kubernetes_minor(version)) != entry.snapshot.source.listing_digest:
         return None
     return {k: str(v) for k, v in version.items() if isinstance(v, (str, int))}
 
@@ -304,7 +303,7 @@ def _revalidate(cache: SnapshotCache, access, entry: Entry, flags: ClusterFlags)
     timeout = flags.request_timeout
     timeout = REVALIDATE_TIMEOUT if timeout is None else min(timeout, REVALIDATE_TIMEOUT)
     try:
-        if entry.snapshot.source.extra.get("listingDigest"):
+        if entry.snapshot.source.listing_digest:
             server_version = _legacy_unchanged(access, timeout, entry)
             if server_version is not None:
                 now = time.time()
@@ -373,9 +372,9 @@ def _offline_fallback(access, cache: SnapshotCache, entry: Optional[Entry], erro
         return _from_entry(entry, cached=True)
     kube = kubectl_cache.load(access.server, name, os.environ)
     if kube is not None:
-        age = describe_age(time.time() - kube.source.extra["fetchedAtEpoch"])
+        age = describe_age(time.time() - kube.source.fetched_at_epoch)
         warn(f"{why}: answering from kubectl's discovery cache for {access.display_server} ({age})")
-        kube.source.extra["age"] = age
+        kube.source.age = age
         return kube
     version = cache.last_version(access.identity)
     if version and version in catalog.release_names():

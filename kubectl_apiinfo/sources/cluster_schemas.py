@@ -236,8 +236,8 @@ def _cluster_source(flags, snapshot, store: SchemaStore, identity: str):
     release = version if version and release_index(version) is not None else None
     name = snapshot.source.name or "the cluster"
     source = SchemaSource(snapshot, release, f"{name} (its OpenAPI documents)", "cluster")
-    fresh = snapshot.source.extra.get("fromCache") is False  # discovery was just fetched: so is the index
-    source.documents = ClusterDocuments(flags, store, identity, name, fresh or flags.refresh, snapshot.source.extra.get("server"))
+    fresh = snapshot.source.from_cache is False  # discovery was just fetched: so is the index
+    source.documents = ClusterDocuments(flags, store, identity, name, fresh or flags.refresh, snapshot.source.server)
     return source
 
 
@@ -246,7 +246,7 @@ def source_for_cluster(flags, snapshot):
     from kubectl_apiinfo.sources.schemas import SchemaSource, release_index
     from kubectl_apiinfo.sources.store import default_dir
 
-    server = snapshot.source.extra.get("server")
+    server = snapshot.source.server
     if snapshot.source.kind == "cluster":
         store = SchemaStore(flags.cache_dir or default_dir())
         identity = cluster_identity(flags, store)

@@ -62,5 +62,5 @@ def load(server: str, name: str, environ: Mapping[str, str]) -> Optional[APISnap
             groups.append(Group(group, gvs, preferred=preferred if preferred in {gv.version for gv in gvs} else None))
     if not groups:
         return None
-    source = SnapshotSource("kubectl-cache", name, "", extra={"server": redact_url(server), "fetchedAtEpoch": mtime, "path": base})
+    source = SnapshotSource("kubectl-cache", name, "", server=redact_url(server), fetched_at_epoch=mtime, path=base)
     return APISnapshot(source, groups)

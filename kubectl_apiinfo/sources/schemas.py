@@ -220,7 +220,7 @@ class SchemaSource:
         out = {"kind": self.kind, "name": source.name, "kubernetesVersion": self.release or source.kubernetes_version,
                "schemas": self.label, "notes": list(self.notes)}
         if self.kind == "cluster":
-            out["server"] = source.extra.get("server")
+            out["server"] = source.server
         return out
 
 

@@ -144,7 +144,7 @@ def _check_meta(d: object, where: str) -> dict:
     }
 
 
-# source.extra keys the code reads, and the types it relies on
+# source facts (by their JSON names) the code reads, and the types it relies on
 _EXTRA_TYPES = {
     "server": str,
     "gitVersion": str,
@@ -160,13 +160,14 @@ def _check_source(source: SnapshotSource, where: str) -> None:
     version = source.kubernetes_version
     if version and not _MINOR.match(version):
         raise SnapshotFormatError(f"{where}.kubernetesVersion: {version!r} is not a Kubernetes version like 1.33")
+    facts = source.facts()
     for key, typ in _EXTRA_TYPES.items():
-        if key in source.extra and not isinstance(source.extra[key], typ):
+        if key in facts and not isinstance(facts[key], typ):
             raise SnapshotFormatError(f"{where}.extra.{key}: expected {typ.__name__}")
-    failed = source.extra.get("failedGroupVersions") or {}
+    failed = source.failed_group_versions or {}
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in failed.items()):
         raise SnapshotFormatError(f"{where}.extra.failedGroupVersions: expected strings")
-    for gv, resources in (source.extra.get("lastKnown") or {}).items():
+    for gv, resources in (source.last_known or {}).items():
         if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str) for r in resources):
             raise SnapshotFormatError(f"{where}.extra.lastKnown[{gv!r}]: expected a list of resources")
 
