@@ -271,7 +271,7 @@ def completions(defs: Definitions, root: dict, prefix: str, path: list, partial:
 
 def field_completions(flags, kube_version: Optional[str], partial: str) -> list:
     """Completion of RESOURCE.field.pa<TAB>: from the catalog or a cluster's cached documents, never the network."""
-    from kubectl_apiinfo.sources import choose, schemas
+    from kubectl_apiinfo.sources import choose, schema_choice
 
     head, dot, last = partial.rpartition(".")
     if not dot:
@@ -279,7 +279,7 @@ def field_completions(flags, kube_version: Optional[str], partial: str) -> list:
     try:
         snapshot = choose.snapshot_for_completion(flags, kube_version)
         target = split_request(snapshot, head)
-        source = schemas.completion_source(flags, snapshot)
+        source = schema_choice.completion_source(flags, snapshot)
         try:
             found = source.definitions(target.group_version, target.kind, quiet=True)
         finally:

@@ -40,12 +40,28 @@ def _clear(inv) -> None:
 
 
 def _export(inv) -> None:
+    from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore
+
     with _open(inv) as cache:
-        count = cache.export_bundle(inv.file)
+
+        def schemas(identities: list) -> dict:
+            """The clusters' OpenAPI documents, so that explain works on the other side too."""
+            if cache.read_only:
+                return {}
+            with SchemaStore.sharing(cache, close_it=False) as store:
+                part = store.bundle_part(identities)
+            return {BUNDLE_KEY: part} if part["indexes"] else {}
+
+        count = cache.export_bundle(inv.file, schemas)
     note(f"exported {_count(count)} to {'stdout' if inv.file == '-' else inv.file}")
 
 
 def _import(inv) -> None:
+    from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore, validate_part
+
     with _open(inv) as cache:
-        entries = cache.import_bundle(inv.file)
+        entries, parts = cache.import_bundle(inv.file, {BUNDLE_KEY: validate_part})
+        if BUNDLE_KEY in parts:
+            with SchemaStore.sharing(cache, close_it=False) as store:
+                store.import_part(parts[BUNDLE_KEY], "the bundle" if inv.file == "-" else inv.file)
     note(f"imported {_count(len(entries))}: {', '.join(e.name for e in entries)}")

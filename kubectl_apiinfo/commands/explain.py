@@ -38,7 +38,7 @@ def explain(
     output: str = "text",
     kube_version: Optional[str] = None,
 ) -> None:
-    from kubectl_apiinfo.sources import schemas
+    from kubectl_apiinfo.sources import schema_choice
 
     output = output or "text"
     if output not in OUTPUTS:
@@ -49,7 +49,7 @@ def explain(
         raise UserError("a resource is required, e.g. 'kubectl apiinfo explain deployments.spec'")
     if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
         raise UserError(f"{flag('api_version')} {api_version!r} is not GROUP/VERSION (or VERSION for the core group), e.g. apps/v1")
-    source = schemas.source_for(flags, kube_version)
+    source = schema_choice.source_for(flags, kube_version)
     try:
         _answer(source, resource, api_version, recursive, output)
     finally:

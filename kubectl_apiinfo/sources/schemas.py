@@ -179,7 +179,7 @@ class SchemaSource:
         fallback = single_release_root(self.release, group_version, kind) if self.release else None
         if fallback is not None:
             why = f" ({failed})" if failed else ""
-            (_quiet if quiet else _warn)(
+            (_ignore if quiet else _warn)(
                 f"no OpenAPI document of {group_version} is cached for {self.name}{why}; answering from the "
                 f"catalog release {self.release}, the cluster's version"
             )
@@ -224,52 +224,5 @@ class SchemaSource:
         return out
 
 
-def _quiet(message: str) -> None:
-    pass
-
-
-def newest_with_schemas() -> str:
-    return schema_releases()[-1]
-
-
-def source_for(flags, kube_version: Optional[str]) -> SchemaSource:
-    from kubectl_apiinfo.errors import UserError
-    from kubectl_apiinfo.sources import choose
-
-    if kube_version:
-        release = catalog.normalize_release(kube_version)
-        if release_index(release) is None:
-            have = schema_releases()
-            raise UserError(
-                f"Kubernetes {release} has no OpenAPI spec in the catalog (its data is resource tables only), "
-                f"so its fields cannot be explained; use {flag('kube_version')} {have[0]} to {have[-1]}"
-            )
-        return SchemaSource(catalog.load_release(release), release, f"Kubernetes {release} (offline catalog)", "catalog")
-    from kubectl_apiinfo.sources import cluster_schemas
-
-    remembered = cluster_schemas.remembered_source(flags)
-    if remembered is not None:
-        return remembered
-    snapshot = choose.snapshot_for_query(flags, None)
-    if snapshot.source.kind == "catalog":
-        release = snapshot.source.kubernetes_version
-        label = f"Kubernetes {release} (offline catalog)"
-        if release_index(release) is None:
-            newest = release
-            release = newest_with_schemas()
-            snapshot = catalog.load_release(release)
-            label = f"Kubernetes {release} (offline catalog: the newest release with an OpenAPI spec; {newest} has none)"
-        return SchemaSource(snapshot, release, label, "catalog")
-    return cluster_schemas.source_for_cluster(flags, snapshot)
-
-
-def completion_source(flags, snapshot) -> SchemaSource:
-    """Like source_for, for completion: the snapshot already chosen, and never a request."""
-    if snapshot.source.kind != "cluster":
-        release = snapshot.source.kubernetes_version
-        if release_index(release) is None:
-            release = newest_with_schemas()
-        return SchemaSource(snapshot, release, f"Kubernetes {release}", "catalog")
-    from kubectl_apiinfo.sources import cluster_schemas
-
-    return cluster_schemas.source_for_cluster(flags.replace(offline=True, refresh=False), snapshot)
+def _ignore(message: str) -> None:
+    """Where a warning would only repeat itself (completion)."""

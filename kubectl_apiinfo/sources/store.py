@@ -772,19 +772,15 @@ class SnapshotCache:
 
     # --- bundles for air-gapped machines ---------------------------------
 
-    def export_bundle(self, path: str) -> int:
-        """Write every readable snapshot to path ('-' is stdout)."""
+    def export_bundle(self, path: str, parts: Optional[Callable[[list], dict]] = None) -> int:
+        """Write every readable snapshot to path ('-' is stdout); parts(identities) gives other parts to carry
+        ({key: JSON}: the clusters' OpenAPI documents, from schema_store)."""
         import sys
-
-        from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore
 
         entries = self.entries()
         bundle = {"kind": BUNDLE_KIND, "schemaVersion": BUNDLE_VERSION, "snapshots": [e.to_dict() for e in entries]}
-        if not self.read_only:  # a read-only cache is read as snapshots only
-            with SchemaStore.sharing(self, close_it=False) as schemas:  # the clusters' OpenAPI documents, for explain elsewhere
-                part = schemas.bundle_part(e.identity for e in entries)
-            if part["indexes"]:
-                bundle[BUNDLE_KEY] = part
+        if parts is not None:
+            bundle.update(parts([e.identity for e in entries]))
         text = json.dumps(bundle, allow_nan=False)
         if path == "-":
             sys.stdout.write(text + "\n")
@@ -802,10 +798,10 @@ class SnapshotCache:
                 os.unlink(tmp)
         return len(entries)
 
-    def import_bundle(self, path: str) -> list[Entry]:
-        from kubectl_apiinfo.sources.schema_store import SchemaStore
-
-        read, schemas_part = read_bundle_parts(path)
+    def import_bundle(self, path: str, part_checks: Optional[dict] = None) -> tuple:
+        """Store a bundle's snapshots; returns (entries, {key: part}) for the other parts named in part_checks
+        ({key: a function that raises UserError for a bad part}), all checked before anything is stored."""
+        read, parts = read_bundle_parts(path, part_checks or {})
         entries = [e.replace(imported=True) for e in read]
         cache = self._open_writer()
         if cache is None:
@@ -813,22 +809,17 @@ class SnapshotCache:
         with cache.transact():
             for e in entries:
                 self.put(e)
-        if schemas_part is not None:
-            with SchemaStore.sharing(self, close_it=False) as schemas:
-                schemas.import_part(schemas_part, "the bundle" if path == "-" else path)
-        return entries
+        return entries, parts
 
 
 def read_bundle(path: str) -> list[Entry]:
     """Every entry of a bundle ('-' is stdin), or a UserError saying what is wrong with it; nothing half-read."""
-    return read_bundle_parts(path)[0]
+    return read_bundle_parts(path, {})[0]
 
 
-def read_bundle_parts(path: str) -> tuple:
-    """(entries, the schemas part or None) of a bundle, both validated before anything is imported."""
+def read_bundle_parts(path: str, part_checks: dict) -> tuple:
+    """(entries, {key: part} for the part_checks keys the bundle has), all validated before anything is imported."""
     import sys
-
-    from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, validate_part
 
     where = "the bundle on stdin" if path == "-" else path
     try:
@@ -863,7 +854,9 @@ def read_bundle_parts(path: str) -> tuple:
             entries.append(Entry.from_dict(raw_entry))
         except (SnapshotFormatError, RecursionError) as e:
             raise UserError(f"{where}: snapshots[{i}]: {e}; nothing was imported") from None
-    schemas_part = data.get(BUNDLE_KEY)
-    if schemas_part is not None:
-        validate_part(schemas_part, where)
-    return entries, schemas_part
+    parts = {}
+    for key, check in part_checks.items():
+        if data.get(key) is not None:
+            check(data[key], where)
+            parts[key] = data[key]
+    return entries, parts
