@@ -284,6 +284,9 @@ def test_options_are_validated_before_the_cache_or_network_is_touched(fake_apise
         (["deployments", "--kube-version", ""], "'' is not a Kubernetes version"),
         (["versions", "--api-group", "apps"], "No such option"),
         (["deployments", "-o", "plaintext"], "accepts only table, wide, json, yaml or name"),
+        (["explain", "deployments", "--api-version", "a/b/c"], "'a/b/c' is not GROUP/VERSION"),
+        (["explain", "deployments", "-o", "wide"], "accepts only text, plaintext, plaintext-openapiv2, json or yaml"),
+        (["explain", "deployments.spec", "--refresh", "--offline"], "contradict"),
     ]
     for args, fragment in cases:
         result = subprocess.run([str(COMMAND), *args], env=env, capture_output=True, text=True)

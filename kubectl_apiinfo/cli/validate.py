@@ -140,6 +140,12 @@ def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
     resource = values.get("resource")
     if resource is not None and not resource.strip():
         raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
+    api_version = values.get("api_version")
+    if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
+        raise UserError(
+            f"{spec.API_VERSION.name} {shorten(api_version)!r} is not GROUP/VERSION (or VERSION for the core group), "
+            "e.g. apps/v1"
+        )
 
     invocation = Invocation(path, values)
     if command.takes_cluster:

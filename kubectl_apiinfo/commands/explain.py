@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
-    from typing import Optional
-
 from kubectl_apiinfo.console import out
-from kubectl_apiinfo.errors import UserError, flag
-from kubectl_apiinfo.sources.choose import ClusterFlags
-
-OUTPUTS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
+from kubectl_apiinfo.errors import UserError
 
 
-def run(
-    flags,
-    resource: Optional[str] = None,
-    api_version: Optional[str] = None,
-    recursive: bool = False,
-    output: str = "text",
-    kube_version: Optional[str] = None,
-) -> None:
-    """explain as the other commands run: run(invocation) with .flags, .resource, .api_version,
-    .recursive, .output and .kube_version (cli/validate.py's Invocation), or with them spelled out."""
-    if resource is None:
-        inv = flags
-        return explain(inv.flags, inv.resource, getattr(inv, "api_version", None), getattr(inv, "recursive", False),
-                       getattr(inv, "output", None) or "text", getattr(inv, "kube_version", None))
-    return explain(flags, resource, api_version, recursive, output, kube_version)
-
-
-def explain(
-    flags: ClusterFlags,
-    resource: str,
-    api_version: Optional[str] = None,
-    recursive: bool = False,
-    output: str = "text",
-    kube_version: Optional[str] = None,
-) -> None:
+def run(inv) -> None:
+    """The flags were validated by cli/validate.py: -o, --api-version and the contradictions."""
     from kubectl_apiinfo.sources import schema_choice
 
-    output = output or "text"
-    if output not in OUTPUTS:
-        raise UserError(f"{flag('output')} {output!r} is not available for explain; use one of {'|'.join(OUTPUTS)}")
-    if flags.refresh and flags.offline:
-        raise UserError(f"{flag('refresh')} and {flag('offline')} contradict each other; pick one")
-    if not resource.strip():
-        raise UserError("a resource is required, e.g. 'kubectl apiinfo explain deployments.spec'")
-    if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
-        raise UserError(f"{flag('api_version')} {api_version!r} is not GROUP/VERSION (or VERSION for the core group), e.g. apps/v1")
-    source = schema_choice.source_for(flags, kube_version)
+    source = schema_choice.source_for(inv.flags, inv.kube_version)
     try:
-        _answer(source, resource, api_version, recursive, output)
+        _answer(source, inv.resource, inv.api_version, inv.recursive, inv.output)
     finally:
         source.close()
 
