@@ -59,11 +59,8 @@ class SchemaStore:
         return self._store.value(key)
 
     def resolution(self, key: str) -> Optional[str]:
-        """The cluster identity store.py remembered for these kubeconfig files and flags (its resolved: keys)."""
-        from kubectl_apiinfo.sources.store import _RESOLVED_PREFIX
-
-        value = self._get(_RESOLVED_PREFIX + key)
-        return value if isinstance(value, str) else None
+        """The cluster identity store.py remembered for these kubeconfig files and flags."""
+        return self._store.resolution(key)
 
     def index(self, identity: str) -> Optional[dict]:
         value = self._get(INDEX_PREFIX + identity)
