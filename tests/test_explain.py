@@ -495,3 +495,15 @@ def test_a_crd_offline_without_its_document_says_what_to_do(fake_apiserver, env,
     out = explain(env, "widgets.spec", "-o", "plaintext")
     assert_one_line_error(out, "the OpenAPI document of g0001.example.com/v1 could not be read (cannot connect",
                           "none is cached for fake", "refresh --schemas")
+
+
+def test_a_cached_cluster_explains_within_its_ttl_and_revalidates_after(fake_apiserver, env, tmp_path):
+    server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert explain(env, "widgets.spec").returncode == 0  # discovery and the document, fetched once
+    server.reset()
+    fresh = explain(env, "widgets.spec", "-o", "plaintext")
+    assert fresh.returncode == 0 and _paths(server) == [], "within the TTL nothing is asked"
+    stale = explain(env, "widgets.spec", "-o", "plaintext", "--cache-ttl", "0")
+    assert stale.stdout == fresh.stdout, stale.stderr
+    assert {"/api", "/apis"} <= set(_paths(server)), "after the TTL the snapshot is revalidated, as for every query"

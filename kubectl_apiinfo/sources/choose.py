@@ -259,6 +259,21 @@ def snapshot_for_query(flags: ClusterFlags, kube_version: Optional[str], words: 
             return _offline_fallback(access, cache, entry, e)
 
 
+def remembered_snapshot(flags: ClusterFlags, cache: SnapshotCache) -> Optional[APISnapshot]:
+    """The short way of snapshot_for_query, on a cache the caller holds open: the snapshot these unchanged
+    kubeconfig files and flags named before, if it may answer without asking the server (its TTL, --offline)."""
+    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
+
+    if flags.refresh:
+        return None
+    files = kubeconfig_files(flags.kubeconfig, os.environ)
+    if not files and not flags.server and not flags.names_a_cluster:
+        return None
+    ttl = float("inf") if flags.cache_ttl is None else flags.cache_ttl
+    entry = _remembered_entry(cache, _resolution_key(flags, files))
+    return _answer(entry, flags, ttl) if entry is not None and _usable(entry, flags, ttl) else None
+
+
 def _answer(entry: Entry, flags: ClusterFlags, ttl: float) -> APISnapshot:
     if entry.imported and not flags.offline and time.time() - entry.checked_at >= ttl:
         warn(f"the snapshot of {entry.name} was imported and fetched {entry.age()}; 'kubectl apiinfo refresh' reads it anew")

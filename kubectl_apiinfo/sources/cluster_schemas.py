@@ -203,30 +203,23 @@ class ClusterDocuments:
 
 
 def remembered_source(flags):
-    """A cached answer's short way: the snapshot these unchanged kubeconfig files and flags named before
-    (as choose.snapshot_for_query finds it), with the schema store on the same open diskcache.
+    """A cached answer's short way: choose.remembered_snapshot, with the schema store on the same open cache.
 
-    None when the long way is needed (a refresh, no remembered cluster, no kubeconfig at all).
+    None when the long way is needed (a refresh, a stale or no remembered snapshot, no kubeconfig at all).
     """
-    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
     from kubectl_apiinfo.sources import choose
 
-    if flags.refresh:
-        return None
-    files = kubeconfig_files(flags.kubeconfig, os.environ)
-    if not files and not flags.server and not flags.names_a_cluster:
-        return None
     cache = choose.open_cache(flags)
     try:
-        entry = choose._remembered_entry(cache, choose._resolution_key(flags, files))
+        snapshot = choose.remembered_snapshot(flags, cache)
     except BaseException:
         cache.close()
         raise
-    if entry is None:
+    if snapshot is None:
         cache.close()
         return None
-    snapshot = choose._from_entry(entry, cached=True)
-    return _cluster_source(flags, snapshot, SchemaStore.sharing(cache), entry.identity)
+    store = SchemaStore.sharing(cache)
+    return _cluster_source(flags, snapshot, store, cluster_identity(flags, store))
 
 
 def _cluster_source(flags, snapshot, store: SchemaStore, identity: str):
