@@ -71,13 +71,7 @@ def _release(text: str, option: spec.Option) -> str:
     name = release_name(text)
     if name is None:
         raise UserError(f"{option.name} {shorten(text)!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
-    names = catalog.release_names()
-    if name not in names:
-        raise UserError(
-            f"Kubernetes {name} is not in the catalog, which has {names[0]} to {names[-1]}; "
-            "'kubectl apiinfo releases' lists them"
-        )
-    return name
+    return catalog.normalize_release(name)  # and one the catalog has
 
 
 def _value(option: spec.Option, raw):

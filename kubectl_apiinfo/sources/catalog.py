@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Any, Optional
 
-from kubectl_apiinfo.errors import UserError, flag
+from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.model import APISnapshot, Record, group_version, release_key, release_name, release_span
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,12 +59,12 @@ def normalize_release(text: str) -> str:
     """'1.24', 'v1.24' and 'v1.24.3' all name the catalog release '1.24'."""
     name = release_name(text)
     if name is None:
-        raise UserError(f"{flag('kube_version')} {text!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
+        raise UserError(f"{shorten(text)!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
     names = release_names()
     if name not in names:
         raise UserError(
             f"Kubernetes {name} is not in the catalog, which has {names[0]} to {names[-1]}; "
-            "run 'kubectl-apiinfo releases' to list them"
+            "'kubectl apiinfo releases' lists them"
         )
     return name
 
