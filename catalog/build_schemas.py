@@ -7,7 +7,7 @@ Called by build_catalog.py (write_schemas); also runnable alone:
 Sources (see the data README): the v3 documents (openapi-v3/v1.N/*.json.gz)
 where a release has them, since they are what a live server's /openapi/v3
 serves (defaults included); else the v2 spec (openapi-v2/v1.N.json.gz).  Both
-are normalized into one form (kubectl_apiinfo.sources.schema_form), the form a
+are normalized into one form (kubectl_apiinfo.sources.openapi.schema_form), the form a
 cluster's documents are converted into as well.
 
 Output under OUT/schemas/:
@@ -35,7 +35,7 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kubectl_apiinfo.sources import schema_form  # noqa: E402
+from kubectl_apiinfo.sources.openapi import schema_form  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "k8s-data"
 

@@ -202,7 +202,7 @@ def test_schema_build_is_deterministic_and_committed(k8s_data, tmp_path):
 
 def test_definitions_are_stored_once(k8s_data):
     """Content-addressed: a definition unchanged across releases is one entry, under the hash of its content."""
-    from kubectl_apiinfo.sources import schema_form
+    from kubectl_apiinfo.sources.openapi import schema_form
 
     base = ROOT / "catalog" / "data" / "schemas"
     packs = {}
@@ -412,8 +412,8 @@ def test_history_of_a_crd_says_the_catalog_has_none(reference, env):
 
 def test_field_paths_complete(env):
     code = (
-        "import sys; from kubectl_apiinfo.answers.fields import field_completions\n"
-        "from kubectl_apiinfo.sources.choose import ClusterFlags\n"
+        "import sys; from kubectl_apiinfo.cli.completion import field_completions\n"
+        "from kubectl_apiinfo.sources.cluster.flags import ClusterFlags\n"
         "print('\\n'.join(field_completions(ClusterFlags(), sys.argv[1], sys.argv[2])))"
     )
     got = _python(env, code, "1.30", "deployments.spec.template.spec.containers.res").stdout.split()

@@ -24,7 +24,7 @@ import pytest
 
 from conftest import clean_env
 from fakeapi.fixtures import FakeAPIServerError
-from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources.catalog import releases
 from kubectl_apiinfo.model import APISnapshot, group_version
 
 RELEASE = "1.33"
@@ -47,7 +47,7 @@ METRICS_ROWS = {
 
 @pytest.fixture(scope="module")
 def snapshot() -> APISnapshot:
-    return catalog.load_release(RELEASE)
+    return releases.load_release(RELEASE)
 
 
 def served_group_versions(snap: APISnapshot) -> set[str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_apiinfo.sources import fast_yaml, manifests
+from kubectl_apiinfo.inputs import fast_yaml
+from kubectl_apiinfo.inputs import manifests
 
 MANIFESTS = Path(__file__).parent / "manifests"
 

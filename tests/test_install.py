@@ -41,7 +41,7 @@ def test_pip_install_dot_runs_from_another_directory(tmp_path):
     elsewhere.mkdir()
     env = clean_env(elsewhere)
     where = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import kubectl_apiinfo.sources.catalog as c; print(c.__file__)"],
+        [str(venv / "bin" / "python"), "-c", "import kubectl_apiinfo.sources.catalog.releases as c; print(c.__file__)"],
         capture_output=True, text=True, cwd=elsewhere, env=env, check=True,
     ).stdout.strip()
     assert where.startswith(str(venv)), where  # the installed copy, not the source checkout

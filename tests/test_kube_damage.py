@@ -161,20 +161,20 @@ def test_a_kubeconfig_edited_in_place_with_its_mtime_kept_is_noticed(fake_apiser
 
 
 def test_the_checksum_alone_tells_an_edit_apart():
-    from kubectl_apiinfo.sources import choose
+    from kubectl_apiinfo.sources.cluster.access import resolution_key
+    from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 
-
-    flags = choose.ClusterFlags()
+    flags = ClusterFlags()
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "config")
         Path(path).write_text("current-context: one\n")
-        first = choose._resolution_key(flags, [path])
+        first = resolution_key(flags, [path])
         st = os.stat(path)
         Path(path).write_text("current-context: two\n")
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-        second = choose._resolution_key(flags, [path])
+        second = resolution_key(flags, [path])
         import json
 
         a, b = json.loads(first)[0][0], json.loads(second)[0][0]

@@ -116,7 +116,7 @@ def test_malformed_snapshots_are_refused_with_a_location(mutate, where):
 
 
 def test_cluster_flags_never_show_the_token():
-    from kubectl_apiinfo.sources.choose import ClusterFlags
+    from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 
     flags = ClusterFlags(context="prod", token="s3cret-t0ken")
     assert "s3cret-t0ken" not in repr(flags) and "prod" in repr(flags)

@@ -2,7 +2,8 @@ import pytest
 
 from kubectl_apiinfo.answers import show as show_answers
 from kubectl_apiinfo.model import release_key
-from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources import select
+from kubectl_apiinfo.sources.catalog import releases
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Resource, SnapshotSource
 from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
 
@@ -16,28 +17,28 @@ def names(matches):
     ["deployments", "deployment", "deploy", "Deployment", "DEPLOYMENTS", "deployments.apps", "deploy.apps", "deployments.v1.apps"],
 )
 def test_every_spelling_kubectl_accepts(word):
-    matches = resolve(catalog.load_release("1.33"), word)
+    matches = resolve(releases.load_release("1.33"), word)
     assert names(matches) == ["deployments.apps"]
     assert [gv.version for gv, _ in matches[0].versions] == ["v1"]
 
 
 def test_resource_version_group_selects_that_version_only():
-    matches = resolve(catalog.load_release("1.19"), "ingresses.v1beta1.networking.k8s.io")
+    matches = resolve(releases.load_release("1.19"), "ingresses.v1beta1.networking.k8s.io")
     assert names(matches) == ["ingresses.networking.k8s.io"]
     assert [gv.version for gv, _ in matches[0].versions] == ["v1beta1"]
     # A version the group doesn't have falls back to reading the rest as a group, which fails.
-    assert resolve(catalog.load_release("1.19"), "ingresses.v9.networking.k8s.io") == []
+    assert resolve(releases.load_release("1.19"), "ingresses.v9.networking.k8s.io") == []
 
 
 def test_same_name_in_several_groups_core_first():
-    matches = resolve(catalog.load_release("1.33"), "events")
+    matches = resolve(releases.load_release("1.33"), "events")
     assert names(matches) == ["events", "events.events.k8s.io"]
     assert kubectl_pick(matches).group.name == ""
-    assert names(resolve(catalog.load_release("1.33"), "events.events.k8s.io")) == ["events.events.k8s.io"]
+    assert names(resolve(releases.load_release("1.33"), "events.events.k8s.io")) == ["events.events.k8s.io"]
 
 
 def test_renamed_resources_across_groups_in_an_old_release():
-    matches = resolve(catalog.load_release("1.15"), "deploy")
+    matches = resolve(releases.load_release("1.15"), "deploy")
     # Discovery order: the kube-aggregator lists extensions (17900) above apps (17800).
     assert names(matches) == ["deployments.extensions", "deployments.apps"]
     assert [gv.version for gv, _ in matches[1].versions] == ["v1", "v1beta2", "v1beta1"]
@@ -58,7 +59,7 @@ def test_renamed_resources_across_groups_in_an_old_release():
     ],
 )
 def test_kubectls_pick_offline(release, word, expected):
-    answer = show_answers.explain(catalog.load_release(release), word)
+    answer = show_answers.explain(select.release(release), word)
     assert answer["kubectlPick"]["groupVersion"] == expected
     if len([r for r in answer["resources"] if r["served"]]) > 1:
         group = answer["kubectlPick"]["group"]
@@ -66,9 +67,9 @@ def test_kubectls_pick_offline(release, word, expected):
 
 
 def test_a_group_of_unknown_place_leaves_the_pick_open():
-    snapshot = catalog.load_release("1.15")
-    snapshot.source.group_order_unknown = ["apps"]
-    answer = show_answers.explain(snapshot, "deployments")
+    source = select.release("1.15")
+    source.snapshot.source.group_order_unknown = ["apps"]
+    answer = show_answers.explain(source, "deployments")
     assert answer["kubectlPick"] is None
     assert "does not know where apps comes" in answer["kubectlPickNote"]
     assert "deployments.extensions, deployments.apps" in answer["kubectlPickNote"]
@@ -76,11 +77,11 @@ def test_a_group_of_unknown_place_leaves_the_pick_open():
 
 def _every_answer():
     """The explain answer for every resource the catalog ever had, from each release that has it, and the newest."""
-    newest = catalog.load_release(catalog.newest())
-    for plural, entries in catalog.history().items():
+    newest = select.release(releases.newest())
+    for plural, entries in releases.history().items():
         yield show_answers.explain(newest, plural)
         for release in {r for e in entries for r in (e.contained[0][0], e.contained[-1][1])}:
-            yield show_answers.explain(catalog.load_release(release), plural)
+            yield show_answers.explain(select.release(release), plural)
 
 
 def _lifecycles(answer):
@@ -88,13 +89,13 @@ def _lifecycles(answer):
         yield h["groupVersion"], h["kind"], h["contained"], h["lifecycle"]
     for res in answer["resources"]:
         for v in res["versions"]:
-            entry = catalog.history_of(res["group"], v["version"], v["kind"])
+            entry = releases.history_of(res["group"], v["version"], v["kind"])
             yield v["groupVersion"], v["kind"], entry.contained, v["lifecycle"]
 
 
 def row_served(gv, kind):
     group, _, version = gv.rpartition("/")
-    entry = catalog.history_of(group, version, kind)
+    entry = releases.history_of(group, version, kind)
     return entry.served if entry else []
 
 
@@ -131,7 +132,7 @@ def test_derived_replacements_are_marked_in_every_answer():
 
 
 def test_unserved_resources_are_found_but_not_picked():
-    matches = resolve(catalog.load_release("1.16"), "deployments.extensions")
+    matches = resolve(releases.load_release("1.16"), "deployments.extensions")
     assert names(matches) == ["deployments.extensions"]
     assert matches[0].served_versions == []
     assert kubectl_pick(matches) is None
@@ -155,4 +156,4 @@ def test_a_full_name_wins_over_a_short_name():
 
 
 def test_unknown_word():
-    assert resolve(catalog.load_release("1.33"), "deploymnets") == []
+    assert resolve(releases.load_release("1.33"), "deploymnets") == []

@@ -145,7 +145,8 @@ def _outcome(path, command, values):
     from kubectl_apiinfo.errors import UserError
 
     try:
-        return vars(validate.complete(path, command, values))
+        options = validate.complete(path, command, values)
+        return {**options.values(), "path": options.path, "flags": options.flags}
     except UserError as e:
         return f"error: {e}"
 
@@ -183,20 +184,20 @@ def test_a_default_lives_in_the_spec_only():
     assert output.default == "table"
     parsed = fastpath.parse(["versions"])
     assert parsed.values["output"] is None, "the router leaves an absent option to validation"
-    assert vars(validate.complete(("versions",), versions, parsed.values))["output"] == "table"
+    assert validate.complete(("versions",), versions, parsed.values).values()["output"] == "table"
     changed = output.with_choices(output.choices, "wide")
     edited = spec.Command("versions", "", options=[changed if o is output else o for o in versions.options])
-    assert vars(validate.complete(("versions",), edited, parsed.values))["output"] == "wide", "the spec's default decides"
+    assert validate.complete(("versions",), edited, parsed.values).values()["output"] == "wide", "the spec's default decides"
 
 
 def test_an_environment_variable_stands_in_for_an_absent_flag(monkeypatch):
     show = spec.command("show")
     parsed = fastpath.parse(["deployments"])
-    assert vars(validate.complete(("show",), show, parsed.values))["cache_ttl"] == 6 * 3600
+    assert validate.complete(("show",), show, parsed.values).values()["cache_ttl"] == 6 * 3600
     monkeypatch.setenv("KUBECTL_APIINFO_CACHE_TTL", "30m")
-    assert vars(validate.complete(("show",), show, parsed.values))["cache_ttl"] == 1800
+    assert validate.complete(("show",), show, parsed.values).values()["cache_ttl"] == 1800
     given = fastpath.parse(["deployments", "--cache-ttl", "0"])
-    assert vars(validate.complete(("show",), show, given.values))["cache_ttl"] == 0, "the flag wins"
+    assert validate.complete(("show",), show, given.values).values()["cache_ttl"] == 0, "the flag wins"
 
 
 def _literals(text: str) -> list:

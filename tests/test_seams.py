@@ -14,15 +14,18 @@ from kubectl_apiinfo.answers import show as show_answers
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.printers import listings as listing_printers
 from kubectl_apiinfo.printers import show as show_printer
-from kubectl_apiinfo.sources import catalog, choose
-from kubectl_apiinfo.sources.store import Entry
+from kubectl_apiinfo.sources import select
+from kubectl_apiinfo.sources.cluster.access import load_access, open_cache
+from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
+from kubectl_apiinfo.sources.catalog import releases
+from kubectl_apiinfo.sources.snapshots.entry import Entry
 
 
 # --- answers and printers ---------------------------------------------------------------
 
 
 def test_the_show_answer_is_data_and_every_printer_says_the_same():
-    answer = show_answers.explain(catalog.load_release("1.16"), "deploy")
+    answer = show_answers.explain(select.release("1.16"), "deploy")
     names = [r["qualifiedName"] for r in answer["resources"]]
     assert set(names) == {"deployments.apps", "deployments.extensions"}
     apps = next(r for r in answer["resources"] if r["group"] == "apps")
@@ -39,15 +42,15 @@ def test_the_show_answer_is_data_and_every_printer_says_the_same():
 
 
 def test_a_removed_resource_answers_with_its_history_and_a_message():
-    answer = show_answers.explain(catalog.load_release("1.30"), "podsecuritypolicies")
+    answer = show_answers.explain(select.release("1.30"), "podsecuritypolicies")
     assert answer["resources"] == [] and answer["history"]
     assert "last served by policy/v1beta1 in 1.24" in show_answers.not_served_message(answer)
     with pytest.raises(UserError, match="did you mean 'deployments'"):
-        show_answers.explain(catalog.load_release("1.30"), "deploymnets")
+        show_answers.explain(select.release("1.30"), "deploymnets")
 
 
 def test_listings_and_their_tables_agree():
-    snapshot = catalog.load_release("1.33")
+    snapshot = releases.load_release("1.33")
     rows = listings.resources(snapshot, namespaced=False)
     assert rows and all(not r["namespaced"] for r in rows)
     table = listing_printers.listing("resources", rows, "table", no_headers=False).splitlines()
@@ -82,30 +85,31 @@ def _unreachable_kubeconfig(home) -> str:
 
 
 def test_a_release_named_is_the_catalog(isolated):
-    snapshot = choose.snapshot_for_query(choose.ClusterFlags(), "1.20")
-    assert (snapshot.source.kind, snapshot.source.kubernetes_version) == ("catalog", "1.20")
+    source = select.for_query(ClusterFlags(), "1.20")
+    assert (source.describe()["kind"], source.snapshot.source.kubernetes_version) == ("catalog", "1.20")
 
 
 def test_no_kubeconfig_is_the_newest_catalog_release_with_a_note(isolated):
-    snapshot = choose.snapshot_for_query(choose.ClusterFlags(), None)
-    assert snapshot.source.kind == "catalog" and snapshot.source.kubernetes_version == catalog.newest()
+    source = select.for_query(ClusterFlags(), None)
+    snapshot = source.snapshot
+    assert snapshot.source.kind == "catalog" and snapshot.source.kubernetes_version == releases.newest()
     assert any("No cluster is configured" in n for n in snapshot.source.notes)
 
 
 def test_offline_order_our_snapshot_then_the_last_seen_release_then_an_error(isolated, monkeypatch, capsys):
     monkeypatch.setenv("KUBECONFIG", _unreachable_kubeconfig(isolated))
-    flags = choose.ClusterFlags(offline=True)
+    flags = ClusterFlags(offline=True)
     with pytest.raises(UserError, match="no snapshot of gone is cached"):
-        choose.snapshot_for_query(flags, None)
-    access = choose.load_access(flags)
-    with choose.open_cache(flags) as cache:
+        select.for_query(flags, None)
+    access = load_access(flags)
+    with open_cache(flags) as cache:
         cache.remember_version(access.identity, "1.29")
-    fallback = choose.snapshot_for_query(flags, None)
+    fallback = select.for_query(flags, None).snapshot
     assert (fallback.source.kind, fallback.source.kubernetes_version) == ("catalog", "1.29")
     assert "its last seen version" in capsys.readouterr().err
-    cluster = catalog.load_release("1.31")
+    cluster = releases.load_release("1.31")
     cluster.source.kind, cluster.source.name = "cluster", "gone"
-    with choose.open_cache(flags) as cache:
+    with open_cache(flags) as cache:
         cache.put(Entry(access.identity, "gone", access.display_server, cluster, time.time()))
-    ours = choose.snapshot_for_query(flags, None)
+    ours = select.for_query(flags, None).snapshot
     assert (ours.source.kind, ours.source.kubernetes_version) == ("cluster", "1.31"), "our snapshot comes first"

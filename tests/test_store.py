@@ -492,21 +492,22 @@ def test_refreshes_leave_one_generation_even_when_killed_or_concurrent(fake_apis
 
 def test_a_question_about_one_word_reads_only_its_groups_and_answers_the_same(fake_apiserver, tmp_path):
     from kubectl_apiinfo.answers import show as show_answers
-    from kubectl_apiinfo.sources import choose
-    from kubectl_apiinfo.sources.store import SnapshotCache
+    from kubectl_apiinfo.sources import select
+    from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
+    from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
 
     api = fake_apiserver(release="1.33", token="t0ken-abc", crd_groups=50, metrics=True)
     me = user(tmp_path, api)
     me.json("deployments")
-    flags = choose.ClusterFlags(kubeconfig=str(tmp_path / "kubeconfig"), cache_dir=str(me.cache_dir), offline=True)
+    flags = ClusterFlags(kubeconfig=str(tmp_path / "kubeconfig"), cache_dir=str(me.cache_dir), offline=True)
     words = ["deployments", "deploy", "Deployment", "deployments.apps", "deployments.v1.apps", "pods", "po",
              "widgets", "widget.g0007.example.com", "widgets.v1.g0007.example.com", "deployments.v9.apps", "nodes",
              "events", "ev", "jobs.batch", "nosuchthing", "hpa", "svc", "Widget.G0003.Example.Com"]
     for word in words:
-        full = choose.snapshot_for_query(flags, None)
-        partial = choose.snapshot_for_query(flags, None, words=[word])
+        full = select.for_query(flags, None)
+        partial = select.for_query(flags, None, words=[word])
         if word in ("deployments", "pods", "widget.g0007.example.com"):
-            assert len(partial.groups) <= 2 < len(full.groups), (word, [g.name for g in partial.groups])
+            assert len(partial.snapshot.groups) <= 2 < len(full.snapshot.groups), (word, [g.name for g in partial.snapshot.groups])
         try:
             expected = show_answers.explain(full, word)
         except Exception as e:  # noqa: BLE001 - the same error, then
@@ -552,13 +553,14 @@ def test_a_legacy_server_is_checked_with_three_requests_and_its_upgrade_noticed(
 def test_every_catalog_release_comes_back_from_the_store_as_it_went_in(tmp_path):
     import time
 
-    from kubectl_apiinfo.sources import catalog
-    from kubectl_apiinfo.sources.store import Entry, SnapshotCache
+    from kubectl_apiinfo.sources.catalog import releases
+    from kubectl_apiinfo.sources.snapshots.entry import Entry
+    from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
 
     warnings = []
     with SnapshotCache(str(tmp_path / "cache"), warnings.append) as cache:
-        for name in catalog.release_names():
-            snapshot = catalog.load_release(name)
+        for name in releases.release_names():
+            snapshot = releases.load_release(name)
             cache.put(Entry(f"id-{name}", name, "https://example", snapshot, time.time()))
             back = cache.get(f"id-{name}")
             assert back is not None and back.snapshot == snapshot, name
@@ -571,7 +573,7 @@ def test_every_catalog_release_comes_back_from_the_store_as_it_went_in(tmp_path)
 
 
 def test_snapshot_names_come_from_the_heads_alone(fake_apiserver, tmp_path):
-    from kubectl_apiinfo.sources.store import SnapshotCache
+    from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
 
     api = fake_apiserver(release="1.33", token="t0ken-abc")
     me = user(tmp_path, api)

@@ -256,9 +256,9 @@ def test_crd_fields_are_checked_against_the_clusters_schema_and_offline_afterwar
 
 
 def test_a_cluster_serving_a_deprecated_api_exits_2(cli, fake_apiserver, tmp_path):
-    from kubectl_apiinfo.sources import catalog
+    from kubectl_apiinfo.sources.catalog import releases
 
-    snapshot = catalog.load_release("1.33")
+    snapshot = releases.load_release("1.33")
     for g in snapshot.groups:
         for gv in g.versions:
             if (g.name, gv.version) == ("admissionregistration.k8s.io", "v1beta1"):

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
-from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources.catalog import releases
 
 NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, INVALID = (
     "not-served", "off-by-default", "deprecated", "unknown-field", "unknown-kind", "invalid",
@@ -95,17 +95,17 @@ class Checker:
 
     def _kind(self, group: str, version: str, kind: str) -> list:
         resource = self.target.kinds.get((group, version, kind))
-        facts = catalog.lifecycle_of(group, version, kind)
-        history = catalog.history_of(group, version, kind)
+        facts = releases.lifecycle_of(group, version, kind)
+        history = releases.history_of(group, version, kind)
         gv = group_version(group, version)
         where = self.target.label
         release = self.release
         if resource is None:
-            builtin = history is not None or facts != catalog.Lifecycle()
+            builtin = history is not None or facts != releases.Lifecycle()
             replacement = self._replacement(group, version, kind, facts)
             advice, replacement_served = self._replacement_text(replacement)
             if not builtin and replacement is None:
-                if self.target.kind == "cluster":
+                if not self.target.default_server:
                     text = f"{where} does not serve {gv} {kind}: install its CustomResourceDefinition or API service first"
                 else:
                     text = f"{gv} {kind} is not a built-in API of {where}: a CustomResourceDefinition must serve it"
@@ -150,7 +150,7 @@ class Checker:
         past = [b for _, b in served if not _later(b, release)]
         if past:
             last = past[-1]
-            names = catalog.release_names()
+            names = releases.release_names()
             i = names.index(last) if last in names else -1
             after = names[i + 1] if 0 <= i < len(names) - 1 else None
             return f"is not served since {after}" if after else f"was last served in {last}"
@@ -178,7 +178,7 @@ class Checker:
                 text += f"; it was added in {added}"
             elif added:
                 text += f"; the catalog has it from {added}"
-            elif self.target.kind == "catalog" or catalog.history_of(group, version, kind) is not None:
+            elif self.target.default_server or releases.history_of(group, version, kind) is not None:
                 text += "; no Kubernetes release has it (a typo, or a field of another version?)"
             out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": added})
         return out
@@ -193,22 +193,15 @@ class Checker:
 @lru_cache(maxsize=None)
 def field_added_in(gv: str, kind: str, path: tuple) -> Optional[str]:
     """The first catalog release whose schema of gv/kind has the field path (explain's notation)."""
-    from kubectl_apiinfo.sources import schema_form, schemas
+    from kubectl_apiinfo.sources.openapi import schema_form
+    from kubectl_apiinfo.sources.catalog import schemas
 
-    find = schemas.catalog_root_finder(_GVK(gv, kind))
+    find = schemas.catalog_root_finder(gv, kind)
     for release in schemas.schema_releases():
         got = find(release)
         if got is not None and schema_form.locate(got[0], got[1], list(path)) is not None:
             return release
     return None
-
-
-class _GVK:
-    __slots__ = ("group_version", "kind")
-
-    def __init__(self, group_version: str, kind: str):
-        self.group_version = group_version
-        self.kind = kind
 
 
 class _Shapes:
@@ -282,7 +275,7 @@ def _unknown(defs, schema: dict, value, path: tuple, out: list, shapes: _Shapes)
 
 def check(records: list, targets: list, files: int) -> dict:
     """The -o json answer: every finding of every object against every target, and the input's problems."""
-    from kubectl_apiinfo.sources.manifests import Problem
+    from kubectl_apiinfo.inputs.manifests import Problem
 
     problems = [r for r in records if isinstance(r, Problem)]
     objects = [r for r in records if not isinstance(r, Problem)]

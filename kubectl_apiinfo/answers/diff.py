@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
-from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources.catalog import releases
 
 # The order a person reads an upgrade in: what breaks first.
 SECTIONS = (
@@ -45,7 +45,7 @@ def _deprecated_in(target, gv_key, gv) -> Optional[str]:
     if not kinds:
         return None
     for kind in kinds:
-        facts = catalog.lifecycle_of(group, version, kind)
+        facts = releases.lifecycle_of(group, version, kind)
         if not facts.deprecated or release_key(facts.deprecated) > release_key(release):
             return None
         latest = facts.deprecated if latest is None or release_key(facts.deprecated) > release_key(latest) else latest
@@ -68,7 +68,7 @@ def group_versions(a, b) -> list:
                 rows.append({"change": "on-by-default", "groupVersion": gv, "detail": f"served by default in {b.label}"})
         now = _deprecated_in(b, key, after) if after is not None else None
         if now and (before is None or not _deprecated_in(a, key, before)):
-            facts = [catalog.lifecycle_of(key[0], key[1], r.kind) for r in after.resources if "/" not in r.name]
+            facts = [releases.lifecycle_of(key[0], key[1], r.kind) for r in after.resources if "/" not in r.name]
             removals = sorted({f.removed for f in facts if f.removed}, key=release_key)
             detail = f"deprecated in {now}" + (f"; planned removal in {', '.join(removals)}" if removals else "")
             rows.append({"change": "deprecated", "groupVersion": gv, "detail": detail})
@@ -120,7 +120,7 @@ def flatten(defs, root: dict) -> dict:
 
     A definition's subtree is walked once per kind (memo): Pod's spec is shared by every workload.
     """
-    from kubectl_apiinfo.sources.schema_form import field_names, type_guess
+    from kubectl_apiinfo.sources.openapi.schema_form import field_names, type_guess
 
     memo: dict = {}
 

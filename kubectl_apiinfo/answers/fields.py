@@ -13,12 +13,12 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
 from kubectl_apiinfo.errors import UserError, shorten
-from kubectl_apiinfo.model import APISnapshot, group_version
+from kubectl_apiinfo.model import group_version
 from kubectl_apiinfo.model import release_key, release_span
-from kubectl_apiinfo.sources.schema_form import Definitions, description_text, field_names, locate, type_guess
+from kubectl_apiinfo.sources.openapi.schema_form import Definitions, description_text, field_names, locate, type_guess
 
 
-class Target:
+class FieldRequest:
     """What an explain request names: a resource in one group/version, and a field path in it."""
 
     __slots__ = ("group", "version", "resource", "kind", "path")
@@ -35,13 +35,14 @@ class Target:
         return group_version(self.group, self.version)
 
 
-def split_request(snapshot: APISnapshot, text: str, api_version: Optional[str] = None) -> Target:
+def split_request(source, text: str, api_version: Optional[str] = None) -> FieldRequest:
     """kubectl explain's RESOURCE[.field.path]: a name, optionally .group, then fields.
 
     As kubectl: the resource is the first word; 'deployments.apps.spec' takes the
     group when a resource of that name lives in it; else the resource kubectl
     would pick (core first, then group priority) in its preferred version.
     """
+    snapshot = source.snapshot
     text = text.strip().rstrip(".")
     words = text.split(".")
     if not words[0] or any(not w for w in words):
@@ -49,7 +50,7 @@ def split_request(snapshot: APISnapshot, text: str, api_version: Optional[str] =
     matches = resolve(snapshot, words[0])
     if not matches:
         raise UserError(
-            f"{describe_source(snapshot)} has no resource type {shorten(words[0])!r} "
+            f"{source.label} has no resource type {shorten(words[0])!r} "
             "('kubectl apiinfo resources' lists them all)"
         )
     chosen, fields = None, words[1:]
@@ -75,18 +76,11 @@ def split_request(snapshot: APISnapshot, text: str, api_version: Optional[str] =
                     found = next((r for r in v.resources if r.name == chosen.name), None)
         if found is None:
             raise UserError(
-                f"{describe_source(snapshot)} has no {chosen.name} in {api_version}; "
+                f"{source.label} has no {chosen.name} in {api_version}; "
                 f"'kubectl apiinfo {chosen.qualified_name}' lists its versions"
             )
         kind = found.kind
-    return Target(group, version, chosen.name, kind, fields)
-
-
-def describe_source(snapshot: APISnapshot) -> str:
-    source = snapshot.source
-    if source.kind == "catalog":
-        return f"Kubernetes {source.kubernetes_version}"
-    return source.name or "the cluster"
+    return FieldRequest(group, version, chosen.name, kind, fields)
 
 
 # --- facts about one schema ----------------------------------------------------
@@ -138,7 +132,7 @@ def ranges(members: list, order: list) -> list:
 
 
 def field_history(
-    releases: list, definitions_of: Callable, target: Target
+    releases: list, definitions_of: Callable, target: FieldRequest
 ) -> dict:
     """In which releases target's group/version has the field, its type in each, and each direct field's releases.
 
@@ -207,7 +201,7 @@ def type_changes(types: dict, releases: list) -> list:
     return out
 
 
-def absent_message(target: Target, release: str, history: dict) -> str:
+def absent_message(target: FieldRequest, release: str, history: dict) -> str:
     """'does not exist in 1.26; it exists from 1.27 (1.27–1.36)' and the like."""
     where = history["contained"]
     if not where:
@@ -219,7 +213,7 @@ def absent_message(target: Target, release: str, history: dict) -> str:
 
 
 def json_answer(
-    defs: Definitions, target: Target, root: dict, source: dict, history: Optional[dict]
+    defs: Definitions, target: FieldRequest, root: dict, source: dict, history: Optional[dict]
 ) -> dict:
     found = locate(defs, root, target.path)
     if found.field is not None:
@@ -266,27 +260,3 @@ def completions(defs: Definitions, root: dict, prefix: str, path: list, partial:
     if found is None:
         return []
     return sorted({f"{prefix}.{name}" for name, _, _ in field_names(defs, found.target) if name.startswith(partial)})
-
-
-
-def field_completions(flags, kube_version: Optional[str], partial: str) -> list:
-    """Completion of RESOURCE.field.pa<TAB>: from the catalog or a cluster's cached documents, never the network."""
-    from kubectl_apiinfo.sources import choose, schema_choice
-
-    head, dot, last = partial.rpartition(".")
-    if not dot:
-        return []
-    try:
-        snapshot = choose.snapshot_for_completion(flags, kube_version)
-        target = split_request(snapshot, head)
-        source = schema_choice.completion_source(flags, snapshot)
-        try:
-            found = source.definitions(target.group_version, target.kind, quiet=True)
-        finally:
-            source.close()
-    except UserError:
-        return []
-    if found is None:
-        return []
-    defs, root = found
-    return completions(defs, root, head, target.path, last)

@@ -9,7 +9,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.model import APISnapshot, group_version, stability
-from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources.catalog import releases as catalog_releases
 
 
 def resources(
@@ -83,8 +83,8 @@ def versions(snapshot: APISnapshot) -> list[dict]:
 
 def releases() -> list[dict]:
     rows = []
-    newest = catalog.newest()
-    for r in catalog.index()["releases"]:
+    newest = catalog_releases.newest()
+    for r in catalog_releases.index()["releases"]:
         rows.append(
             {
                 "version": r["version"],

@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Iterable, Optional
 
-    from kubectl_apiinfo.sources.catalog import HistoryEntry
+    from kubectl_apiinfo.sources.catalog.releases import HistoryEntry
 
 from kubectl_apiinfo.model import APISnapshot, Group, GroupVersion, Record, Resource
 

@@ -1,6 +1,6 @@
 """The explain-style answer about the resources a word names (kubectl apiinfo RESOURCE), as plain data:
 the -o json / -o yaml shape.  printers/show.py turns the same data into text, so every format says the same
-thing.  It works on any APISnapshot: a catalog release or a cluster's discovery.
+thing.  It works on any Source: a catalog release or a cluster's discovery.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.sources import catalog
+from kubectl_apiinfo.sources.catalog import releases
 from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.model import APISnapshot, group_version, release_key, stability, version_priority_key
 from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
@@ -39,9 +39,9 @@ def source_info(snapshot: APISnapshot) -> dict:
 
 
 def _lifecycle(group: str, version: str, kind: str, contained: Optional[list] = None) -> dict:
-    facts = catalog.lifecycle_of(group, version, kind)
+    facts = releases.lifecycle_of(group, version, kind)
     if contained is None:
-        entry = catalog.history_of(group, version, kind)
+        entry = releases.history_of(group, version, kind)
         contained = entry.contained if entry is not None else None
     return {
         "introduced": facts.introduced,
@@ -52,7 +52,7 @@ def _lifecycle(group: str, version: str, kind: str, contained: Optional[list] = 
         "replacement": facts.replacement,
         "replacementDerived": facts.replacement_derived,
         "replacementUpstream": facts.replacement_upstream,
-        "note": catalog.removal_note(facts, contained),
+        "note": releases.removal_note(facts, contained),
     }
 
 
@@ -100,7 +100,7 @@ def _match_answer(m: Match) -> dict:
     }
 
 
-def _history(entries: list[catalog.HistoryEntry]) -> list[dict]:
+def _history(entries: list[releases.HistoryEntry]) -> list[dict]:
     entries = sorted(entries, key=lambda e: (e.group != "", e.group, e.resource, version_priority_key(e.version)))
     return [
         {
@@ -117,10 +117,11 @@ def _history(entries: list[catalog.HistoryEntry]) -> list[dict]:
     ]
 
 
-def explain(snapshot: APISnapshot, word: str) -> dict:
-    """Everything about the resource(s) a word names; raises UserError for an unknown word."""
+def explain(source, word: str) -> dict:
+    """Everything about the resource(s) a word names in a Source; raises UserError for an unknown word."""
+    snapshot = source.snapshot
     matches = resolve(snapshot, word)
-    hist = catalog.history()
+    hist = releases.history()
     if matches:
         group_given = interpretations(word)[0].group is not None
         groups = {m.group.name for m in matches}
@@ -149,7 +150,7 @@ def explain(snapshot: APISnapshot, word: str) -> dict:
         answer["failedDiscovery"] = failed
     if pick is not None:
         gv, _ = pick.best()
-        if len(served) == 1 or pick.group.name == "" or _in_discovery_order(snapshot, served):
+        if len(served) == 1 or pick.group.name == "" or _in_discovery_order(source, served):
             answer["kubectlPick"] = {
                 "resource": pick.name,
                 "group": pick.group.name,
@@ -175,14 +176,15 @@ def _unordered(snapshot: APISnapshot) -> set[str]:
     return set(snapshot.source.group_order_unknown or [])
 
 
-def _in_discovery_order(snapshot: APISnapshot, served: list[Match]) -> bool:
+def _in_discovery_order(source, served: list[Match]) -> bool:
     """Whether the snapshot's group order is the API server's for these groups.
 
     A cluster's discovery is; a catalog release is where its builder ordered
     the groups by the kube-aggregator's priorities and knew each one's place.
     """
-    if snapshot.source.kind != "catalog":
+    if not source.default_server:
         return True
+    snapshot = source.snapshot
     if snapshot.source.group_order != "discovery":
         return False
     return not ({m.group.name for m in served} & _unordered(snapshot))
@@ -211,7 +213,7 @@ def failed_discovery(snapshot: APISnapshot, word: str) -> list[dict]:
     if not failed:
         return []
     release = snapshot.source.kubernetes_version
-    expected = catalog.load_release(release) if release in catalog.release_names() else None
+    expected = releases.load_release(release) if release in releases.release_names() else None
     known = APISnapshot.from_dict(
         {"schemaVersion": 1, "source": {"kind": "cluster", "name": ""},
          "groups": [{"name": gv.rpartition("/")[0], "versions": [{"version": gv.rpartition("/")[2], "resources": rs}]}

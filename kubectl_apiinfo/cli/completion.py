@@ -36,21 +36,17 @@ def _value_of(words: list[str], option: spec.Option) -> Optional[str]:
 
 
 def _cluster_flags(words: list[str]):
-    from kubectl_apiinfo.sources.choose import ClusterFlags
+    """The cluster flags typed so far (the ones that take a word; nothing is validated while completing)."""
+    from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 
-    return ClusterFlags(
-        kubeconfig=_value_of(words, spec.KUBECONFIG),
-        context=_value_of(words, spec.CONTEXT),
-        server=_value_of(words, spec.SERVER),
-        cache_dir=_value_of(words, spec.CACHE_DIR),
-    )
+    return ClusterFlags.from_values({o.dest: _value_of(words, o) for o in spec.CLUSTER_OPTIONS if o.kind == spec.STRING})
 
 
 def resource_names(words: list[str]) -> list[str]:
     """Plural names (and name.group for non-core groups) of what the chosen source serves."""
-    from kubectl_apiinfo.sources import choose
+    from kubectl_apiinfo.sources import select
 
-    snapshot = choose.snapshot_for_completion(_cluster_flags(words), _value_of(words, spec.KUBE_VERSION))
+    snapshot = select.for_completion(_cluster_flags(words), _value_of(words, spec.KUBE_VERSION)).snapshot
     names: list[str] = []
     for g, _, r in snapshot.iter_resources():
         names.append(r.name)
@@ -67,17 +63,17 @@ def _kubeconfig_names(words: list[str], section: str) -> list[str]:
 
 
 def _snapshot_names(words: list[str]) -> list[str]:
-    from kubectl_apiinfo.sources import choose
+    from kubectl_apiinfo.sources.cluster.access import open_cache
 
-    with choose.open_cache(_cluster_flags(words)) as cache:
+    with open_cache(_cluster_flags(words)) as cache:
         return sorted(set(cache.names().values()))
 
 
 def _named(completer: str, words: list[str]) -> list[str]:
     if completer == spec.RELEASES:
-        from kubectl_apiinfo.sources import catalog
+        from kubectl_apiinfo.sources.catalog import releases
 
-        return catalog.release_names()
+        return releases.release_names()
     if completer == spec.RESOURCES:
         return resource_names(words)
     if completer == spec.CONTEXTS:
@@ -93,9 +89,28 @@ def _named(completer: str, words: list[str]) -> list[str]:
 
 def _field_paths(words: list[str], partial: str) -> tuple[list[str], int]:
     """deployments.spec.<TAB>: field paths from the catalog or the cluster's cached documents."""
-    from kubectl_apiinfo.answers.fields import field_completions
-
     return field_completions(_cluster_flags(words), _value_of(words, spec.KUBE_VERSION), partial), NO_FILE_COMPLETION | NO_SPACE
+
+
+def field_completions(flags, kube_version: Optional[str], partial: str) -> list:
+    """Completion of RESOURCE.field.pa<TAB>: from the catalog or a cluster's cached documents, never the network."""
+    from kubectl_apiinfo.answers.fields import completions, split_request
+    from kubectl_apiinfo.errors import UserError
+    from kubectl_apiinfo.sources import select
+
+    head, dot, last = partial.rpartition(".")
+    if not dot:
+        return []
+    try:
+        with select.for_completion(flags, kube_version, schemas=True) as source:
+            request = split_request(source, head)
+            found = source.definitions(request.group_version, request.kind, quiet=True)
+    except UserError:
+        return []
+    if found is None:
+        return []
+    defs, root = found
+    return completions(defs, root, head, request.path, last)
 
 
 def _values(option_or_argument, words: list[str], partial: str) -> tuple[list[str], int]:

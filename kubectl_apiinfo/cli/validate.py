@@ -26,18 +26,39 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m
 _MAX_DURATION = (2**63 - 1) * 1e-9  # Go's time.Duration is int64 nanoseconds: about 292 years
 
 
-class Invocation:
-    """What a command runs with: every option and argument by dest, as typed values, and as
-    .flags the cluster flags (sources.choose.ClusterFlags) for commands that read a cluster."""
+class Options:
+    """A command's options and arguments, typed and validated: one attribute per dest the spec declares for
+    that command (options_class builds the class), the command's path, and .flags, the cluster flags
+    (sources.cluster.flags.ClusterFlags) of a command that reads a cluster."""
+
+    __slots__ = ("path", "flags")
 
     def __init__(self, path: tuple, values: dict):
         self.path = path
         self.flags = None
-        self.__dict__.update(values)
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def values(self) -> dict:
+        """Every option and argument by dest."""
+        return {name: getattr(self, name) for name in type(self).__slots__}
 
     def __repr__(self) -> str:
-        shown = {k: ("***" if k == "token" and v else v) for k, v in vars(self).items() if k != "flags"}
-        return f"Invocation({shown!r})"
+        shown = {k: ("***" if k == "token" and v else v) for k, v in self.values().items()}
+        return f"{type(self).__name__}({self.path!r}, {shown!r})"
+
+
+_OPTION_CLASSES: dict = {}
+
+
+def options_class(path: tuple, command: spec.Command) -> type:
+    """The Options of one command: its dests as slots, so a misspelt option is an error, not a None."""
+    cls = _OPTION_CLASSES.get(path)
+    if cls is None:
+        dests = tuple(dict.fromkeys([o.dest for o in command.options] + [a.dest for a in command.arguments]))
+        name = "".join(p.title() for p in path) + "Options"
+        cls = _OPTION_CLASSES[path] = type(name, (Options,), {"__slots__": dests})
+    return cls
 
 
 def parse_bool(text: str, option: spec.Option) -> bool:
@@ -66,12 +87,12 @@ def parse_duration(text: str, option: spec.Option) -> float:
 
 
 def _release(text: str, option: spec.Option) -> str:
-    from kubectl_apiinfo.sources import catalog
+    from kubectl_apiinfo.sources.catalog import releases
 
     name = release_name(text)
     if name is None:
         raise UserError(f"{option.name} {shorten(text)!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
-    return catalog.normalize_release(name)  # and one the catalog has
+    return releases.normalize_release(name)  # and one the catalog has
 
 
 def _value(option: spec.Option, raw):
@@ -109,17 +130,21 @@ def _given(option: spec.Option, value) -> bool:
     return value is True if option.kind == spec.BOOL else value is not None
 
 
-def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
-    """Typed values for every option and argument, contradictions refused, cluster flags built."""
-    values = {o.dest: _value(o, raw.get(o.dest)) for o in command.options}
-    for argument in command.arguments:
-        values[argument.dest] = raw.get(argument.dest)
-    given = {o.dest for o in command.options if _given(o, values[o.dest])}
+# --- contradictions and malformed values, as named checks (as pip's cmdoptions does) ---------------------
+# Each takes (path, the dests given on the line, every typed value) and raises UserError.
 
+
+def refresh_with_offline(path: tuple, given: set, values: dict) -> None:
     if {"refresh", "offline"} <= given:
         raise UserError(f"{spec.REFRESH.name} and {spec.OFFLINE.name} contradict each other; pick one")
+
+
+def refresh_command_offline(path: tuple, given: set, values: dict) -> None:
     if path == ("refresh",) and "offline" in given:
         raise UserError(f"'refresh' fetches from the cluster, which {spec.OFFLINE.name} forbids; drop {spec.OFFLINE.name}")
+
+
+def release_with_cluster_flag(path: tuple, given: set, values: dict) -> None:
     if "kube_version" in given:
         clashing = [o.name for o in spec.SELECTS_A_CLUSTER if o.dest in given]
         if clashing:
@@ -127,13 +152,25 @@ def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
                 f"{spec.KUBE_VERSION.name} answers from the offline catalog, and {clashing[0]} selects a cluster; "
                 "use one or the other"
             )
+
+
+def release_with_all_contexts(path: tuple, given: set, values: dict) -> None:
     if {"all_contexts", "kube_version"} <= given:
         raise UserError(f"{spec.KUBE_VERSION.name} checks against a release and {spec.ALL_CONTEXTS.name} against every cached context; pick one")
+
+
+def all_contexts_with_context(path: tuple, given: set, values: dict) -> None:
     if {"all_contexts", "context"} <= given:
         raise UserError(f"{spec.ALL_CONTEXTS.name} and {spec.CONTEXT.name} contradict each other; pick one")
+
+
+def empty_resource(path: tuple, given: set, values: dict) -> None:
     resource = values.get("resource")
     if resource is not None and not resource.strip():
         raise UserError("a resource name is required, e.g. 'kubectl apiinfo deployments'")
+
+
+def malformed_api_version(path: tuple, given: set, values: dict) -> None:
     api_version = values.get("api_version")
     if api_version is not None and (not api_version.strip() or api_version.count("/") > 1):
         raise UserError(
@@ -141,21 +178,25 @@ def complete(path: tuple, command: spec.Command, raw: dict) -> Invocation:
             "e.g. apps/v1"
         )
 
-    invocation = Invocation(path, values)
-    if command.takes_cluster:
-        from kubectl_apiinfo.sources.choose import ClusterFlags
 
-        invocation.flags = ClusterFlags(
-            kubeconfig=values["kubeconfig"],
-            context=values["context"],
-            cluster=values["cluster"],
-            user=values["user"],
-            server=values["server"],
-            token=values["token"],
-            request_timeout=values["request_timeout"] or None,  # 0 means no limit, as in kubectl
-            cache_dir=values["cache_dir"],
-            refresh=values["refresh"],
-            offline=values["offline"],
-            cache_ttl=values.get("cache_ttl"),
-        )
-    return invocation
+CHECKS = (
+    refresh_with_offline, refresh_command_offline, release_with_cluster_flag, release_with_all_contexts,
+    all_contexts_with_context, empty_resource, malformed_api_version,
+)
+
+
+def complete(path: tuple, command: spec.Command, raw: dict) -> Options:
+    """Typed values for every option and argument (the environment standing in for absent flags), then
+    every check: nothing is read or fetched before the line is known good."""
+    values = {o.dest: _value(o, raw.get(o.dest)) for o in command.options}
+    for argument in command.arguments:
+        values[argument.dest] = raw.get(argument.dest)
+    given = {o.dest for o in command.options if _given(o, values[o.dest])}
+    for check in CHECKS:
+        check(path, given, values)
+    options = options_class(path, command)(path, values)
+    if command.takes_cluster:
+        from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
+
+        options.flags = ClusterFlags.from_values(values)
+    return options

@@ -4,8 +4,9 @@ from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import note, out
 from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.printers.listings import listing
-from kubectl_apiinfo.sources import choose
-from kubectl_apiinfo.sources.choose import ClusterFlags
+from kubectl_apiinfo.sources.cluster.access import open_cache
+from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
+from kubectl_apiinfo.sources.snapshots import bundle
 
 
 def _count(n: int) -> str:
@@ -13,7 +14,7 @@ def _count(n: int) -> str:
 
 
 def _open(inv):
-    return choose.open_cache(ClusterFlags(cache_dir=inv.cache_dir))
+    return open_cache(ClusterFlags(cache_dir=inv.cache_dir))
 
 
 def run(inv) -> None:
@@ -40,7 +41,7 @@ def _clear(inv) -> None:
 
 
 def _export(inv) -> None:
-    from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore
+    from kubectl_apiinfo.sources.openapi.document_store import BUNDLE_KEY, SchemaStore
 
     with _open(inv) as cache:
 
@@ -52,15 +53,15 @@ def _export(inv) -> None:
                 part = store.bundle_part(identities)
             return {BUNDLE_KEY: part} if part["indexes"] else {}
 
-        count = cache.export_bundle(inv.file, schemas)
+        count = bundle.export_bundle(cache, inv.file, schemas)
     note(f"exported {_count(count)} to {'stdout' if inv.file == '-' else inv.file}")
 
 
 def _import(inv) -> None:
-    from kubectl_apiinfo.sources.schema_store import BUNDLE_KEY, SchemaStore, validate_part
+    from kubectl_apiinfo.sources.openapi.document_store import BUNDLE_KEY, SchemaStore, validate_part
 
     with _open(inv) as cache:
-        entries, parts = cache.import_bundle(inv.file, {BUNDLE_KEY: validate_part})
+        entries, parts = bundle.import_bundle(cache, inv.file, {BUNDLE_KEY: validate_part})
         if BUNDLE_KEY in parts:
             with SchemaStore.sharing(cache, close_it=False) as store:
                 store.import_part(parts[BUNDLE_KEY], "the bundle" if inv.file == "-" else inv.file)

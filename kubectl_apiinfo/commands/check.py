@@ -20,7 +20,8 @@ def fail_on(values) -> tuple:
 def run(inv):
     import time
 
-    from kubectl_apiinfo.sources import manifests, targets
+    from kubectl_apiinfo.sources import select
+    from kubectl_apiinfo.inputs import manifests
 
     failing = fail_on(inv.fail_on)
     if not inv.filename:
@@ -39,11 +40,9 @@ def run(inv):
         progress(f"read {len(files)}/{len(files)} files, {len(records)} objects", done=True)
 
     if inv.all_contexts:
-        chosen = targets.cached_context_targets(inv.flags)
-    elif inv.kube_version:
-        chosen = [targets.release_target(inv.kube_version)]
+        chosen = select.cached_contexts(inv.flags)
     else:
-        chosen = [targets.cluster_target(inv.flags)]
+        chosen = [select.for_query(inv.flags, inv.kube_version, schemas=True)]
     try:
         for t in chosen:
             for n in t.notes:

@@ -15,20 +15,17 @@ CONTEXT_PREFIX = "context/"
 
 def side(word: str, inv):
     from kubectl_apiinfo.errors import UserError
-    from kubectl_apiinfo.sources import targets
-    from kubectl_apiinfo.sources.choose import ClusterFlags
+    from kubectl_apiinfo.sources import select
+    from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 
     if not word.strip():
         raise UserError("diff takes two sides, each a release (1.29) or a context name, e.g. 'kubectl apiinfo diff 1.29 1.33'")
     if not word.startswith(CONTEXT_PREFIX) and release_name(word) is not None:
-        return targets.release_target(word)
+        return select.release(word)
     context = word[len(CONTEXT_PREFIX):] if word.startswith(CONTEXT_PREFIX) else word
-    flags = ClusterFlags(
-        kubeconfig=inv.kubeconfig, context=context, request_timeout=inv.request_timeout or None,
-        cache_dir=inv.cache_dir, refresh=inv.refresh, offline=inv.offline,
-    )
+    flags = ClusterFlags.from_values({**inv.values(), "context": context})
     try:
-        return targets.cluster_target(flags, context)
+        return select.for_query(flags, schemas=True, context=context)
     except UserError as e:
         raise UserError(f"{word!r} is neither a Kubernetes release (1.29, v1.29.3) nor a context with a snapshot: {e}") from None
 

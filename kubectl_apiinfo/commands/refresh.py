@@ -4,12 +4,12 @@ from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import out, progress_wanted
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.printers.listings import listing
-from kubectl_apiinfo.sources import choose
+from kubectl_apiinfo.sources.cluster import many
 
 
 def run(inv) -> None:
-    contexts = choose.refresh_targets(inv.flags, inv.all_contexts)
-    results = choose.refresh_many(inv.flags, contexts, show_progress=progress_wanted() and len(contexts) > 1)
+    contexts = many.refresh_targets(inv.flags, inv.all_contexts)
+    results = many.refresh_many(inv.flags, contexts, show_progress=progress_wanted() and len(contexts) > 1)
     if inv.schemas:
         results = [_with_schemas(inv, result) for result in results]
     failures = [(c, err) for c, _, err in results if err]
@@ -23,13 +23,13 @@ def run(inv) -> None:
 
 def _with_schemas(inv, result: tuple) -> tuple:
     """Every OpenAPI document of a refreshed context, fetched now for explain off the network."""
-    from kubectl_apiinfo.sources import cluster_schemas
+    from kubectl_apiinfo.sources.openapi import cluster_documents
 
     context, entry, error = result
     if error is not None:
         return result
     try:
-        cluster_schemas.refresh_schemas(inv.flags.replace(context=context) if inv.all_contexts else inv.flags)
+        cluster_documents.refresh_schemas(inv.flags.replace(context=context) if inv.all_contexts else inv.flags)
     except UserError as e:
         return context, entry, f"its schemas: {e}"
     return result

@@ -3,12 +3,14 @@
 from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import out
 from kubectl_apiinfo.printers.listings import listing
-from kubectl_apiinfo.sources import choose
+from kubectl_apiinfo.sources import select
 
 
 def run(inv) -> None:
+    with select.for_query(inv.flags, inv.kube_version) as source:
+        snapshot = source.snapshot
     rows = listings.resources(
-        choose.snapshot_for_query(inv.flags, inv.kube_version),
+        snapshot,
         api_group=inv.api_group,
         namespaced=inv.namespaced,
         verbs=inv.verbs,

@@ -4,12 +4,12 @@ from kubectl_apiinfo.answers import show as show_answers
 from kubectl_apiinfo.console import out
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.printers import show as printer
-from kubectl_apiinfo.sources import choose
+from kubectl_apiinfo.sources import select
 
 
 def run(inv) -> None:
-    snapshot = choose.snapshot_for_query(inv.flags, inv.kube_version, words=[inv.resource])
-    answer = show_answers.explain(snapshot, inv.resource)
+    with select.for_query(inv.flags, inv.kube_version, words=[inv.resource]) as source:
+        answer = show_answers.explain(source, inv.resource)
     out(printer.explain(answer, inv.output))
     problem = show_answers.not_served_message(answer)
     if problem:

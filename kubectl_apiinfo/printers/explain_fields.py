@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.model import release_span
-from kubectl_apiinfo.sources.schema_form import Definitions, description_text, locate, object_map, truthy, type_guess
+from kubectl_apiinfo.sources.openapi.schema_form import Definitions, description_text, locate, object_map, truthy, type_guess
 
 # Go's unicode.IsSpace, minus the newline (a token of its own) and the no-break space, which go-wordwrap keeps in words
 _SPACES = "\t\v\f\r \x85\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"

@@ -196,9 +196,9 @@ def build_snapshot(config: dict, base: Path) -> APISnapshot:
     if "release" in config and "snapshot" in config:
         raise ValueError("give either 'release' or 'snapshot', not both")
     if "release" in config:
-        from kubectl_apiinfo.sources import catalog
+        from kubectl_apiinfo.sources.catalog import releases
 
-        snap = catalog.load_release(catalog.normalize_release(str(config["release"])))
+        snap = releases.load_release(releases.normalize_release(str(config["release"])))
     elif "snapshot" in config:
         path = Path(config["snapshot"])
         if not path.is_absolute():
@@ -772,9 +772,9 @@ class State:
         self.oidc = config.get("oidc") or None
         kv = config.get("git_version") or self.snapshot.source.kubernetes_version
         if not kv:
-            from kubectl_apiinfo.sources import catalog
+            from kubectl_apiinfo.sources.catalog import releases
 
-            kv = catalog.newest()
+            kv = releases.newest()
         self.version = version_info(str(kv))
         self.lock = threading.Lock()
         self.faults = dict(FAULT_DEFAULTS)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.console import warn as _warn
 from kubectl_apiinfo.errors import UserError, flag
-from kubectl_apiinfo.sources import schema_form
-from kubectl_apiinfo.sources.schema_store import SchemaStore
+from kubectl_apiinfo.sources.openapi import schema_form
+from kubectl_apiinfo.sources.openapi.document_store import SchemaStore
 
 ACCEPT_JSON = "application/json"
 WORKERS = 8  # concurrent document fetches for refresh --schemas
@@ -30,19 +30,6 @@ WORKERS = 8  # concurrent document fetches for refresh --schemas
 
 def gv_path(group_version: str) -> str:
     return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
-
-
-def cluster_identity(flags, store: SchemaStore) -> Optional[str]:
-    """The identity of the cluster the snapshot lookup just resolved these flags to (no YAML parsed)."""
-    from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
-    from kubectl_apiinfo.sources import choose
-
-    files = kubeconfig_files(flags.kubeconfig, os.environ)
-    identity = store.resolution(choose._resolution_key(flags, files))
-    if identity is None:
-        access = choose.load_access(flags)
-        identity = access.identity if access else None
-    return identity
 
 
 def _index_from(doc: dict) -> dict:
@@ -66,9 +53,9 @@ class Fetcher:
     def _open(self):
         if self.client is None:
             from kubectl_apiinfo.kube.transport import Client
-            from kubectl_apiinfo.sources import choose
+            from kubectl_apiinfo.sources.cluster.access import load_access
 
-            access = choose.load_access(self.flags)
+            access = load_access(self.flags)
             if access is None:
                 raise UserError("no cluster is configured (no kubeconfig)")
             self.client = Client(access, self.flags.request_timeout)
@@ -135,7 +122,7 @@ class ClusterDocuments:
     def _kubectl_index(self, store: SchemaStore) -> Optional[dict]:
         if not self.server:
             return None
-        from kubectl_apiinfo.sources import kubectl_http_cache
+        from kubectl_apiinfo.sources.openapi import kubectl_http_cache
 
         doc = kubectl_http_cache.index(self.server, os.environ)
         return _index_from(doc) if doc is not None else None
@@ -143,7 +130,7 @@ class ClusterDocuments:
     def _kubectl_document(self, path: str, digest: str) -> Optional[dict]:
         if not self.server:
             return None
-        from kubectl_apiinfo.sources import kubectl_http_cache
+        from kubectl_apiinfo.sources.openapi import kubectl_http_cache
 
         raw = kubectl_http_cache.document(self.server, path, digest, os.environ)
         if raw is None:
@@ -202,61 +189,6 @@ class ClusterDocuments:
         self.store.close()
 
 
-def remembered_source(flags):
-    """A cached answer's short way: choose.remembered_snapshot, with the schema store on the same open cache.
-
-    None when the long way is needed (a refresh, a stale or no remembered snapshot, no kubeconfig at all).
-    """
-    from kubectl_apiinfo.sources import choose
-
-    cache = choose.open_cache(flags)
-    try:
-        snapshot = choose.remembered_snapshot(flags, cache)
-    except BaseException:
-        cache.close()
-        raise
-    if snapshot is None:
-        cache.close()
-        return None
-    store = SchemaStore.sharing(cache)
-    return _cluster_source(flags, snapshot, store, cluster_identity(flags, store))
-
-
-def _cluster_source(flags, snapshot, store: SchemaStore, identity: str):
-    from kubectl_apiinfo.sources.schemas import SchemaSource, release_index
-
-    version = snapshot.source.kubernetes_version
-    release = version if version and release_index(version) is not None else None
-    name = snapshot.source.name or "the cluster"
-    source = SchemaSource(snapshot, release, f"{name} (its OpenAPI documents)", "cluster")
-    fresh = snapshot.source.from_cache is False  # discovery was just fetched: so is the index
-    source.documents = ClusterDocuments(flags, store, identity, name, fresh or flags.refresh, snapshot.source.server)
-    return source
-
-
-def source_for_cluster(flags, snapshot):
-    """The long way, after choose.snapshot_for_query fetched discovery or fell back to another source."""
-    from kubectl_apiinfo.sources.schemas import SchemaSource, release_index
-    from kubectl_apiinfo.sources.store import default_dir
-
-    server = snapshot.source.server
-    if snapshot.source.kind == "cluster":
-        store = SchemaStore(flags.cache_dir or default_dir())
-        identity = cluster_identity(flags, store)
-        if identity is not None:
-            return _cluster_source(flags, snapshot, store, identity)
-        store.close()
-    version = snapshot.source.kubernetes_version
-    release = version if version and release_index(version) is not None else None
-    name = snapshot.source.name or "the cluster"
-    source = SchemaSource(snapshot, release, f"{name} (its OpenAPI documents)", "cluster")
-    if snapshot.source.kind != "cluster" and server:
-        # Answering from kubectl's discovery cache: the cluster is out of reach, so only kubectl's HTTP cache can help.
-        store = SchemaStore(flags.cache_dir or default_dir())
-        source.documents = ClusterDocuments(flags, store, "kubectl-cache:" + server, name, False, server, can_fetch=False)
-    return source
-
-
 # --- refresh --schemas ------------------------------------------------------------
 
 
@@ -268,10 +200,10 @@ def refresh_schemas(flags) -> tuple:
     from concurrent.futures import ThreadPoolExecutor
 
     from kubectl_apiinfo.kube.transport import TransportError
-    from kubectl_apiinfo.sources import choose
-    from kubectl_apiinfo.sources.store import default_dir
+    from kubectl_apiinfo.sources.cluster.access import load_access
+    from kubectl_apiinfo.sources.snapshots.entry import default_dir
 
-    access = choose.load_access(flags)
+    access = load_access(flags)
     if access is None:
         raise UserError(f"no cluster is configured (no kubeconfig); refresh {flag('schemas')} needs one")
     fetcher = Fetcher(flags)

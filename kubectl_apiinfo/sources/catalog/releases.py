@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.model import APISnapshot, Record, group_version, release_key, release_name, release_span
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# kubectl_apiinfo/, three folders up from kubectl_apiinfo/sources/catalog/releases.py
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _LOCATIONS = (
     os.path.join(_PACKAGE, "catalog_data"),  # installed: inside the package
     os.path.join(os.path.dirname(_PACKAGE), "catalog", "data"),  # source checkout

@@ -1,11 +1,11 @@
 """A cluster's OpenAPI documents on disk, in the snapshot cache's diskcache directory.
 
-Keys of their own, beside store.py's:
+Keys of their own, beside the snapshots' (snapshots/layout.py):
   openapi:index:<identity>  {fetchedAt, v2, paths: {"apis/apps/v1": "<hash>"}}: the cluster's /openapi/v3 index
   openapi:doc:<hash>        {defs, kinds}: one document in schema_form's form, under the hash its index URL
                             gave it (the SHA-512 of its bytes), so it is fetched once, whichever cluster serves it
 A v2-only server's one document is stored as openapi:doc:v2-<sha512 of its bytes>, indexed under "*".
-Values are JSON behind a checksum, kept by store.py exactly as the snapshots are.  A 'cache export' bundle carries them
+Values are JSON behind a checksum, kept by the snapshot store exactly as the snapshots are.  A 'cache export' bundle carries them
 under its "openapi" key: bundle_part() to write it, validate_part() before
 anything of a bundle is imported, import_part() to store it.
 """
@@ -31,7 +31,7 @@ class SchemaStore:
 
     def __init__(self, directory: str):
         from kubectl_apiinfo.console import warn
-        from kubectl_apiinfo.sources.store import SnapshotCache
+        from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
 
         self._store = SnapshotCache(directory, warn)
         self._owns_store = True
@@ -57,10 +57,6 @@ class SchemaStore:
 
     def _get(self, key: str):
         return self._store.value(key)
-
-    def resolution(self, key: str) -> Optional[str]:
-        """The cluster identity store.py remembered for these kubeconfig files and flags."""
-        return self._store.resolution(key)
 
     def index(self, identity: str) -> Optional[dict]:
         value = self._get(INDEX_PREFIX + identity)

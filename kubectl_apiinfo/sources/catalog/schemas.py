@@ -1,4 +1,4 @@
-"""OpenAPI schemas for 'explain': from the catalog, or from a cluster's cached documents.
+"""The catalog's OpenAPI schemas, for explain, check and diff, and each field's history across releases.
 
 A catalog release's schemas are one small index (kinds, definition name ->
 content hash) and packs of definitions shared by every release; an answer
@@ -14,15 +14,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.console import warn as _warn
-from kubectl_apiinfo.errors import flag
-from kubectl_apiinfo.sources import catalog, schema_form
+from kubectl_apiinfo.sources.openapi import schema_form
+from kubectl_apiinfo.sources.catalog import releases
 
 _PACKS: dict = {}  # pack number -> {hash: definition}, shared by every release loaded in this process
 
 
 def _gz_json(relpath: str):
-    return json.loads(gzip.decompress(catalog.read_bytes(relpath)))
+    return json.loads(gzip.decompress(releases.read_bytes(relpath)))
 
 
 _INDEXES: dict = {}
@@ -128,18 +127,18 @@ class HistoryDefinitions(schema_form.Definitions):
         return self._hash(name) is not None, _at(self.history["types"].get(name, ()), self.position)
 
 
-def catalog_root_finder(target):
-    """release -> (definitions, the kind's schema) for target's group/version, or None where the release lacks it."""
+def catalog_root_finder(group_version: str, kind: str):
+    """release -> (definitions, the kind's schema) in group_version, or None where the release lacks it."""
     history = history_index()
     positions = {r: i for i, r in enumerate(history["releases"])}
-    names = history["kinds"].get(target.group_version, {}).get(target.kind, ())
+    names = history["kinds"].get(group_version, {}).get(kind, ())
 
     def find(release: str):
         position = positions.get(release)
         name = _at(names, position) if position is not None else None
         if name is None:
             return None
-        defs = HistoryDefinitions(history, position, target.group_version)
+        defs = HistoryDefinitions(history, position, group_version)
         root = defs.definition(name)
         return (defs, root) if root is not None else None
 
@@ -154,75 +153,3 @@ def single_release_root(release: str, group_version: str, kind: str):
     name = defs.kind_definition(group_version, kind)
     root = defs.definition(name) if name else None
     return (defs, root) if root is not None else None
-
-
-class SchemaSource:
-    """Where one explain answer's schemas come from, and what to say about it."""
-
-    def __init__(self, snapshot, release: Optional[str], label: str, kind: str, notes: Optional[list] = None):
-        self.snapshot = snapshot
-        self.name = snapshot.source.name or label
-        self.release = release  # the catalog release answering (or the cluster's version)
-        self.label = label
-        self.kind = kind  # "catalog" or "cluster"
-        self.notes = list(notes or [])
-        self.documents = None  # a cluster's documents, when they answer
-
-    def definitions(self, group_version: str, kind: str, quiet: bool = False):
-        """(Definitions, the kind's schema) from the cluster's documents, else the catalog; None if neither has it."""
-        if self.documents is None:
-            return single_release_root(self.release, group_version, kind) if self.release else None
-        found = self.documents.definitions(group_version, kind)
-        if found is not None:
-            return found
-        failed = self.documents.failed.get(group_version) or self.documents.failed.get("/openapi/v3")
-        fallback = single_release_root(self.release, group_version, kind) if self.release else None
-        if fallback is not None:
-            why = f" ({failed})" if failed else ""
-            (_ignore if quiet else _warn)(
-                f"no OpenAPI document of {group_version} is cached for {self.name}{why}; answering from the "
-                f"catalog release {self.release}, the cluster's version"
-            )
-            self.label = f"Kubernetes {self.release} (offline catalog, the version of {self.name})"
-            return fallback
-        if failed and not quiet:
-            from kubectl_apiinfo.errors import UserError
-
-            raise UserError(
-                f"the OpenAPI document of {group_version} could not be read ({failed}) and none is cached for "
-                f"{self.name}; 'kubectl apiinfo refresh {flag('schemas')}' fetches them all while it is reachable"
-            )
-        return None
-
-    def close(self) -> None:
-        if self.documents is not None:
-            self.documents.close()
-
-    def v2_only(self, group_version: str) -> bool:
-        """The cluster serves no /openapi/v3, so kubectl's explain prints its older (v2) layout."""
-        return self.documents is not None and self.documents.v2_only()
-
-    def missing_kind(self, target) -> str:
-        if self.documents is not None and self.documents.document(target.group_version) is not None:
-            return (
-                f"{self.name} publishes no schema for {target.group_version} {target.kind} in its OpenAPI "
-                "document (a CRD without a schema has none), so its fields cannot be explained"
-            )
-        if self.documents is not None:
-            return (
-                f"no OpenAPI document of {target.group_version} is cached for {self.name}; run once while it is "
-                f"reachable, or 'kubectl apiinfo refresh {flag('schemas')}' before going offline"
-            )
-        return f"{self.label} has no schema for {target.group_version} {target.kind}"
-
-    def describe(self) -> dict:
-        source = self.snapshot.source
-        out = {"kind": self.kind, "name": source.name, "kubernetesVersion": self.release or source.kubernetes_version,
-               "schemas": self.label, "notes": list(self.notes)}
-        if self.kind == "cluster":
-            out["server"] = source.server
-        return out
-
-
-def _ignore(message: str) -> None:
-    """Where a warning would only repeat itself (completion)."""

@@ -159,7 +159,7 @@ def _first_content_line(text: str, start: int) -> int:
 def _parse_yaml(text: str, name: str) -> Iterator:
     import yaml
 
-    from kubectl_apiinfo.sources import fast_yaml
+    from kubectl_apiinfo.inputs import fast_yaml
 
     loader = _loader()
     for start, chunk, source in _chunks(text):

@@ -1,0 +1,272 @@
+"""The cache's database: a diskcache (SQLite) in a 0700 directory; the one module that knows its table layout.
+
+Reads go straight to SQLite, read-only and without importing diskcache (it costs
+more than a cached answer may); writes go through diskcache.  A database that
+cannot be written is still read.  A corrupt one is moved aside (one copy kept)
+and a new one started.  Values are codec's text; keys are plain strings.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Callable, Optional
+
+from kubectl_apiinfo.errors import UserError, flag
+from kubectl_apiinfo.sources.snapshots.codec import DamagedValue, decode, encode, parse_json
+
+_DB = "cache.db"
+_END = "\U0010ffff"  # above every key that starts with a prefix
+
+
+def _dir_quote(path: str) -> str:
+    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+
+
+class Database:
+    def __init__(self, directory: str, warn: Callable[[str], None]):
+        self.directory = directory
+        self.warn = warn
+        self._readers: dict[int, sqlite3.Connection] = {}  # one per thread, as sqlite3 requires
+        self._writer = None  # diskcache.Cache, opened on the first write
+        self.read_only = False
+        self._reported: set[str] = set()
+        self._lock = threading.Lock()  # refresh_many's threads share one writer
+        self.opened_writer: Optional[Callable[[], None]] = None  # called once the writer is open (migration)
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            if os.stat(directory).st_mode & 0o077:
+                os.chmod(directory, 0o700)
+        except PermissionError:
+            if not os.path.isdir(directory):
+                raise UserError(f"cannot use the cache directory {directory} (permission denied); pass {flag('cache_dir')}") from None
+        except OSError as e:
+            raise UserError(f"cannot use the cache directory {directory} ({e.strerror}); pass {flag('cache_dir')}") from None
+
+    def close(self) -> None:
+        for con in self._readers.values():
+            con.close()
+        self._readers = {}
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self._reported:
+            self._reported.add(key)
+            self.warn(message)
+
+    # --- reading: plain SQLite, read-only ---------------------------------
+
+    def _connection(self) -> Optional[sqlite3.Connection]:
+        con = self._readers.get(threading.get_ident())
+        if con is None:
+            path = os.path.join(self.directory, _DB)
+            if not os.path.exists(path):
+                return None
+            try:
+                con = sqlite3.connect(
+                    f"file:{_dir_quote(path)}?mode=ro", uri=True, isolation_level=None, timeout=10, check_same_thread=False
+                )
+            except sqlite3.Error:
+                return None
+            con.text_factory = bytes  # a flipped byte in a key must not break every query
+            self._readers[threading.get_ident()] = con
+        return con
+
+    def _rows(self, sql: str, args: tuple) -> list:
+        con = self._connection()
+        if con is None:
+            return []
+        try:
+            return con.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            if "not a database" in str(e) or "malformed" in str(e):
+                self._corrupt(e)
+            elif "no such table" not in str(e):  # (an empty file: a cache that was never written)
+                # locked, or not readable by us: answer without it, as if it were empty
+                self.warn_once("cannot read", f"cannot read the cache at {self.directory} ({e}); answering without it")
+                self.close()
+            return []
+
+    def _value(self, mode: int, filename, value, parse: bool = True) -> object:
+        if mode == 1 and value is not None:  # diskcache MODE_RAW: inline text
+            return decode(value if isinstance(value, bytes) else str(value).encode("utf-8"), parse)
+        if mode == 3 and filename:  # MODE_TEXT: a file beside the database
+            name = filename.decode("utf-8", "replace") if isinstance(filename, bytes) else filename
+            if os.path.isabs(name) or ".." in name.split("/"):
+                raise DamagedValue("bad file name")
+            try:
+                with open(os.path.join(self.directory, name), "rb") as f:
+                    return decode(f.read(), parse)
+            except OSError as e:
+                raise DamagedValue(f"value file unreadable: {e.strerror}") from None
+        raise DamagedValue("not a JSON value")  # pickled or binary: never ours
+
+    def read(self, key: str) -> object:
+        """The value stored under key, None if absent; DamagedValue if it cannot be read back."""
+        rows = self._rows("SELECT mode, filename, value FROM Cache WHERE key = ? AND raw = 1", (key,))
+        if not rows:
+            return None
+        return self._value(*rows[0])
+
+    def read_range(self, prefix: str) -> list:
+        """Every value under prefix, checked one by one but decoded in one pass (much faster for thousands)."""
+        rows = self._rows(
+            "SELECT mode, filename, value FROM Cache WHERE key >= ? AND key < ? AND raw = 1 ORDER BY key",
+            (prefix, prefix + _END),
+        )
+        bodies = [self._value(m, f, v, parse=False) for m, f, v in rows]
+        return parse_json(b"[" + b",".join(bodies) + b"]") if bodies else []
+
+    def keys(self, prefix: str) -> list[str]:
+        rows = self._rows("SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1", (prefix, prefix + _END))
+        return [k.decode("utf-8", "replace") for (k,) in rows]
+
+    def has(self, key: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM Cache WHERE key = ? AND raw = 1 LIMIT 1", (key,)))
+
+    def has_old_format(self) -> bool:
+        """Whether rows of the previous format (JSONDisk's compressed keys) are left."""
+        return bool(self._rows("SELECT 1 FROM Cache WHERE typeof(key) = 'blob' LIMIT 1", ()))
+
+    def begin(self) -> None:
+        # One read transaction: head and groups come from the same generation, even while a refresh commits.
+        con = self._connection()
+        if con is not None:
+            try:
+                con.execute("BEGIN")
+            except sqlite3.DatabaseError as e:
+                if "not a database" in str(e) or "malformed" in str(e):
+                    self._corrupt(e)
+
+    def end(self) -> None:
+        con = self._readers.get(threading.get_ident())
+        if con is not None and con.in_transaction:
+            con.execute("COMMIT")
+
+    # --- writing: through diskcache ---------------------------------------
+
+    def writer(self):
+        """The diskcache, or None when the cache can only be read (said once)."""
+        if self._writer is not None or self.read_only:
+            return self._writer
+        with self._lock:
+            if self._writer is None and not self.read_only:
+                self._open_writer_locked()
+        if self._writer is not None and self.opened_writer is not None:
+            opened, self.opened_writer = self.opened_writer, None
+            opened()
+        return self._writer
+
+    def _open_writer_locked(self) -> None:
+        import diskcache
+
+        class TextDisk(diskcache.Disk):
+            # Caches of the previous format recorded JSONDisk's compress_level.
+            def __init__(self, directory, compress_level=0, **kwargs):
+                super().__init__(directory, **kwargs)
+
+        def open_():
+            return diskcache.Cache(self.directory, disk=TextDisk, disk_min_file_size=1 << 20, cull_limit=0)
+
+        db = os.path.join(self.directory, _DB)
+        try:
+            self._writer = open_()
+        except (sqlite3.DatabaseError, OSError) as e:
+            if self._cannot_write(db, e):
+                self.read_only = True
+                self.warn(f"the cache at {self.directory} is read-only ({e}): answers come from it, but it cannot be updated")
+                return
+            self._corrupt(e)
+            try:
+                self._writer = open_()
+            except (sqlite3.DatabaseError, OSError) as e2:
+                raise UserError(f"cannot rebuild the cache at {self.directory} ({e2}); pass {flag('cache_dir')}") from None
+
+    def _cannot_write(self, db: str, error: Exception) -> bool:
+        if isinstance(error, PermissionError) or "readonly" in str(error) or "read-only" in str(error):
+            return True
+        return os.path.exists(db) and not os.access(db, os.W_OK) or not os.access(self.directory, os.W_OK)
+
+    def _corrupt(self, error: Exception) -> None:
+        """Keep the evidence aside (one copy, the newest) and start an empty cache."""
+        import shutil
+
+        self.close()
+        parent, base = os.path.split(os.path.abspath(self.directory))
+        aside = f"{self.directory}.corrupt-{int(time.time())}"
+        self.warn(f"the cache at {self.directory} was unreadable ({error}); moved it to {aside} and started a new one")
+        try:
+            for name in os.listdir(parent):
+                if name.startswith(base + ".corrupt-"):
+                    shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+            shutil.move(self.directory, aside)
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot rebuild the cache at {self.directory} ({e.strerror}); pass {flag('cache_dir')}") from None
+
+    def writer_keys(self, prefix: str) -> list[str]:
+        """Keys under prefix, read through the writer's connection (inside its transaction)."""
+        rows = self._writer._sql(
+            "SELECT key FROM Cache WHERE key >= ? AND key < ? AND raw = 1", (prefix, prefix + _END)
+        ).fetchall()
+        return [k for (k,) in rows]
+
+    def writer_read(self, key: str) -> object:
+        """read(), through the writer's connection: what its open transaction sees."""
+        rows = self._writer._sql("SELECT mode, filename, value FROM Cache WHERE key = ? AND raw = 1", (key,)).fetchall()
+        if not rows:
+            return None
+        mode, filename, value = rows[0]
+        return self._value(mode, filename, value.encode("utf-8") if isinstance(value, str) else value)
+
+    def set(self, key: str, value: object) -> bool:
+        """Store a value; False if the cache is read-only."""
+        cache = self.writer()
+        if cache is None:
+            return False
+        cache.set(key, encode(value))
+        return True
+
+    def put_encoded(self, key: str, value: object) -> None:
+        """set(), inside a transaction() the caller holds."""
+        self._writer.set(key, encode(value))
+
+    def delete(self, key: str) -> None:
+        """Inside a transaction() the caller holds."""
+        self._writer.delete(key)
+
+    def transaction(self, read_only_message: str = ""):
+        """One transaction of writes: all of them or none.  None if the cache is read-only, unless a
+        message is given, which a UserError then carries."""
+        cache = self.writer()
+        if cache is None:
+            if read_only_message:
+                raise UserError(f"the cache at {self.directory} is read-only; {read_only_message}")
+            return None
+        return cache.transact()
+
+    def old_format_rows(self) -> list:
+        """(key, the stored bytes) of every row of the previous format (JSONDisk's zlib-compressed keys and values)."""
+        rows = self._writer._sql("SELECT key, mode, filename, value FROM Cache WHERE typeof(key) = 'blob'").fetchall()
+        found = []
+        for key, mode, filename, value in rows:
+            if mode == 2 and filename:  # MODE_BINARY: a file
+                try:
+                    with open(os.path.join(self.directory, filename), "rb") as f:
+                        value = f.read()
+                except OSError:
+                    value = None
+            found.append((bytes(key), value))
+        return found
+
+    def delete_old_rows(self, keys: list) -> None:
+        with self._writer.transact():
+            for key in keys:
+                self._writer.delete(key)
