@@ -113,3 +113,55 @@ def test_offline_order_our_snapshot_then_the_last_seen_release_then_an_error(iso
         cache.put(Entry(access.identity, "gone", access.display_server, cluster, time.time()))
     ours = select.for_query(flags, None).snapshot
     assert (ours.source.kind, ours.source.kubernetes_version) == ("cluster", "1.31"), "our snapshot comes first"
+
+
+# --- commands in-process, with any source ------------------------------------------------
+
+
+def _run(line: list, source, contexts=None):
+    """A command run in-process as main() runs it, but handed these sources; (status, what it printed)."""
+    from kubectl_apiinfo.cli import router, validate
+    from kubectl_apiinfo.commands.factory import FixedSources
+
+    parsed = router.parse(line)
+    options = validate.complete(parsed.path, parsed.command, parsed.values)
+    factory = FixedSources(options, source, contexts)
+    module = __import__(f"kubectl_apiinfo.commands.{parsed.command.handler}", fromlist=["run"])
+    return module.run(options, factory) or 0, "".join(factory.printed)
+
+
+def _as_cluster(release: str, name: str):
+    """A catalog release's snapshot dressed as a cluster's discovery: a ClusterSnapshot with no documents."""
+    from kubectl_apiinfo.sources.source import ClusterSnapshot
+
+    snapshot = releases.load_release(release)
+    snapshot.source.kind, snapshot.source.name, snapshot.source.server = "cluster", name, "https://example:6443"
+    return ClusterSnapshot(snapshot, release)
+
+
+def test_a_command_runs_in_process_on_any_source(cli):
+    status, text = _run(["resources", "--kube-version", "1.16"], select.release("1.16"))
+    assert status == 0 and text == cli("resources", "--kube-version", "1.16").stdout
+    # The same command on a cluster's snapshot: the same rows, where they come from said in -o json.
+    status, text = _run(["deployments", "-o", "json"], _as_cluster("1.16", "prod"))
+    answer = json.loads(text)
+    assert answer["source"]["kind"] == "cluster" and answer["source"]["name"] == "prod"
+    assert {r["qualifiedName"] for r in answer["resources"]} == {"deployments.apps", "deployments.extensions"}
+
+
+def test_check_asks_its_source_not_which_kind_it_is(tmp_path):
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n")
+    status, text = _run(["check", "-f", str(manifest), "-o", "json"], select.release("1.30"))
+    release_finding = json.loads(text)["findings"][0]
+    status, text = _run(["check", "-f", str(manifest), "-o", "json"], _as_cluster("1.30", "prod"))
+    cluster_finding = json.loads(text)["findings"][0]
+    assert release_finding["finding"] == cluster_finding["finding"] == "unknown-kind"
+    assert "a CustomResourceDefinition must serve it" in release_finding["detail"]  # a default API server lacks it
+    assert "install its CustomResourceDefinition" in cluster_finding["detail"]  # this cluster does not serve it yet
+
+
+def test_diff_takes_its_sides_from_the_factory():
+    status, text = _run(["diff", "prod", "1.25", "-o", "json"], None, {"prod": _as_cluster("1.24", "prod")})
+    removed = {r["groupVersion"] for r in json.loads(text)["groupVersions"] if r["change"] == "removed"}
+    assert "policy/v1beta1" in removed and "batch/v1beta1" in removed

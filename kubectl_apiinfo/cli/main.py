@@ -73,10 +73,12 @@ def run(args: list[str], prepare_cli: Optional[Callable[[], None]] = None) -> in
 def execute(path: tuple, command: spec.Command, values: dict) -> int:
     """Validate everything, then run: no file or network is touched before the line is known good.
 
-    A command's run() returns None (success) or an exit status of its own; errors raise UserError (status 1)."""
-    invocation = validate.complete(path, command, values)
+    A command's run(options, factory) returns None (success) or an exit status of its own; errors raise UserError (status 1)."""
+    from kubectl_apiinfo.commands.factory import Factory
+
+    options = validate.complete(path, command, values)
     module = __import__(f"kubectl_apiinfo.commands.{command.handler}", fromlist=["run"])
-    return module.run(invocation) or 0
+    return module.run(options, Factory(options)) or 0
 
 
 def _unexpected(e: BaseException) -> None:

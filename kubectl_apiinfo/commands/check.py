@@ -1,7 +1,7 @@
 """kubectl apiinfo check -f PATH: will these manifests apply on a release, the cluster, or every cached context?"""
 
 from kubectl_apiinfo.answers import check
-from kubectl_apiinfo.console import note, out, progress, progress_wanted
+from kubectl_apiinfo.console import note, progress, progress_wanted
 from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.printers import upgrade
 
@@ -17,16 +17,15 @@ def fail_on(values) -> tuple:
     return tuple(values)
 
 
-def run(inv):
+def run(options, factory):
     import time
 
-    from kubectl_apiinfo.sources import select
     from kubectl_apiinfo.inputs import manifests
 
-    failing = fail_on(inv.fail_on)
-    if not inv.filename:
+    failing = fail_on(options.fail_on)
+    if not options.filename:
         raise UserError("check needs manifests: -f FILE, -f DIR (with -R for subdirectories) or -f - for stdin")
-    files = manifests.expand(inv.filename, inv.recursive)  # a missing path is refused before any work
+    files = manifests.expand(options.filename, options.recursive)  # a missing path is refused before any work
     started = time.monotonic()
     show = progress_wanted()
     shown = False
@@ -39,10 +38,10 @@ def run(inv):
     if shown:
         progress(f"read {len(files)}/{len(files)} files, {len(records)} objects", done=True)
 
-    if inv.all_contexts:
-        chosen = select.cached_contexts(inv.flags)
+    if options.all_contexts:
+        chosen = factory.cached_contexts()
     else:
-        chosen = [select.for_query(inv.flags, inv.kube_version, schemas=True)]
+        chosen = [factory.source(schemas=True)]
     try:
         for t in chosen:
             for n in t.notes:
@@ -53,10 +52,10 @@ def run(inv):
     finally:
         for t in chosen:
             t.close()
-    status = check.exit_status(answer, failing, inv.ignore_deprecations)
-    text = upgrade.output(answer, upgrade.check_rows, inv.output, inv.no_headers)
-    out(text)
-    if not answer["findings"] and not answer["problems"] and inv.output in ("table", "markdown", "csv"):
+    status = check.exit_status(answer, failing, options.ignore_deprecations)
+    text = upgrade.output(answer, upgrade.check_rows, options.output, options.no_headers)
+    factory.out(text)
+    if not answer["findings"] and not answer["problems"] and options.output in ("table", "markdown", "csv"):
         where = ", ".join(t.label for t in chosen)
         objects, count = answer["objects"], len(files)
         note(f"No findings: {objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)} are fine for {where}.")

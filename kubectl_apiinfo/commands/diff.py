@@ -6,38 +6,36 @@ release; any other word is a kubeconfig context whose cached snapshot answers
 whose name looks like a release.
 """
 
-from kubectl_apiinfo.console import out
 from kubectl_apiinfo.model import release_name
 from kubectl_apiinfo.printers import upgrade
 
 CONTEXT_PREFIX = "context/"
 
 
-def side(word: str, inv):
+def side(word: str, options, factory):
     from kubectl_apiinfo.errors import UserError
-    from kubectl_apiinfo.sources import select
     from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 
     if not word.strip():
         raise UserError("diff takes two sides, each a release (1.29) or a context name, e.g. 'kubectl apiinfo diff 1.29 1.33'")
     if not word.startswith(CONTEXT_PREFIX) and release_name(word) is not None:
-        return select.release(word)
+        return factory.release(word)
     context = word[len(CONTEXT_PREFIX):] if word.startswith(CONTEXT_PREFIX) else word
-    flags = ClusterFlags.from_values({**inv.values(), "context": context})
+    flags = ClusterFlags.from_values({**options.values(), "context": context})
     try:
-        return select.for_query(flags, schemas=True, context=context)
+        return factory.context(flags, context)
     except UserError as e:
         raise UserError(f"{word!r} is neither a Kubernetes release (1.29, v1.29.3) nor a context with a snapshot: {e}") from None
 
 
-def run(inv):
+def run(options, factory):
     from kubectl_apiinfo.answers import diff
 
-    before = side(inv.before, inv)
+    before = side(options.before, options, factory)
     try:
-        after = side(inv.after, inv)
+        after = side(options.after, options, factory)
         try:
-            answer = diff.diff(before, after, inv.resource, inv.fields)
+            answer = diff.diff(before, after, options.resource, options.fields)
         finally:
             after.close()
     finally:
@@ -46,6 +44,6 @@ def run(inv):
 
     for n in answer["notes"]:
         note(n)
-    out(upgrade.output(answer, upgrade.diff_rows, inv.output, inv.no_headers))
-    if inv.output not in ("json", "yaml") and not any(answer[k] for k in ("groupVersions", "resources", "fields")):
+    factory.out(upgrade.output(answer, upgrade.diff_rows, options.output, options.no_headers))
+    if options.output not in ("json", "yaml") and not any(answer[k] for k in ("groupVersions", "resources", "fields")):
         note(f"No changes between {before.label} and {after.label}.")

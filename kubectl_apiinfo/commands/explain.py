@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from kubectl_apiinfo.console import out
 from kubectl_apiinfo.errors import UserError
 
 
-def run(inv) -> None:
+def run(options, factory) -> None:
     """The flags were validated by cli/validate.py: -o, --api-version and the contradictions."""
-    from kubectl_apiinfo.sources import select
-
-    with select.for_explain(inv.flags, inv.kube_version) as source:
-        _answer(source, inv.resource, inv.api_version, inv.recursive, inv.output)
+    with factory.explain_source() as source:
+        factory.out(_answer(source, options.resource, options.api_version, options.recursive, options.output))
 
 
-def _answer(source, resource: str, api_version, recursive: bool, output: str) -> None:
+def _answer(source, resource: str, api_version, recursive: bool, output: str) -> str:
     from kubectl_apiinfo.answers import fields
     from kubectl_apiinfo.printers import explain_fields
     from kubectl_apiinfo.sources.catalog import schemas
@@ -45,8 +42,7 @@ def _answer(source, resource: str, api_version, recursive: bool, output: str) ->
     if output in ("json", "yaml"):
         from kubectl_apiinfo.printers.structured import structured
 
-        out(structured(fields.json_answer(defs, target, root, source.describe_schemas(), history), output))
-        return
+        return structured(fields.json_answer(defs, target, root, source.describe_schemas(), history), output)
     if output == "text":
         text += explain_fields.history_block(history, source.schema_label)
-    out(text)
+    return text

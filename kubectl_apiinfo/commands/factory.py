@@ -1,0 +1,79 @@
+"""What a command runs with besides its options: the sources it asks and where its answer goes.
+
+As kubectl's cmdutil.Factory hands out clients, this hands out Sources, so a
+test can run any command in-process against any source (FixedSources) and read
+what it printed.  Nothing is opened or imported until a command asks for it.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Callable, Optional
+
+from kubectl_apiinfo import console
+
+
+class Factory:
+    def __init__(self, options, write: Optional[Callable[[str], None]] = None):
+        self.options = options
+        self.out = write or console.out  # the answer; warnings and notes go to stderr through console
+
+    @property
+    def _flags(self):
+        return self.options.flags
+
+    @property
+    def _kube_version(self) -> Optional[str]:
+        return getattr(self.options, "kube_version", None)
+
+    def source(self, words: Optional[list] = None, schemas: bool = False):
+        """The release --kube-version names, else the cluster the flags name, else the catalog."""
+        from kubectl_apiinfo.sources import select
+
+        return select.for_query(self._flags, self._kube_version, words, schemas)
+
+    def explain_source(self):
+        """Like source(schemas=True), for explain: a source whose schemas can answer."""
+        from kubectl_apiinfo.sources import select
+
+        return select.for_explain(self._flags, self._kube_version)
+
+    def release(self, name: str):
+        from kubectl_apiinfo.sources import select
+
+        return select.release(name)
+
+    def context(self, flags, context: str):
+        """A cached context's source, with its schemas (diff's sides)."""
+        from kubectl_apiinfo.sources import select
+
+        return select.for_query(flags, schemas=True, context=context)
+
+    def cached_contexts(self) -> list:
+        from kubectl_apiinfo.sources import select
+
+        return select.cached_contexts(self._flags)
+
+
+class FixedSources(Factory):
+    """Every question answered by the sources given (by context name for diff; None for the default),
+    and the output collected in .printed."""
+
+    def __init__(self, options, source, contexts: Optional[dict] = None):
+        self.printed: list = []
+        super().__init__(options, self.printed.append)
+        self.fixed = source
+        self.contexts = dict(contexts or {})
+
+    def source(self, words: Optional[list] = None, schemas: bool = False):
+        return self.fixed
+
+    def explain_source(self):
+        return self.fixed
+
+    def context(self, flags, context: str):
+        return self.contexts[context]
+
+    def cached_contexts(self) -> list:
+        return list(self.contexts.values())
