@@ -20,6 +20,7 @@ from kubectl_apiinfo.kube.credentials import (
     clear_exec_cache,
     exec_cluster_info,
     parse_rfc3339,
+    read_referenced_file,
 )
 from kubectl_apiinfo.errors import UserError
 
@@ -408,6 +409,14 @@ def test_token_file_errors(tmp_path):
         StaticCredentials("user 'u'", token_file=str(empty))
     one_line_error(e, "is empty")
 
+
+
+def test_a_file_the_kubeconfig_refers_to_is_read_whole_or_named_in_the_error(tmp_path):
+    (tmp_path / "ca.crt").write_bytes(b"PEM\x00bytes")
+    assert read_referenced_file(str(tmp_path / "ca.crt"), "certificate-authority", "cluster 'c'") == b"PEM\x00bytes"
+    with pytest.raises(UserError) as e:
+        read_referenced_file(str(tmp_path / "gone.crt"), "certificate-authority", "cluster 'c'")
+    one_line_error(e, f"cannot read the certificate-authority file {tmp_path / 'gone.crt'} of cluster 'c': No such file", "fix the path in the kubeconfig")
 
 def test_client_certificate_data_wins_over_files(tmp_path):
     (tmp_path / "c.pem").write_bytes(b"FILE CERT")

@@ -52,7 +52,9 @@ class Credentials:
 NO_CREDENTIALS = Credentials()
 
 
-def _read(path: str, what: str, where: str) -> bytes:
+def read_referenced_file(path: str, what: str, where: str) -> bytes:
+    """The bytes of a file a kubeconfig entry refers to (a certificate, key, CA or token file);
+    when it cannot be read, a UserError naming the `what` file of `where` and the reason."""
     try:
         with open(path, "rb") as f:
             return f.read()
@@ -87,8 +89,8 @@ class StaticCredentials(Credentials):
         self._token = token or None
         self._token_file = token_file or None
         self._basic = (username, password or "") if username else None
-        cert = cert_data or (_read(cert_file, "client-certificate", where) if cert_file else None)
-        key = key_data or (_read(key_file, "client-key", where) if key_file else None)
+        cert = cert_data or (read_referenced_file(cert_file, "client-certificate", where) if cert_file else None)
+        key = key_data or (read_referenced_file(key_file, "client-key", where) if key_file else None)
         if bool(cert) != bool(key):
             have, missing = ("client-certificate", "client-key") if cert else ("client-key", "client-certificate")
             raise UserError(f"{where} has a {have} but no {missing}; set both (or their -data forms) in the kubeconfig")
@@ -100,7 +102,7 @@ class StaticCredentials(Credentials):
 
     def _read_token_file(self, required: bool) -> Optional[str]:
         try:
-            token = _read(self._token_file, "tokenFile", self._where).decode("utf-8", "replace").strip()
+            token = read_referenced_file(self._token_file, "tokenFile", self._where).decode("utf-8", "replace").strip()
         except UserError:
             if required:
                 raise

@@ -28,8 +28,8 @@ from kubectl_apiinfo.kube.credentials import (
     ExecConfig,
     ExecCredentials,
     StaticCredentials,
-    _read,
     exec_cluster_info,
+    read_referenced_file,
 )
 from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
@@ -188,7 +188,7 @@ class KubeConfig:
         ca_data = _data(cl, "certificate-authority-data", cl_where)
         if not ca_data and _text(cl, "certificate-authority", cl_where):
             ca_path = _resolve(_text(cl, "certificate-authority", cl_where), cluster_entry)
-            ca_data = _read(ca_path, "certificate-authority", cl_where)
+            ca_data = read_referenced_file(ca_path, "certificate-authority", cl_where)
         insecure = _flag(cl.get("insecure-skip-tls-verify"))
         url = _with_scheme(url, tls=bool(ca_data) or insecure)
         access = ClusterAccess(

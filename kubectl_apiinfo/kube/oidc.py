@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 
 from kubectl_apiinfo.console import warn
 from kubectl_apiinfo.errors import UserError, redact_url
-from kubectl_apiinfo.kube.credentials import Credentials, _read
+from kubectl_apiinfo.kube.credentials import Credentials, read_referenced_file
 
 EXPIRY_DELTA = 10.0  # seconds: client-go's, against clocks that disagree a little
 ISSUER_TIMEOUT = 30.0
@@ -82,7 +82,7 @@ class OIDCCredentials(Credentials):
             except (ValueError, binascii.Error):
                 raise UserError(f"idp-certificate-authority-data of {where} is not valid base64; encode it again (base64 -w0)") from None
         elif cfg.get("idp-certificate-authority"):
-            self._ca = _read(cfg["idp-certificate-authority"], "idp-certificate-authority", where)
+            self._ca = read_referenced_file(cfg["idp-certificate-authority"], "idp-certificate-authority", where)
         self._persist = persist
         self._timeout = timeout
         self._clock = clock
@@ -168,9 +168,9 @@ class OIDCCredentials(Credentials):
         try:
             return session.request(method, url, timeout=self._timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.RequestException as e:
-            from kubectl_apiinfo.kube.transport import _reason
+            from kubectl_apiinfo.kube.transport import short_reason
 
-            raise UserError(f"cannot reach the OIDC issuer {self._shown()} of {self._where} ({_reason(e)}); check idp-issuer-url") from None
+            raise UserError(f"cannot reach the OIDC issuer {self._shown()} of {self._where} ({short_reason(e)}); check idp-issuer-url") from None
 
     def _token_endpoint(self, session) -> str:
         from kubectl_apiinfo.kube.transport import environ_proxies

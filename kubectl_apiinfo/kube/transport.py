@@ -148,24 +148,24 @@ class Client:
             raise TransportError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or {flag('server')}") from None
         except requests.exceptions.SSLError as e:
             raise TransportError(
-                f"TLS with {self.server} failed ({_reason(e)}); check the cluster's certificate-authority in your kubeconfig"
+                f"TLS with {self.server} failed ({short_reason(e)}); check the cluster's certificate-authority in your kubeconfig"
             ) from None
         except requests.exceptions.Timeout:
             raise TransportError(
                 f"{self.server} did not answer within {self.timeout:g}s (raise {flag('request_timeout')})", unreachable=True
             ) from None
         except requests.exceptions.ProxyError as e:
-            raise TransportError(f"the proxy {self._proxy_shown()} for {self.server} failed ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"the proxy {self._proxy_shown()} for {self.server} failed ({short_reason(e)})", unreachable=True) from None
         except requests.exceptions.ConnectionError as e:
             if self._speaks_tls():
                 raise self._https_error() from None
             if self.access.proxy_url and self.access.proxy_url.lower().startswith("socks5"):
                 raise TransportError(
-                    f"cannot connect to {self.server} through the socks5 proxy-url {self.access.display_proxy} ({_reason(e)})", unreachable=True
+                    f"cannot connect to {self.server} through the socks5 proxy-url {self.access.display_proxy} ({short_reason(e)})", unreachable=True
                 ) from None
-            raise TransportError(f"cannot connect to {self.server} ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"cannot connect to {self.server} ({short_reason(e)})", unreachable=True) from None
         except requests.exceptions.RequestException as e:
-            raise TransportError(f"request to {self.server} failed ({_reason(e)})", unreachable=True) from None
+            raise TransportError(f"request to {self.server} failed ({short_reason(e)})", unreachable=True) from None
         if response.status_code == 400 and self.base_url.startswith("http://") and any(
             text in response.content[:300] for text in _PLAIN_ON_TLS_ANSWERS
         ):
@@ -202,7 +202,28 @@ class Client:
         )
 
     def get(self, path: str, accept: str, etag: Optional[str] = None) -> requests.Response:
-        """GET with credentials; after a 401 the credentials get one chance to refresh."""
+        """GET with credentials; after a 401 the credentials get one chance to refresh.
+
+        A 200, or a 304 to etag, is returned; any other status is a TransportError."""
+        response = self._get_with_credentials(path, accept, etag)
+        if response.status_code in (200, 304):
+            return response
+        raise self._status_error(path, response)
+
+    def get_optional(self, path: str, accept: str) -> Optional[requests.Response]:
+        """As get, but None when the server has no such path (404): for a path only some servers
+        serve, such as /openapi/v3, which older ones lack.  A 401 refreshes the credentials as in
+        get, and any status other than 200 or 404 is get's TransportError."""
+        response = self._get_with_credentials(path, accept, None)
+        if response.status_code == 404:
+            return None
+        if response.status_code == 200:
+            return response
+        raise self._status_error(path, response)
+
+    def _get_with_credentials(self, path: str, accept: str, etag: Optional[str]) -> requests.Response:
+        """The answer to a GET with credentials, whatever its status; after a 401 the credentials
+        get one chance to refresh."""
         credentials = self.access.credentials
         for attempt in (1, 2):
             used = (credentials.auth_headers(), self.cert)
@@ -213,9 +234,7 @@ class Client:
             if response.status_code == 401 and attempt == 1 and self._refresh_after_401(used):
                 continue
             break
-        if response.status_code in (200, 304):
-            return response
-        raise self._status_error(path, response)
+        return response
 
     def _refresh_after_401(self, used: tuple) -> bool:
         """Refresh once for all concurrent requests: only if the refused credential is still current."""
@@ -276,7 +295,7 @@ def _context(ca_data: Optional[bytes], verify: object, what: str, fix: str) -> s
         else:
             context.load_verify_locations(cafile=verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH)
     except (ssl.SSLError, UnicodeDecodeError, ValueError) as e:
-        raise UserError(f"{what} holds no usable PEM certificate ({_reason(e)}); fix {fix} in the kubeconfig") from None
+        raise UserError(f"{what} holds no usable PEM certificate ({short_reason(e)}); fix {fix} in the kubeconfig") from None
     except OSError as e:
         raise UserError(f"cannot read the CA bundle {verify} ({e.strerror or e}); fix SSL_CERT_FILE") from None
     return context
@@ -291,7 +310,7 @@ def _load_chain(context: ssl.SSLContext, cert: bytes, key: bytes, access) -> Non
     try:
         with_private_paths((cert, key), lambda paths: context.load_cert_chain(paths[0], paths[1], password=_no_password))
     except ssl.SSLError as e:
-        problem = "the key does not belong to the certificate" if "MISMATCH" in str(e) else _reason(e)
+        problem = "the key does not belong to the certificate" if "MISMATCH" in str(e) else short_reason(e)
         raise UserError(
             f"the client certificate and key of {who} cannot be used ({problem}); "
             "fix client-certificate(-data) and client-key(-data) in the kubeconfig"
@@ -390,8 +409,9 @@ def _innermost(error: BaseException) -> BaseException:
     return cause
 
 
-def _reason(error: BaseException) -> str:
-    """The innermost cause, in a few words (requests' messages repeat the whole pool setup)."""
+def short_reason(error: BaseException) -> str:
+    """Why an exception happened, for a message: its innermost cause in a few words (at most 200
+    printable characters; requests' messages repeat the whole pool setup, ssl's say where in CPython)."""
     cause = _innermost(error)
     text = str(cause.args[-1] if getattr(cause, "args", None) else cause)
     for marker in ("Failed to establish a new connection: ", "] "):

@@ -64,14 +64,12 @@ class Fetcher:
     def index(self) -> tuple:
         """(index, v2 document or None): /openapi/v3, or /openapi/v2 on a server without it."""
         client = self._open()
-        response = client._send("/openapi/v3", {"Accept": ACCEPT_JSON, **client.access.credentials.auth_headers()})
-        if response.status_code == 404:
+        response = client.get_optional("/openapi/v3", ACCEPT_JSON)  # 401 refresh and errors as in get
+        if response is None:
             v2 = client.get("/openapi/v2", ACCEPT_JSON)
             digest = "v2-" + hashlib.sha512(v2.content).hexdigest().upper()[:64]
             defs, kinds = schema_form.from_v2(client.decode(v2))
             return {"fetchedAt": time.time(), "v2": True, "paths": {"*": digest}}, (digest, {"defs": defs, "kinds": kinds})
-        if response.status_code != 200:
-            response = client.get("/openapi/v3", ACCEPT_JSON)  # the client's own handling: 401 refresh, errors
         return _index_from(client.decode(response)), None
 
     def document(self, path: str, digest: str) -> dict:
