@@ -131,3 +131,15 @@ def test_options_are_the_commands_own_and_nothing_else():
         validate.complete(("show",), show, {"resource": "pods", "refresh": "true", "offline": "true"})
     assert "***" in repr(validate.complete(("show",), show, {"resource": "pods", "token": "s3cret"}))
     assert "s3cret" not in repr(validate.complete(("show",), show, {"resource": "pods", "token": "s3cret"}))
+
+
+def test_only_the_database_module_knows_the_stores_tables():
+    known = _modules()
+    users = set()
+    for module, path in known.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            if any(n.split(".")[0] in ("diskcache", "sqlite3") for n in names):
+                users.add(module)
+    assert users == {"kubectl_apiinfo.sources.snapshots.database"}

@@ -252,6 +252,19 @@ class Database:
             return None
         return cache.transact()
 
+    def drop_quietly(self, keys: list, prefixes: list) -> None:
+        """Delete keys and every key under prefixes in one transaction; a row that cannot be dropped is
+        reported again next time, nothing worse."""
+        try:
+            transaction = self.transaction()
+            if transaction is None:
+                return
+            with transaction:
+                for key in [*keys, *(k for prefix in prefixes for k in self.writer_keys(prefix))]:
+                    self._writer.delete(key)
+        except (sqlite3.DatabaseError, OSError):
+            pass
+
     def old_format_rows(self) -> list:
         """(key, the stored bytes) of every row of the previous format (JSONDisk's zlib-compressed keys and values)."""
         rows = self._writer._sql("SELECT key, mode, filename, value FROM Cache WHERE typeof(key) = 'blob'").fetchall()

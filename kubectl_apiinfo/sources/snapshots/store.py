@@ -282,17 +282,7 @@ class SnapshotCache:
         return len(found)
 
     def _drop(self, identity: str) -> None:
-        import sqlite3
-
-        try:
-            transaction = self.db.transaction()
-            if transaction is None:
-                return
-            with transaction:
-                for key in [layout.HEAD + identity, *self.db.writer_keys(f"{layout.GEN}{identity}:")]:
-                    self.db.delete(key)
-        except (sqlite3.DatabaseError, OSError):
-            pass  # a row that cannot be dropped is reported again next time, nothing worse
+        self.db.drop_quietly([layout.HEAD + identity], [f"{layout.GEN}{identity}:"])
 
     # --- the previous format ------------------------------------------------
 
