@@ -18,7 +18,10 @@ Config keys (JSON object; relative paths are relative to the config file):
     aggregated       false = a legacy-only server (before 1.26) (default true)
     openapi_v3       false = no /openapi/v3 (404), as before Kubernetes 1.23 (default true)
     openapi_v2       false = no /openapi/v2 (default true)
-    k8s_data         the shared Kubernetes data (default $K8S_DATA, else ../shared/k8s-data)
+    k8s_data         the shared Kubernetes data (default $K8S_DATA, else ../shared/k8s-data);
+                     without it /openapi/* answer 404 and each such answer writes a line
+                     on stderr saying so (the test fixtures turn a failure after one
+                     into a skip)
     openapi_release  the release whose OpenAPI documents are served (default: release,
                      else the snapshot's Kubernetes version)
 
@@ -72,9 +75,11 @@ from typing import Any, Optional
 from urllib.parse import unquote, urlsplit
 
 try:
-    from oidc_issuer import verify_jwt  # run as a script: this directory is on sys.path
+    import shared_data  # run as a script: this directory is on sys.path
+    from oidc_issuer import verify_jwt
     from serving import announce_and_serve
 except ImportError:
+    from fakeapi import shared_data
     from fakeapi.oidc_issuer import verify_jwt
     from fakeapi.serving import announce_and_serve
 
@@ -650,13 +655,13 @@ class OpenAPIDocuments:
     """The documents one server publishes, built once each, on first request."""
 
     def __init__(self, config: dict, base: Path, snapshot: APISnapshot, groups: list[ServedGroup]):
-        import os
-
-        data = config.get("k8s_data") or os.environ.get("K8S_DATA") or Path(__file__).resolve().parents[3] / "shared" / "k8s-data"
-        self.data = Path(data) if Path(data).is_absolute() else base / data
+        configured = config.get("k8s_data")
+        self.data = base / configured if configured else shared_data.location()  # base / an absolute path is that path
+        self.missing_data = None if shared_data.present(self.data) else shared_data.missing_reason(configured)
         self.release = str(config.get("openapi_release") or config.get("release") or snapshot.source.kubernetes_version or "")
         self.v3_enabled = bool(config.get("openapi_v3", True))
         self.v2_enabled = bool(config.get("openapi_v2", True))
+        self.v3_configured = self.v3_enabled
         self.lock = threading.Lock()
         self._docs: dict[str, Optional[bytes]] = {}
         self._index: Optional[bytes] = None
@@ -669,6 +674,11 @@ class OpenAPIDocuments:
         self.builtin_dir = self.data / "openapi-v3" / f"v{self.release}"
         # A release the data has no v3 documents for is served as a server before v3 was: /openapi/v2 only.
         self.v3_enabled = self.v3_enabled and self.builtin_dir.is_dir()
+
+    def note_missing_data(self, path: str) -> None:
+        """A document the server would serve with the shared data is refused without it: say so on stderr."""
+        sys.stderr.write(f"fake-apiserver: 404 for {path}: {self.missing_data}\n")
+        sys.stderr.flush()
 
     def failing(self, faults: dict) -> set[str]:
         out = set()
@@ -972,6 +982,11 @@ class Handler(BaseHTTPRequestHandler):
         """/openapi/v3 (index), /openapi/v3/<group/version>?hash=..., /openapi/v2: as kube-openapi serves them."""
         openapi = self.server.state.openapi
         query = dict(p.split("=", 1) for p in urlsplit(self.path).query.split("&") if "=" in p)
+        if openapi.missing_data and (
+            (segments[1:2] == ["v2"] and len(segments) == 2 and openapi.v2_enabled)
+            or (segments[1:2] == ["v3"] and openapi.v3_configured)
+        ):
+            openapi.note_missing_data("/" + "/".join(segments))  # before the answer: the client sees it afterwards
         if segments[1:2] == ["v2"] and len(segments) == 2:
             protobuf = PROTOBUF_V2 in (self.headers.get("Accept") or "")
             raw = openapi.v2(protobuf) if openapi.v2_enabled else None
