@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import bench_catalog  # noqa: E402
-from fakeapi.fixtures import _load_fetcher, make_certs, start_server  # noqa: E402
+from fakeapi.fixtures import load_kubectl_fetcher, make_certs, start_server  # noqa: E402
 
 COMMAND = Path(sys.executable).parent / "kubectl-apiinfo"
 WARM_BUDGET_MS = 100.0
@@ -393,7 +393,7 @@ def main() -> int:
     report.out(f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}. "
                f"Medians of {args.runs} runs after a warm-up; kubectl {_kubectl_version()} against the same fake API server over HTTPS.")
     report.out()
-    kubectl = _load_fetcher().ensure_kubectl()
+    kubectl = load_kubectl_fetcher().ensure_kubectl()
     # As pip does at install time: an editable checkout may hold stale bytecode.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "kubectl_apiinfo")], check=True)
     with tempfile.TemporaryDirectory(prefix="kubectl-apiinfo-bench-") as tmp:
@@ -415,7 +415,7 @@ def main() -> int:
 
 def _kubectl_version() -> str:
     try:
-        out = subprocess.run([str(_load_fetcher().ensure_kubectl()), "version", "--client"], capture_output=True, text=True).stdout
+        out = subprocess.run([str(load_kubectl_fetcher().ensure_kubectl()), "version", "--client"], capture_output=True, text=True).stdout
         return out.split("Client Version:")[1].split()[0]
     except Exception:  # noqa: BLE001 - only a label
         return "?"

