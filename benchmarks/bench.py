@@ -285,7 +285,9 @@ def catalog_figures(report: Report) -> None:
     report.out()
     data = ROOT / "catalog" / "data"
     apparent, allocated = bench_catalog.disk_usage(data)
-    names = bench_catalog.catalog.release_names()
+    from kubectl_apiinfo.sources.catalog import releases as catalog_releases
+
+    names = catalog_releases.release_names()
     largest = max(names, key=lambda n: (data / "releases" / f"{n}.json").stat().st_size)
     bench_catalog.load_times_ms(largest, 3)
     load = statistics.median(bench_catalog.load_times_ms(largest, 50))
