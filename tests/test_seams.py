@@ -11,8 +11,10 @@ import pytest
 
 from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.answers import show as show_answers
+from kubectl_apiinfo.cli import spec, validate
 from kubectl_apiinfo.errors import UserError
 from kubectl_apiinfo.printers import listings as listing_printers
+from kubectl_apiinfo.printers import pick
 from kubectl_apiinfo.printers import show as show_printer
 from kubectl_apiinfo.sources import select
 from kubectl_apiinfo.sources.cluster.access import load_access, open_cache
@@ -33,11 +35,11 @@ def test_the_show_answer_is_data_and_every_printer_says_the_same():
     extensions = next(r for r in answer["resources"] if r["group"] == "extensions")
     assert extensions["apiVersion"] is None, "extensions/v1beta1 is in 1.16 but off by default"
     assert answer["kubectlPick"]["groupVersion"] == "apps/v1"
-    assert json.loads(show_printer.explain(answer, "json")) == answer
-    text = show_printer.explain(answer, "table")
+    assert json.loads(pick(show_printer.FORMATS, "json")(answer)) == answer
+    text = pick(show_printer.FORMATS, "table")(answer)
     for r in answer["resources"]:
         assert f"RESOURCE:       {r['qualifiedName']}\n" in text
-    assert show_printer.explain(answer, "name").split() == names
+    assert pick(show_printer.FORMATS, "name")(answer).split() == names
     assert show_answers.not_served_message(answer) is None
 
 
@@ -53,12 +55,74 @@ def test_listings_and_their_tables_agree():
     snapshot = releases.load_release("1.33")
     rows = listings.resources(snapshot, namespaced=False)
     assert rows and all(not r["namespaced"] for r in rows)
-    table = listing_printers.listing("resources", rows, "table", no_headers=False).splitlines()
+    table = pick(listing_printers.RESOURCES, "table")(rows, no_headers=False).splitlines()
     assert table[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
     assert [line.split()[0] for line in table[1:]] == [r["name"] for r in rows]
     versions = listings.versions(snapshot)
-    assert listing_printers.listing("versions", versions, "name", no_headers=False).split() == [v["groupVersion"] for v in versions]
-    assert json.loads(listing_printers.listing("versions", versions, "json", no_headers=False)) == {"versions": versions}
+    assert pick(listing_printers.VERSIONS, "name")(versions, no_headers=False).split() == [v["groupVersion"] for v in versions]
+    assert json.loads(pick(listing_printers.VERSIONS, "json")(versions, no_headers=False)) == {"versions": versions}
+
+
+# --- the formats: a command's -o words are its printer table's keys ----------------------
+
+
+def _commands_with_output():
+    """(path, command, its -o option, its command module's table of printers) for every command with -o."""
+    import importlib
+
+    for path, command in spec.leaves():
+        option = command.option(spec.OUTPUT.name)
+        if option is not None:
+            yield path, command, option, importlib.import_module(f"kubectl_apiinfo.commands.{command.handler}").FORMATS
+
+
+def test_every_format_a_command_offers_has_a_printer_and_every_printer_is_offered():
+    seen = [path for path, _, _, _ in _commands_with_output()]
+    assert len(seen) == 9, seen  # show, explain, resources, versions, releases, refresh, cache list, check, diff
+    for path, _, option, formats in _commands_with_output():
+        assert tuple(formats) == option.choices, path  # the same words, in the order help and errors list them
+        assert option.default in formats, path
+        assert all(callable(printer) for printer in formats.values()), path
+
+
+def test_an_unknown_format_is_one_error_naming_the_formats_worded_as_validation_words_it():
+    for path, command, option, formats in _commands_with_output():
+        with pytest.raises(UserError) as from_table:
+            pick(formats, "sarif\nx")
+        message = str(from_table.value)
+        name = spec.OUTPUT.name
+        assert "\n" not in message and message.startswith(f"{name} 'sarif\\nx' is not available; {name} accepts only ")
+        assert message.endswith(", ".join(option.choices[:-1]) + f" or {option.choices[-1]}"), path
+        with pytest.raises(UserError) as from_validation:
+            validate.complete(path, command, {"output": "sarif\nx"})
+        assert str(from_validation.value) == message, path
+
+
+def test_every_printer_prints_the_catalog_answers():
+    from kubectl_apiinfo.answers import diff
+    from kubectl_apiinfo.printers import upgrade
+    from kubectl_apiinfo.sources import targets
+
+    snapshot = catalog.load_release("1.25")
+    for rows, formats in (
+        (listings.resources(snapshot), listing_printers.RESOURCES),
+        (listings.versions(snapshot), listing_printers.VERSIONS),
+        (listings.releases(), listing_printers.RELEASES),
+    ):
+        for output, printer in formats.items():
+            for no_headers in (False, True):
+                assert printer(rows, no_headers).count("\n") >= len(rows), output
+    answer = show_answers.explain(snapshot, "cronjobs")
+    for output, printer in show_printer.FORMATS.items():
+        assert "cronjobs.batch" in printer(answer), output
+    before, after = targets.release_target("1.24"), targets.release_target("1.25")
+    try:
+        changes = diff.diff(before, after)
+    finally:
+        before.close()
+        after.close()
+    for output, printer in upgrade.DIFF.items():
+        assert "policy/v1beta1" in printer(changes, False), output
 
 
 # --- the order in which sources answer ----------------------------------------------------

@@ -260,3 +260,47 @@ def completions(defs: Definitions, root: dict, prefix: str, path: list, partial:
     if found is None:
         return []
     return sorted({f"{prefix}.{name}" for name, _, _ in field_names(defs, found.target) if name.startswith(partial)})
+
+
+_UNSET = object()
+
+
+class Explained:
+    """explain's answer: the schema of the resource a field path starts from, and where it came from.
+
+    What only some formats show is worked out when a printer first asks for it: the field's history
+    across catalog releases (text, json, yaml), whether the server has only OpenAPI v2 (text and
+    plaintext then take kubectl's v2 layout), and data, the json answer (None when the path does not exist).
+    """
+
+    def __init__(self, source, request: FieldRequest, defs: Definitions, root: dict, recursive: bool):
+        self.source = source
+        self.request = request
+        self.defs = defs
+        self.root = root
+        self.recursive = recursive
+        self.group, self.version, self.kind, self.path = request.group, request.version, request.kind, request.path
+        self.label = source.schema_label
+        self._history = self._data = _UNSET
+
+    @property
+    def v2_only(self) -> bool:
+        return self.source.v2_only(self.request.group_version)
+
+    @property
+    def history(self) -> dict:
+        if self._history is _UNSET:
+            from kubectl_apiinfo.sources.catalog import schemas
+
+            request = self.request
+            finder = schemas.catalog_root_finder(request.group_version, request.kind)
+            self._history = field_history(schemas.schema_releases(), finder, request)
+        return self._history
+
+    @property
+    def data(self) -> Optional[dict]:
+        if self._data is _UNSET:
+            self._data = None
+            if located(self.defs, self.root, self.path) is not None:
+                self._data = json_answer(self.defs, self.request, self.root, self.source.describe_schemas(), self.history)
+        return self._data

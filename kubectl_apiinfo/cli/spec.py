@@ -149,7 +149,6 @@ SCHEMAS = Option(
     "--schemas", BOOL, default=False,
     help="Also fetch every OpenAPI document (the field schemas explain reads, CRDs included), for a trip off the network.",
 )
-EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
 FILENAME = Option(
     "--filename", STRINGS, short="-f", metavar="FILE",
     help="Manifests to check: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
@@ -176,8 +175,13 @@ QUERY_CLUSTER_OPTIONS = (*CLUSTER_OPTIONS, CACHE_TTL)
 # The flags that pick a cluster (or how to read it): meaningless with --kube-version.
 SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH, OFFLINE)
 
-LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")
-UPGRADE_FORMATS = ("table", "json", "yaml", "markdown", "csv")  # check and diff
+# Each command's -o formats, in the order help and errors list them.  A command's printer table has the
+# same words (tests/test_seams.py checks): a new format is a printer in that table and its word here.
+SHOW_FORMATS = ("table", "wide", "json", "yaml", "name")
+EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
+LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")  # resources, versions, releases, refresh, cache list
+CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv")
+DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
 
 RESOURCE = Argument(
     "resource", "RESOURCE", "plural, singular, short name, Kind, resource.group or resource.version.group",
@@ -189,7 +193,7 @@ SHOW = Command(
     "Explain a resource: the group/versions that serve it and its history. "
     "The default command: 'kubectl apiinfo deployments' is 'kubectl apiinfo show deployments'.",
     arguments=(RESOURCE,),
-    options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), *QUERY_CLUSTER_OPTIONS),
+    options=(KUBE_VERSION, OUTPUT.with_choices(SHOW_FORMATS, "table"), *QUERY_CLUSTER_OPTIONS),
     handler="show",
     takes_cluster=True,
 )
@@ -278,7 +282,7 @@ COMMANDS = (
         "or deprecated there, and fields its schemas lack. Exit status 0: nothing found; 2: only deprecations; "
         "3: anything else; 1: an error.",
         options=(
-            FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(UPGRADE_FORMATS, "table"), NO_HEADERS,
+            FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(CHECK_FORMATS, "table"), NO_HEADERS,
             IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
         ),
         handler="check",
@@ -294,7 +298,7 @@ COMMANDS = (
             Argument("after", "TO", "A release (1.33) or a cached context's name.", completer=RELEASES),
             Argument("resource", "[RESOURCE]", "Compare this resource's fields too.", required=False, completer=RESOURCES),
         ),
-        options=(FIELDS, OUTPUT.with_choices(UPGRADE_FORMATS, "table"), NO_HEADERS, KUBECONFIG, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE),
+        options=(FIELDS, OUTPUT.with_choices(DIFF_FORMATS, "table"), NO_HEADERS, KUBECONFIG, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE),
         handler="diff",
     ),
     Command("version", "Print the plugin's version.", handler="version"),

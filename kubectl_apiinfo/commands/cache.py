@@ -3,7 +3,8 @@
 from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import note
 from kubectl_apiinfo.errors import UserError, shorten
-from kubectl_apiinfo.printers.listings import listing
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.listings import SNAPSHOTS as FORMATS  # cache list's
 from kubectl_apiinfo.sources.cluster.access import open_cache
 from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 from kubectl_apiinfo.sources.snapshots import bundle
@@ -24,7 +25,7 @@ def run(options, factory) -> None:
 def _list(options, factory) -> None:
     with _open(options) as cache:
         rows = listings.cached(cache.entries())
-    factory.out(listing("snapshots", rows, options.output, options.no_headers))
+    factory.out(pick(FORMATS, options.output)(rows, options.no_headers))
 
 
 def _clear(options, factory) -> None:

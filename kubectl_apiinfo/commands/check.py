@@ -3,7 +3,8 @@
 from kubectl_apiinfo.answers import check
 from kubectl_apiinfo.console import note, progress, progress_wanted
 from kubectl_apiinfo.errors import UserError, flag, shorten
-from kubectl_apiinfo.printers import upgrade
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.upgrade import CHECK as FORMATS
 
 _PROGRESS_AFTER = 1.0  # seconds: a quick check shows no progress line
 
@@ -53,8 +54,7 @@ def run(options, factory):
         for t in chosen:
             t.close()
     status = check.exit_status(answer, failing, options.ignore_deprecations)
-    text = upgrade.output(answer, upgrade.check_rows, options.output, options.no_headers)
-    factory.out(text)
+    factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if not answer["findings"] and not answer["problems"] and options.output in ("table", "markdown", "csv"):
         where = ", ".join(t.label for t in chosen)
         objects, count = answer["objects"], len(files)

@@ -7,7 +7,8 @@ whose name looks like a release.
 """
 
 from kubectl_apiinfo.model import release_name
-from kubectl_apiinfo.printers import upgrade
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.upgrade import DIFF as FORMATS
 
 CONTEXT_PREFIX = "context/"
 
@@ -44,6 +45,6 @@ def run(options, factory):
 
     for n in answer["notes"]:
         note(n)
-    factory.out(upgrade.output(answer, upgrade.diff_rows, options.output, options.no_headers))
+    factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if options.output not in ("json", "yaml") and not any(answer[k] for k in ("groupVersions", "resources", "fields")):
         note(f"No changes between {before.label} and {after.label}.")

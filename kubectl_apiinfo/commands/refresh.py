@@ -3,7 +3,8 @@
 from kubectl_apiinfo.answers import listings
 from kubectl_apiinfo.console import progress_wanted
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.printers.listings import listing
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.listings import REFRESHED as FORMATS
 from kubectl_apiinfo.sources.cluster import many
 
 
@@ -14,7 +15,7 @@ def run(options, factory) -> None:
         results = [_with_schemas(options, result) for result in results]
     failures = [(c, err) for c, _, err in results if err]
     if len(failures) < len(results):  # a table of nothing but failures would only repeat the error
-        factory.out(listing("refreshed", listings.refreshed(results), options.output, options.no_headers))
+        factory.out(pick(FORMATS, options.output)(listings.refreshed(results), options.no_headers))
     if failures:
         context, err = failures[0]
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""

@@ -1,8 +1,9 @@
 """kubectl apiinfo releases: the Kubernetes releases in the offline catalog."""
 
 from kubectl_apiinfo.answers import listings
-from kubectl_apiinfo.printers.listings import listing
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.listings import RELEASES as FORMATS
 
 
 def run(options, factory) -> None:
-    factory.out(listing("releases", listings.releases(), options.output, options.no_headers))
+    factory.out(pick(FORMATS, options.output)(listings.releases(), options.no_headers))

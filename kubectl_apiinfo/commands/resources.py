@@ -1,7 +1,8 @@
 """kubectl apiinfo resources: what kubectl api-resources lists, with its filters."""
 
 from kubectl_apiinfo.answers import listings
-from kubectl_apiinfo.printers.listings import listing
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.listings import RESOURCES as FORMATS
 
 
 def run(options, factory) -> None:
@@ -15,4 +16,4 @@ def run(options, factory) -> None:
         categories=options.categories,
         sort_by=options.sort_by,
     )
-    factory.out(listing("resources", rows, options.output, options.no_headers))
+    factory.out(pick(FORMATS, options.output)(rows, options.no_headers))

@@ -2,13 +2,14 @@
 
 from kubectl_apiinfo.answers import show as show_answers
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.printers import show as printer
+from kubectl_apiinfo.printers import pick
+from kubectl_apiinfo.printers.show import FORMATS
 
 
 def run(options, factory) -> None:
     with factory.source(words=[options.resource]) as source:
         answer = show_answers.explain(source, options.resource)
-    factory.out(printer.explain(answer, options.output))
+    factory.out(pick(FORMATS, options.output)(answer))
     problem = show_answers.not_served_message(answer)
     if problem:
         raise UserError(problem)

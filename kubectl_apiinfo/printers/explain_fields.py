@@ -3,7 +3,8 @@
 'plaintext' is what kubectl 1.35 prints from a server's OpenAPI v3 document (its
 template k8s.io/kubectl pkg/explain/v2/templates/plaintext.tmpl, with
 mitchellh/go-wordwrap wrapping); 'plaintext-openapiv2' its older layout from
-OpenAPI v2 (pkg/explain).  Schemas are in the form of sources.schema_form.
+OpenAPI v2 (pkg/explain).  Schemas are in the form of sources.schema_form.  FORMATS, at the
+end, is the table of -o formats.
 """
 
 from __future__ import annotations
@@ -404,3 +405,45 @@ def plaintext_v2(defs: Definitions, group: str, version: str, kind: str, root: d
         out.append("\nFIELDS:\n")
         _v2_fields(defs, model, out, 3, recursive, set())
     return "".join(out)
+
+
+# --- the formats ------------------------------------------------------------------
+# Each printer: (explained) -> text, or None when the field path does not exist in the layout it
+# prints.  explained is commands/explain.py's answer: defs, root, group, version, kind, path and
+# recursive name the schema; label, v2_only, history and data (the json answer) are asked for as needed.
+
+
+def _openapiv2(e) -> Optional[str]:
+    return plaintext_v2(e.defs, e.group, e.version, e.kind, e.root, e.path, e.recursive)
+
+
+def _kubectl(e) -> Optional[str]:
+    """kubectl's plaintext: its older layout for a server without /openapi/v3, as kubectl explain does."""
+    layout = plaintext_v2 if e.v2_only else plaintext
+    return layout(e.defs, e.group, e.version, e.kind, e.root, e.path, e.recursive)
+
+
+def _text(e) -> Optional[str]:
+    text = _kubectl(e)
+    return None if text is None else text + history_block(e.history, e.label)
+
+
+def _json(e) -> Optional[str]:
+    from kubectl_apiinfo.printers.structured import to_json  # imported only for -o json and -o yaml
+
+    return None if e.data is None else to_json(e.data)
+
+
+def _yaml(e) -> Optional[str]:
+    from kubectl_apiinfo.printers.structured import to_yaml
+
+    return None if e.data is None else to_yaml(e.data)
+
+
+FORMATS = {
+    "text": _text,
+    "plaintext": _kubectl,
+    "plaintext-openapiv2": _openapiv2,
+    "json": _json,
+    "yaml": _yaml,
+}

@@ -1,10 +1,10 @@
 """The listings (resources, versions, releases, cache list, refresh) as kubectl-style tables,
--o name lines, json or yaml."""
+-o name lines, json or yaml: a table of printers for each (RESOURCES, VERSIONS, ...)."""
 
 from __future__ import annotations
 
 from kubectl_apiinfo.errors import printable
-from kubectl_apiinfo.printers.structured import structured
+from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
 
 DEVELOPMENT_LABEL = "development-cycle snapshot"
@@ -80,21 +80,20 @@ def refreshed_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
     return tabwrite(table)
 
 
-# A listing's table printer and its -o name form.
-_LISTINGS = {
-    "resources": (resources_table, _resource_name),
-    "versions": (versions_table, lambda row: row["groupVersion"]),
-    "releases": (releases_table, lambda row: row["version"]),
-    "snapshots": (snapshots_table, lambda row: row["name"]),
-    "refreshed": (refreshed_table, lambda row: row["context"]),
-}
+def _formats(kind: str, table, name) -> dict:
+    """A listing's printers, each (rows, no_headers) -> text: its table, plain or wide, one name a line
+    for -o name, and the rows as {kind: rows} in json or yaml."""
+    return {
+        "table": lambda rows, no_headers: table(rows, wide=False, no_headers=no_headers),
+        "wide": lambda rows, no_headers: table(rows, wide=True, no_headers=no_headers),
+        "json": lambda rows, no_headers: to_json({kind: rows}),
+        "yaml": lambda rows, no_headers: to_yaml({kind: rows}),
+        "name": lambda rows, no_headers: "".join(printable(name(row)) + "\n" for row in rows),
+    }
 
 
-def listing(kind: str, rows: list[dict], output: str, no_headers: bool) -> str:
-    """resources / versions / releases in any output format; json and yaml wrap rows as {kind: rows}."""
-    table, name = _LISTINGS[kind]
-    if output in ("json", "yaml"):
-        return structured({kind: rows}, output)
-    if output == "name":
-        return "".join(printable(name(row)) + "\n" for row in rows)
-    return table(rows, wide=output == "wide", no_headers=no_headers)
+RESOURCES = _formats("resources", resources_table, _resource_name)
+VERSIONS = _formats("versions", versions_table, lambda row: row["groupVersion"])
+RELEASES = _formats("releases", releases_table, lambda row: row["version"])
+SNAPSHOTS = _formats("snapshots", snapshots_table, lambda row: row["name"])
+REFRESHED = _formats("refreshed", refreshed_table, lambda row: row["context"])  # its wide table is its table

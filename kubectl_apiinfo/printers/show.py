@@ -1,4 +1,5 @@
-"""The explain-style answer about a resource (kubectl apiinfo RESOURCE) as text, or -o name, json, yaml."""
+"""The explain-style answer about a resource (kubectl apiinfo RESOURCE) as text, or -o name, json, yaml:
+FORMATS, its printers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.errors import printable
 from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers.listings import DEVELOPMENT_LABEL
-from kubectl_apiinfo.printers.structured import structured
+from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
 
 
@@ -136,9 +137,11 @@ def explain_names(answer: dict) -> str:
     return "".join(f"{printable(r['qualifiedName'])}\n" for r in answer["resources"])
 
 
-def explain(answer: dict, output: str) -> str:
-    if output in ("json", "yaml"):
-        return structured(answer, output)
-    if output == "name":
-        return explain_names(answer)
-    return explain_text(answer, wide=output == "wide")
+# Each printer: (answer) -> text.
+FORMATS = {
+    "table": lambda answer: explain_text(answer, wide=False),
+    "wide": lambda answer: explain_text(answer, wide=True),
+    "json": to_json,
+    "yaml": to_yaml,
+    "name": explain_names,
+}

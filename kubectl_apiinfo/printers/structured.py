@@ -13,7 +13,3 @@ def to_yaml(data) -> str:
     import yaml  # only for -o yaml
 
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
-
-
-def structured(data, output: str) -> str:
-    return to_json(data) if output == "json" else to_yaml(data)

@@ -1,13 +1,12 @@
 """Output of check and diff: kubectl-style tables, GitHub markdown (tabulate, imported
-only for -o markdown), csv (the csv module), json and yaml."""
+only for -o markdown), csv (the csv module), json and yaml.  CHECK and DIFF are their
+tables of printers; a new format for one of them is a printer function in its table
+(and the word in cli/spec.py)."""
 
 from __future__ import annotations
 
-from kubectl_apiinfo.printers.structured import structured
+from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import tabwrite
-
-CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv")
-DIFF_FORMATS = CHECK_FORMATS
 
 
 def _kind_name(f: dict) -> str:
@@ -47,29 +46,54 @@ def diff_rows(answer: dict) -> tuple:
     return headers, rows
 
 
-def output(answer: dict, rows_of, output: str, no_headers: bool) -> str:
-    if output in ("json", "yaml"):
-        return structured(answer, output)
-    headers, rows = rows_of(answer)
-    if output == "csv":
-        import csv
-        import io
+# --- (headers, rows) in each format ------------------------------------------------
 
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        if not no_headers:
-            writer.writerow(headers)
-        writer.writerows(rows)
-        return buffer.getvalue()
-    if output == "markdown":
-        if not rows:
-            return ""
-        from tabulate import tabulate  # only for -o markdown
 
-        escaped = [[cell.replace("|", "\\|") for cell in row] for row in rows]
-        if no_headers:
-            return tabulate(escaped, tablefmt="github") + "\n"
-        return tabulate(escaped, headers=headers, tablefmt="github") + "\n"
+def _table(headers_rows: tuple, no_headers: bool) -> str:
+    headers, rows = headers_rows
     if not rows:
         return ""
     return tabwrite(rows if no_headers else [headers] + rows)
+
+
+def _markdown(headers_rows: tuple, no_headers: bool) -> str:
+    headers, rows = headers_rows
+    if not rows:
+        return ""
+    from tabulate import tabulate  # only for -o markdown
+
+    escaped = [[cell.replace("|", "\\|") for cell in row] for row in rows]
+    if no_headers:
+        return tabulate(escaped, tablefmt="github") + "\n"
+    return tabulate(escaped, headers=headers, tablefmt="github") + "\n"
+
+
+def _csv(headers_rows: tuple, no_headers: bool) -> str:
+    import csv
+    import io
+
+    headers, rows = headers_rows
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if not no_headers:
+        writer.writerow(headers)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+# Each printer: (answer, no_headers) -> text.
+CHECK = {
+    "table": lambda answer, no_headers: _table(check_rows(answer), no_headers),
+    "json": lambda answer, no_headers: to_json(answer),
+    "yaml": lambda answer, no_headers: to_yaml(answer),
+    "markdown": lambda answer, no_headers: _markdown(check_rows(answer), no_headers),
+    "csv": lambda answer, no_headers: _csv(check_rows(answer), no_headers),
+}
+
+DIFF = {
+    "table": lambda answer, no_headers: _table(diff_rows(answer), no_headers),
+    "json": lambda answer, no_headers: to_json(answer),
+    "yaml": lambda answer, no_headers: to_yaml(answer),
+    "markdown": lambda answer, no_headers: _markdown(diff_rows(answer), no_headers),
+    "csv": lambda answer, no_headers: _csv(diff_rows(answer), no_headers),
+}
