@@ -101,9 +101,8 @@ def test_an_unknown_format_is_one_error_naming_the_formats_worded_as_validation_
 def test_every_printer_prints_the_catalog_answers():
     from kubectl_apiinfo.answers import diff
     from kubectl_apiinfo.printers import upgrade
-    from kubectl_apiinfo.sources import targets
-
-    snapshot = catalog.load_release("1.25")
+    source = select.release("1.25")
+    snapshot = source.snapshot
     for rows, formats in (
         (listings.resources(snapshot), listing_printers.RESOURCES),
         (listings.versions(snapshot), listing_printers.VERSIONS),
@@ -112,10 +111,10 @@ def test_every_printer_prints_the_catalog_answers():
         for output, printer in formats.items():
             for no_headers in (False, True):
                 assert printer(rows, no_headers).count("\n") >= len(rows), output
-    answer = show_answers.explain(snapshot, "cronjobs")
+    answer = show_answers.explain(source, "cronjobs")
     for output, printer in show_printer.FORMATS.items():
         assert "cronjobs.batch" in printer(answer), output
-    before, after = targets.release_target("1.24"), targets.release_target("1.25")
+    before, after = select.release("1.24"), select.release("1.25")
     try:
         changes = diff.diff(before, after)
     finally:
