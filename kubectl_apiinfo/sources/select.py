@@ -53,7 +53,7 @@ def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] =
     if not schemas:
         cache.close()
         return ClusterSnapshot(snapshot, version, context)
-    return ClusterSnapshot(snapshot, version, context, _documents(flags, cache, discovery, snapshot), closing=[])
+    return ClusterSnapshot(snapshot, version, context, _documents(flags, cache, discovery, snapshot))
 
 
 def _documents(flags, cache, discovery: CachedDiscovery, snapshot):

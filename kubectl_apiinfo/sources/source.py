@@ -29,6 +29,7 @@ class Source:
         self._schemas: dict = {}
         self._kinds: Optional[dict] = None
         self._versions: Optional[dict] = None
+        self._groups: Optional[dict] = None
 
     # --- what it serves -----------------------------------------------------------
 
@@ -52,7 +53,10 @@ class Source:
 
     @property
     def groups(self) -> dict:
-        return {g.name: g for g in self.snapshot.groups}
+        """group name -> Group."""
+        if self._groups is None:
+            self._groups = {g.name: g for g in self.snapshot.groups}
+        return self._groups
 
     @property
     def versions(self) -> dict:
@@ -165,12 +169,11 @@ class ClusterSnapshot(Source):
 
     KIND = "cluster"
 
-    def __init__(self, snapshot: APISnapshot, release: Optional[str], context: str = "", documents=None, closing=()):
+    def __init__(self, snapshot: APISnapshot, release: Optional[str], context: str = "", documents=None):
         name = snapshot.source.name or context or "the cluster"
         super().__init__(snapshot, name, release, context)
         self.schema_label = f"{name} (its OpenAPI documents)"
-        self.documents = documents  # openapi.cluster_documents.ClusterDocuments, or None
-        self._closing = list(closing)  # what this source holds open (the cache)
+        self.documents = documents  # openapi.cluster_documents.ClusterDocuments (which holds the cache open), or None
 
     @property
     def has_schemas(self) -> bool:
@@ -229,6 +232,3 @@ class ClusterSnapshot(Source):
         if self.documents is not None:
             self.documents.close()
             self.documents = None
-        for held in self._closing:
-            held.close()
-        self._closing = []
