@@ -37,23 +37,22 @@ def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] =
     schemas, a cluster source reads its OpenAPI documents (fetched once, then cached)."""
     if kube_version:
         return release(kube_version, context)
-    cache = open_cache(flags)
+    discovery = CachedDiscovery(flags, lambda: open_cache(flags), lambda version: version in releases.release_names())
     try:
-        discovery = CachedDiscovery(flags, cache, lambda version: version in releases.release_names())
         snapshot = discovery.remembered(words) if schemas else None
         if snapshot is None:
             snapshot = discovery.snapshot(words)
     except NoCluster as e:
-        cache.close()
+        discovery.close()
         return release(e.release, context, e.note)
     except BaseException:
-        cache.close()
+        discovery.close()
         raise
     version = release_name(snapshot.source.kubernetes_version or "")
     if not schemas:
-        cache.close()
+        discovery.close()
         return ClusterSnapshot(snapshot, version, context)
-    return ClusterSnapshot(snapshot, version, context, _documents(flags, cache, discovery, snapshot))
+    return ClusterSnapshot(snapshot, version, context, _documents(flags, discovery.cache, discovery, snapshot))
 
 
 def _documents(flags, cache, discovery: CachedDiscovery, snapshot):

@@ -18,7 +18,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
-    from typing import Optional
+    from typing import Callable, Optional
 
 from kubectl_apiinfo.console import warn
 from kubectl_apiinfo.errors import UserError, flag
@@ -44,14 +44,27 @@ class NoCluster(Exception):
 class CachedDiscovery:
     """One cluster's discovery, from the cache while it may answer, else from the server."""
 
-    def __init__(self, flags: ClusterFlags, cache: SnapshotCache, catalog_has=lambda release: False):
+    def __init__(self, flags: ClusterFlags, open_cache: Callable[[], SnapshotCache], catalog_has=lambda release: False):
         self.flags = flags
-        self.cache = cache
+        self._open_cache = open_cache
+        self._cache: Optional[SnapshotCache] = None
         self.catalog_has = catalog_has  # whether the catalog has a release, the last fallback
         self._fresh = False
         self._invalid = flags.refresh
         self.ttl = float("inf") if flags.cache_ttl is None else flags.cache_ttl
         self.identity: Optional[str] = None  # the cluster's, once known
+
+    @property
+    def cache(self) -> SnapshotCache:
+        """The store, opened on first use: with no cluster configured it is never touched."""
+        if self._cache is None:
+            self._cache = self._open_cache()
+        return self._cache
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
 
     def fresh(self) -> bool:
         """Whether the last answer was read from the server just now rather than from the cache."""
