@@ -24,7 +24,6 @@ from kubectl_apiinfo.console import warn
 from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.model import APISnapshot
 from kubectl_apiinfo.sources.cluster.access import load_access, resolution_key, warn_kubeconfig_named_nothing
-from kubectl_apiinfo.sources.cluster.fetch import fetch_into, legacy_unchanged
 from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 from kubectl_apiinfo.sources.snapshots.entry import Entry, describe_age
 from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
@@ -123,6 +122,7 @@ class CachedDiscovery:
         if flags.offline:
             return self._offline_fallback(access, entry, None)
         from kubectl_apiinfo.kube.transport import TransportError
+        from kubectl_apiinfo.sources.cluster.fetch import fetch_into
 
         if entry is not None and not self._invalid:
             return self._revalidate(access, entry)
@@ -149,6 +149,8 @@ class CachedDiscovery:
 
     def _revalidate(self, access, entry: Entry) -> APISnapshot:
         """Ask the server whether the snapshot still holds, for at most about a second; else answer from it."""
+        from kubectl_apiinfo.sources.cluster.fetch import fetch_into, legacy_unchanged
+
         timeout = self.flags.request_timeout
         timeout = REVALIDATE_TIMEOUT if timeout is None else min(timeout, REVALIDATE_TIMEOUT)
         try:
