@@ -204,9 +204,10 @@ SOURCE_FACTS = {
     # how this answer came to be (never stored)
     "age": "age",
     "from_cache": "fromCache",
+    "revalidated": "revalidated",  # the server was asked just now and confirmed the cached snapshot
 }
 _FACT_BY_JSON = {j: a for a, j in SOURCE_FACTS.items()}
-_RUNTIME_FACTS = ("age", "from_cache")
+_RUNTIME_FACTS = ("age", "from_cache", "revalidated")
 
 
 class SnapshotSource(Record):

@@ -228,3 +228,34 @@ def test_diff_takes_its_sides_from_the_factory():
     status, text = _run(["diff", "prod", "1.25", "-o", "json"], None, {"prod": _as_cluster("1.24", "prod")})
     removed = {r["groupVersion"] for r in json.loads(text)["groupVersions"] if r["change"] == "removed"}
     assert "policy/v1beta1" in removed and "batch/v1beta1" in removed
+
+
+def test_the_cache_policy_wraps_the_server_as_client_gos_cached_discovery(fake_apiserver, isolated, monkeypatch):
+    """fresh() says whether the server answered just now; invalidate() sends the next question to it;
+    past the TTL the server is asked whether the cached snapshot still holds (revalidated)."""
+    from kubectl_apiinfo.sources.cluster.cached import CachedDiscovery
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    monkeypatch.setenv("KUBECONFIG", str(api.write_kubeconfig(isolated / "kubeconfig")))
+    flags = ClusterFlags(cache_ttl=3600)
+
+    def discovery(**changes):
+        return CachedDiscovery(flags.replace(**changes), lambda: open_cache(flags))
+
+    first = discovery()
+    assert first.remembered() is None, "nothing is cached yet"
+    assert first.snapshot().group("apps") is not None and first.fresh()
+    first.close()
+    api.reset()
+    second = discovery()
+    assert second.remembered(["deployments"]) is not None and not second.fresh()
+    assert api.requests()["count"] == 0, "a cached answer asks nothing"
+    second.invalidate()
+    assert second.remembered() is None
+    second.snapshot()
+    assert second.fresh() and api.requests()["count"] > 0
+    second.close()
+    api.reset()
+    with select.for_query(flags.replace(cache_ttl=0)) as source:
+        assert source.revalidated and source.from_cache
+    assert api.requests()["count"] > 0, "past its TTL the snapshot is checked with the server"

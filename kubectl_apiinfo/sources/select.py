@@ -48,6 +48,7 @@ def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] =
     except BaseException:
         discovery.close()
         raise
+    snapshot.source.revalidated = discovery.revalidated or None
     version = release_name(snapshot.source.kubernetes_version or "")
     if not schemas:
         discovery.close()

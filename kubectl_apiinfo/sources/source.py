@@ -47,6 +47,11 @@ class Source:
         return self.snapshot.source.age
 
     @property
+    def revalidated(self) -> bool:
+        """Whether the server was asked just now and confirmed the cached snapshot."""
+        return bool(self.snapshot.source.revalidated)
+
+    @property
     def from_cache(self) -> Optional[bool]:
         """True when answered from a cached snapshot, False when discovery was read just now."""
         return self.snapshot.source.from_cache

@@ -52,6 +52,7 @@ class CachedDiscovery:
         self._invalid = flags.refresh
         self.ttl = float("inf") if flags.cache_ttl is None else flags.cache_ttl
         self.identity: Optional[str] = None  # the cluster's, once known
+        self.revalidated = False  # the server confirmed the cached snapshot just now (conditional requests)
 
     @property
     def cache(self) -> SnapshotCache:
@@ -159,6 +160,7 @@ class CachedDiscovery:
                 if server_version is not None:
                     now = time.time()
                     self.cache.touch(entry, now, server_version)
+                    self.revalidated = True
                     return _from_entry(entry.replace(checked_at=now, server_version=server_version), cached=True)
             fresh = fetch_into(self.cache, access, timeout, entry)
         except UserError as e:
@@ -167,6 +169,7 @@ class CachedDiscovery:
             return _from_entry(entry, cached=True)
         unchanged = fresh is entry or fresh.fetched_at == entry.fetched_at
         self._fresh = not unchanged
+        self.revalidated = unchanged
         return _from_entry(fresh, cached=unchanged)
 
     def _offline_fallback(self, access, entry: Optional[Entry], error) -> APISnapshot:
