@@ -581,3 +581,25 @@ def test_snapshot_names_come_from_the_heads_alone(fake_apiserver, tmp_path):
     flip_a_byte(me.cache_dir)  # the groups, not the head
     with SnapshotCache(str(me.cache_dir), warn=pytest.fail) as cache:
         assert list(cache.names().values()) == ["fake"]
+
+
+@pytest.mark.parametrize("planted", ["../victim.txt", "{outside}/victim.txt", "sub/../../victim.txt"])
+@pytest.mark.parametrize("how", [("cache", "list"), ("cache", "clear"), ("deployments", "-o", "name")])
+def test_a_row_naming_a_file_outside_the_cache_deletes_nothing(fake_apiserver, tmp_path, planted, how):
+    """A damaged or planted row names its value's file: dropping the row never removes a file outside the cache."""
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    victim = me.cache_dir.parent / "victim.txt"
+    victim.write_text("not the cache's")
+    db = sqlite3.connect(me.cache_dir / "cache.db")
+    try:
+        [(head,)] = db.execute("SELECT key FROM Cache WHERE key LIKE 'head:%'").fetchall()
+        name = planted.format(outside=me.cache_dir.parent)
+        db.execute("UPDATE Cache SET mode = 3, filename = ?, value = NULL WHERE key = ?", (name, head))
+        db.commit()
+    finally:
+        db.close()
+    result = me(*how)
+    assert "Traceback" not in result.stderr
+    assert victim.read_text() == "not the cache's", result.stderr

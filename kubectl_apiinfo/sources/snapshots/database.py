@@ -22,6 +22,7 @@ from kubectl_apiinfo.sources.snapshots.codec import DamagedValue, decode, encode
 
 _DB = "cache.db"
 _END = "\U0010ffff"  # above every key that starts with a prefix
+_INLINE_UP_TO = 1 << 30  # diskcache's disk_min_file_size: values below it stay in the database
 
 
 def _dir_quote(path: str) -> str:
@@ -171,9 +172,22 @@ class Database:
             # Caches of the previous format recorded JSONDisk's compress_level.
             def __init__(self, directory, compress_level=0, **kwargs):
                 super().__init__(directory, **kwargs)
+                self.root = os.path.realpath(directory)
+
+            def remove(self, file_path):
+                # A row names the file its value lives in, and a damaged or planted row may name any path:
+                # only a file inside the cache folder is removed, and no folder above it.
+                full = os.path.realpath(os.path.join(self.root, file_path))
+                if os.path.commonpath([self.root, full]) != self.root or full == self.root:
+                    return
+                try:
+                    os.remove(full)
+                except OSError:
+                    pass
 
         def open_():
-            return diskcache.Cache(self.directory, disk=TextDisk, disk_min_file_size=1 << 20, cull_limit=0)
+            # Every value inline (an OpenAPI document is a few MB, SQLite takes 1 GB): no row of ours names a file.
+            return diskcache.Cache(self.directory, disk=TextDisk, disk_min_file_size=_INLINE_UP_TO, cull_limit=0)
 
         db = os.path.join(self.directory, _DB)
         try:
