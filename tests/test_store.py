@@ -603,3 +603,29 @@ def test_a_row_naming_a_file_outside_the_cache_deletes_nothing(fake_apiserver, t
     result = me(*how)
     assert "Traceback" not in result.stderr
     assert victim.read_text() == "not the cache's", result.stderr
+
+
+def test_export_writes_a_regular_file_whole_and_never_replaces_a_device(fake_apiserver, tmp_path):
+    """A regular file is replaced through a private temporary file; a device is written to, and stays a device."""
+    import stat
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    bundle = out_dir / "bundle.json"
+    bundle.write_text("an older bundle")
+    result = me("cache", "export", str(bundle))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(bundle.read_text())["kind"] == "KubectlApiinfoBundle"
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o600, "a bundle holds cluster facts: only its owner reads it"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["bundle.json"], "no temporary file is left"
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root (CI runs as root)")
+    device = out_dir / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # the same device as /dev/null
+    result = me("cache", "export", str(device))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(device.stat().st_mode), "the device is still a device"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["bundle.json", "null"]

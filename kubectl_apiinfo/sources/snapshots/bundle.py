@@ -35,17 +35,45 @@ def export_bundle(cache: SnapshotCache, path: str, parts: Optional[Callable[[lis
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
         return len(entries)
-    tmp = f"{path}.tmp-{os.getpid()}"
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        _write_file(path, text.encode("utf-8"))
     except OSError as e:
         raise UserError(f"cannot write {path} ({e.strerror})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return len(entries)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """A regular file (or none yet) is replaced whole: the bytes go to a private temporary file beside it
+    (created exclusively, mode 0600, its name unguessable), which is then renamed over it.  Anything else
+    the user names (a device, a FIFO) is written to as it is, and never replaced."""
+    import stat
+    import tempfile
+
+    target = os.path.realpath(path)  # the file a link the user names points at
+    try:
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        if stat.S_ISDIR(existing.st_mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        with open(target, "wb") as f:
+            f.write(data)
+        return
+    folder, name = os.path.split(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def import_bundle(cache: SnapshotCache, path: str, part_checks: Optional[dict] = None) -> tuple:
