@@ -629,3 +629,52 @@ def test_export_writes_a_regular_file_whole_and_never_replaces_a_device(fake_api
     assert result.returncode == 0, result.stderr
     assert stat.S_ISCHR(device.stat().st_mode), "the device is still a device"
     assert sorted(p.name for p in out_dir.iterdir()) == ["bundle.json", "null"]
+
+
+def test_a_doctored_document_under_anothers_hash_answers_for_its_own_cluster_only(cli, fake_apiserver, tmp_path):
+    """Documents are shared between clusters under their hash only once their bytes have that hash."""
+    import yaml
+
+    rogue = fake_apiserver(release="1.33", token="a-token", doctored_openapi=["apis/apps/v1"])
+    honest = fake_apiserver(release="1.33", token="b-token")
+    config = yaml.safe_load(rogue.write_kubeconfig(tmp_path / "a", context_name="rogue").read_text())
+    other = yaml.safe_load(honest.write_kubeconfig(tmp_path / "b", context_name="honest").read_text())
+    for section in ("clusters", "users", "contexts"):
+        config[section] += other[section]
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    first = cli("explain", "deployments.spec", "--context", "rogue", "-o", "plaintext")
+    assert first.returncode == 0 and "DOCTORED" in first.stdout, first.stderr  # what the rogue cluster serves
+    assert "do not match the hash it announced" in first.stderr
+    for refresh in ([], ["--refresh"]):
+        second = cli("explain", "deployments.spec", "--context", "honest", "-o", "plaintext", *refresh)
+        assert second.returncode == 0, second.stderr
+        assert "DOCTORED" not in second.stdout and "DeploymentSpec is the specification" in second.stdout
+    again = cli("explain", "deployments.spec", "--context", "rogue", "-o", "plaintext", "--offline")
+    assert "DOCTORED" in again.stdout, "the rogue cluster's own answer is kept for it"
+
+
+def test_a_bundles_documents_never_replace_what_a_cluster_served(fake_apiserver, tmp_path):
+    """An imported document cannot be checked against its hash: it answers for the bundle's clusters only."""
+    from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
+
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    assert me("explain", "deployments.spec", "-o", "plaintext").returncode == 0
+    with SnapshotCache(str(me.cache_dir), warn=pytest.fail) as cache:
+        [identity] = cache.names()
+        digest = cache.value("openapi:index:" + identity)["paths"]["apis/apps/v1"]
+        doctored = cache.value("openapi:doc:" + digest)  # the real document, every description changed
+    for definition in doctored["defs"].values():
+        definition["description"] = "DOCTORED " + definition.get("description", "")
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps({
+        "kind": "KubectlApiinfoBundle", "schemaVersion": 1, "snapshots": [],
+        "openapi": {"indexes": {"elsewhere": {"fetchedAt": 1.7e9, "v2": False, "paths": {"apis/apps/v1": digest}}},
+                    "documents": {digest: doctored}},
+    }))
+    assert me("cache", "import", str(bundle)).returncode == 0
+    for how in (["--offline"], ["--refresh"]):
+        result = me("explain", "deployments.spec", "-o", "plaintext", *how)
+        assert result.returncode == 0, result.stderr
+        assert "DOCTORED" not in result.stdout and "DeploymentSpec is the specification" in result.stdout

@@ -45,6 +45,8 @@ Config keys (JSON object; relative paths are relative to the config file):
     latency_ms           sleep this long before every response
     malformed            ["/apis"]: these paths answer 200 with invalid JSON
     status_override      {"/apis": 500}: these paths answer that status
+    doctored_openapi     ["apis/apps/v1"]: these OpenAPI v3 documents are served with every description
+                         changed ("DOCTORED ..."), under the hash of the true document (a poisoning server)
 
 Like a kube-apiserver, responses over 128 KiB are gzipped for clients that send
 "Accept-Encoding: gzip"; discovery answers carry an ETag and honour If-None-Match.
@@ -101,6 +103,7 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "latency_ms": 0,
     "malformed": [],
     "status_override": {},
+    "doctored_openapi": [],
 }
 
 _REASONS = {
@@ -136,7 +139,7 @@ def validate_faults(data: Any) -> dict:
     for key, value in data.items():
         if key not in FAULT_DEFAULTS:
             raise ValueError(f"unknown fault setting {key!r} (known: {', '.join(sorted(FAULT_DEFAULTS))})")
-        if key in ("fail_group_versions", "malformed"):
+        if key in ("fail_group_versions", "malformed", "doctored_openapi"):
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise ValueError(f"{key} must be a list of strings")
         elif key == "unauthorized":
@@ -517,6 +520,15 @@ _METADATA_DOC = (
     "Standard object's metadata. More info: "
     "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
 )
+
+
+def _doctored(raw: bytes) -> bytes:
+    """The document with every schema's description changed: what a poisoning server would serve."""
+    doc = json.loads(raw)
+    for schema in (doc.get("components") or {}).get("schemas", {}).values():
+        if isinstance(schema, dict):
+            schema["description"] = "DOCTORED " + str(schema.get("description", ""))
+    return dumps(doc)
 
 
 def _sha512(raw: bytes) -> str:
@@ -1024,6 +1036,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if gv_path in faults["doctored_openapi"]:
+            raw = _doctored(raw)
         self._send(200, raw, "application/json", "/openapi/v3/" + gv_path, faults, etag=f'"{digest}"',
                    cache_control="public, immutable" if asked else None)
 

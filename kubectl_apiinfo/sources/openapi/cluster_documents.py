@@ -31,6 +31,13 @@ def gv_path(group_version: str) -> str:
     return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
 
 
+def content_hash(raw: bytes) -> str:
+    """kube-openapi's hash of a document: the SHA-512 of its bytes, in upper-case hex."""
+    import hashlib  # only where a document is fetched or read from kubectl's cache
+
+    return hashlib.sha512(raw).hexdigest().upper()
+
+
 def _index_from(doc: dict) -> dict:
     paths = {}
     for path, entry in (doc.get("paths") or {}).items():
@@ -73,10 +80,12 @@ class Fetcher:
             return {"fetchedAt": time.time(), "v2": True, "paths": {"*": digest}}, (digest, {"defs": defs, "kinds": kinds})
         return _index_from(client.decode(response)), None
 
-    def document(self, path: str, digest: str) -> dict:
+    def document(self, path: str, digest: str) -> tuple:
+        """(the SHA-512 its bytes have, the document): the hash it was asked by is only the server's word."""
         client = self._open()
-        defs, kinds = schema_form.from_v3(client.get_json(f"/openapi/v3/{path}?hash={digest}", ACCEPT_JSON))
-        return {"defs": defs, "kinds": kinds}
+        response = client.get(f"/openapi/v3/{path}?hash={digest}", ACCEPT_JSON)
+        defs, kinds = schema_form.from_v3(client.decode(response))
+        return content_hash(response.content), {"defs": defs, "kinds": kinds}
 
     def close(self) -> None:
         if self.client is not None:
@@ -159,14 +168,14 @@ class ClusterDocuments:
             from kubectl_apiinfo.kube.transport import TransportError
 
             try:
-                doc = self.fetcher.document(path, digest)
+                actual, doc = self.fetcher.document(path, digest)
             except TransportError as e:
                 if attempt == 1 and " 301 " in f"{e} ":
                     index = self._index(store, force=True)  # a stale hash: the index changed
                     continue
                 self.failed[group_version] = str(e)
                 return None
-            store.put_document(digest, doc)
+            store_verified(store, self.identity, index, path, digest, actual, doc, self.name)
             return doc
         return None
 
@@ -186,6 +195,21 @@ class ClusterDocuments:
     def close(self) -> None:
         self.fetcher.close()
         self.store.close()
+
+
+def store_verified(store: SchemaStore, identity: str, index: dict, path: str, announced: str, actual: str,
+                   doc: dict, name: str, save_index: bool = True) -> None:
+    """A document is shared under a hash only when its bytes have that hash.  One whose bytes do not (a
+    doctored or broken server, proxy or aggregated API) is kept under the hash it does have, and only this
+    cluster's index points there: no other cluster's explain or check ever reads it."""
+    if actual == announced.upper():
+        store.put_document(announced, doc)
+        return
+    _warn(f"{name} served {path} with bytes that do not match the hash it announced; it answers for {name} only")
+    store.put_document(actual, doc)
+    index["paths"][path] = actual
+    if save_index:
+        store.put_index(identity, index)
 
 
 # --- refresh --schemas ------------------------------------------------------------
@@ -221,12 +245,13 @@ def refresh_schemas(flags) -> tuple:
                 except TransportError as e:
                     return path, digest, None, str(e)
 
+            name = access.context_name or access.display_server
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                for path, digest, doc, error in pool.map(one, missing):
+                for path, digest, fetched, error in pool.map(one, missing):
                     if error:
                         failed[path] = error
                     else:
-                        store.put_document(digest, doc)
+                        store_verified(store, access.identity, index, path, digest, *fetched, name, save_index=False)
             store.put_index(access.identity, index)
         for path, error in sorted(failed.items()):
             _warn(f"the OpenAPI document {path} failed on {access.context_name or access.display_server} ({error})")

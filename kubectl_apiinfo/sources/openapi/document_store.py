@@ -23,7 +23,7 @@ from kubectl_apiinfo.errors import UserError
 INDEX_PREFIX = "openapi:index:"
 DOC_PREFIX = "openapi:doc:"
 BUNDLE_KEY = "openapi"  # the part of a 'cache export' bundle that carries schemas
-_HASH = re.compile(r"^(v2-)?[0-9A-Fa-f]{16,128}$")
+_HASH = re.compile(r"^(v2-|b-)?[0-9A-Fa-f]{16,128}$")
 
 
 class SchemaStore:
@@ -92,16 +92,32 @@ class SchemaStore:
         return {"indexes": indexes, "documents": documents}
 
     def import_part(self, part: object, where: str = "the bundle") -> int:
-        """Store a bundle's schemas, all or nothing; returns how many documents it had."""
+        """Store a bundle's schemas, all or nothing; returns how many documents it had.
+
+        A bundle's documents come without the bytes their hashes were taken of, so nothing proves a
+        document is the one its hash names: each is kept for the clusters of the bundle that name it,
+        under a key of their own (bundled_key), never under the shared hash another cluster reads."""
         validate_part(part, where)
         if part is None:
             return 0
+        documents = part["documents"]  # type: ignore[index]
         with self._store.writing():
-            for digest, doc in part["documents"].items():  # type: ignore[index]
-                self.put_document(digest, doc)
             for identity, index in part["indexes"].items():  # type: ignore[index]
-                self.put_index(identity, index)
-        return len(part["documents"])  # type: ignore[index]
+                paths = {}
+                for path, digest in index["paths"].items():
+                    key = bundled_key(identity, digest)
+                    if digest in documents:
+                        self.put_document(key, documents[digest])
+                    paths[path] = key
+                self.put_index(identity, {**index, "paths": paths})
+        return len(documents)
+
+
+def bundled_key(identity: str, digest: str) -> str:
+    """Where an imported document is kept: one cluster's, under a key no fetched document can have."""
+    import hashlib
+
+    return "b-" + hashlib.sha256(f"{identity}\n{digest}".encode("utf-8")).hexdigest().upper()
 
 
 def validate_part(part: object, where: str = "the bundle") -> None:

@@ -85,7 +85,10 @@ def index(server: str, environ: Mapping[str, str]) -> Optional[dict]:
 def document(server: str, path: str, digest: str, environ: Mapping[str, str]) -> Optional[dict]:
     """The document kubectl cached for /openapi/v3/<path>?hash=<digest>, or None."""
     for query in (f"?hash={digest}&{_TIMEOUT_QUERY}", f"?hash={digest}"):
-        doc = _json(_body(server, f"/openapi/v3/{path}{query}", environ))
+        raw = _body(server, f"/openapi/v3/{path}{query}", environ)
+        if raw is not None and hashlib.sha512(raw).hexdigest().upper() != digest.upper():
+            continue  # not the document that hash names: never believed
+        doc = _json(raw)
         if doc is not None:
             return doc
     return None
