@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -540,3 +541,16 @@ def test_access_repr_shows_no_secret(tmp_path, rich):
     assert SECRET not in text and "stage" in text and "https://stage.example" in text
     proxied = ClusterAccess("x", "c", "u", "https://c", proxy_url=f"http://me:{SECRET}@proxy:3128")
     assert SECRET not in repr(proxied)
+
+
+@pytest.mark.parametrize("cluster, fragment", [
+    ({"server": "https://a.example", "insecure-skip-tls-verify": "true"}, "must be true or false (unquoted)"),
+    ({"server": "https://a.example", "insecure-skip-tls-verify": True, "certificate-authority-data": "Q0E="},
+     "both a certificate-authority and insecure-skip-tls-verify"),
+])
+def test_tls_settings_kubectl_refuses_are_refused(tmp_path, cluster, fragment):
+    """As client-go: a quoted boolean does not decode, and a CA with insecure-skip-tls-verify is not allowed."""
+    path = write(tmp_path / "kubeconfig", config(clusters={"c": cluster}, users={"u": {"token": "t"}},
+                                                  contexts={"x": {"cluster": "c", "user": "u"}}, current="x"))
+    with pytest.raises(UserError, match=re.escape(fragment)):
+        kubeconfig.load(environ=env(tmp_path / "home", path))

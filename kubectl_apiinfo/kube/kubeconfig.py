@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
-from kubectl_apiinfo.errors import UserError, flag, redact_url
+from kubectl_apiinfo.errors import UserError, flag, redact_url, shorten
 from kubectl_apiinfo.kube.credentials import (
     EXEC_EXTENSION_NAME,
     NO_CREDENTIALS,
@@ -189,7 +189,13 @@ class KubeConfig:
         if not ca_data and _text(cl, "certificate-authority", cl_where):
             ca_path = _resolve(_text(cl, "certificate-authority", cl_where), cluster_entry)
             ca_data = read_referenced_file(ca_path, "certificate-authority", cl_where)
-        insecure = _flag(cl.get("insecure-skip-tls-verify"))
+        insecure = _boolean(cl, "insecure-skip-tls-verify", cl_where)
+        if insecure and ca_data:
+            # client-go's TLS config refuses the pair: "specifying a root certificates file with the insecure flag"
+            raise UserError(
+                f"{cl_where} sets both a certificate-authority and insecure-skip-tls-verify, which kubectl refuses; "
+                "drop one of them"
+            )
         url = _with_scheme(url, tls=bool(ca_data) or insecure)
         access = ClusterAccess(
             context_name=context_name or "",
@@ -296,8 +302,12 @@ def _text(body: Mapping[str, Any], key: str, where: str) -> str:
     return str(value)
 
 
-def _flag(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+def _boolean(body: Mapping[str, Any], key: str, where: str) -> bool:
+    """A kubeconfig boolean: YAML's true or false, as client-go decodes it ("true" in quotes is an error there)."""
+    value = body.get(key)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise UserError(f"{where}: {key} must be true or false (unquoted), not {shorten(repr(value))}")
 
 
 def _data(body: Mapping[str, Any], key: str, where: str) -> Optional[bytes]:
@@ -345,6 +355,7 @@ def _auth_provider(provider: Any, name: str, entry: _Entry, where: str) -> Crede
         config = provider.get("config") or {}
         if not isinstance(config, dict):
             raise UserError(f"auth-provider.config of {where} is not a mapping; fix the kubeconfig")
+        from kubectl_apiinfo.kube.kubeconfig_writer import save_auth_provider_config
         from kubectl_apiinfo.kube.oidc import OIDCCredentials
 
         return OIDCCredentials(config, where, persist=lambda updates: save_auth_provider_config(entry.origin, name, updates))
@@ -357,64 +368,6 @@ def _auth_provider(provider: Any, name: str, entry: _Entry, where: str) -> Crede
         f"{where} uses the auth-provider {pname!r}, which kubectl does not know (it has only oidc since 1.26); "
         f"switch the user to an exec plugin or pass {flag('token')}"
     )
-
-
-def save_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
-    """Write updates into user_name's auth-provider config in the kubeconfig file path, as kubectl
-    persists refreshed OIDC tokens: under kubectl's lock (path.lock, created exclusively), the whole
-    file is rewritten (comments are lost, as with kubectl), atomically, keeping its mode and owner;
-    other content and key order stay as they were."""
-    lock = path + ".lock"
-    try:
-        os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        raise UserError(f"{lock} exists: kubectl (or another command) is writing the kubeconfig, or left its lock behind") from None
-    try:
-        _rewrite_auth_provider_config(path, user_name, updates)
-    finally:
-        os.unlink(lock)
-
-
-def _rewrite_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
-    import stat
-    import tempfile
-
-    import yaml
-
-    real = os.path.realpath(path)  # a symlinked kubeconfig keeps its link
-    with open(real, "rb") as f:
-        doc = yaml.safe_load(f)
-    users = doc.get("users") if isinstance(doc, dict) else None
-    body = next((u.get("user") for u in users or [] if isinstance(u, dict) and str(u.get("name")) == user_name), None)
-    provider = body.get("auth-provider") if isinstance(body, dict) else None
-    if not isinstance(provider, dict) or not isinstance(provider.setdefault("config", {}), dict):
-        raise UserError(f"user {user_name!r} has no auth-provider in {real} any more")
-    provider["config"].update(updates)
-
-    class Dumper(yaml.SafeDumper):
-        def ignore_aliases(self, data):
-            return True  # write shared values out in full, as kubectl does
-
-    text = yaml.dump(doc, Dumper=Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True)
-    st = os.stat(real)
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=os.path.dirname(real))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
-            try:
-                os.fchown(f.fileno(), st.st_uid, st.st_gid)
-            except OSError:
-                pass  # not ours to give away: the file stays ours
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, real)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 # What kubectl accepts in a cluster's proxy-url (client-go's parseProxyURL).
