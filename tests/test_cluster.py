@@ -562,3 +562,15 @@ def test_credentials_in_the_server_url_reach_no_cache_or_message(fake_apiserver,
     assert flagged.returncode != 0 and "hunter2-pw" not in flagged.stderr
     for f in [p for p in (tmp_path / "home").rglob("*") if p.is_file()] + [p for p in (tmp_path / "other").rglob("*") if p.is_file()]:
         assert b"hunter2-pw" not in f.read_bytes(), f
+
+
+@pytest.mark.parametrize("path", ["/version", "/api", "/apis"])
+def test_a_server_that_echoes_the_token_in_its_reason_never_gets_it_printed_or_stored(fake_apiserver, tmp_path, path):
+    api = fake_apiserver(release="1.33", token="s3cret-t0ken-xyz", status_override={path: 500}, echo_credentials=True)
+    me = user(tmp_path, api, token="s3cret-t0ken-xyz")
+    result = me("deployments")
+    assert result.returncode == 1 and "500" in result.stderr, result.stderr
+    assert "s3cret-t0ken-xyz" not in result.stderr + result.stdout
+    assert "***" in result.stderr, "the reason is still shown, the credential cut out"
+    for file in [p for p in me.cache_dir.rglob("*") if p.is_file()] if me.cache_dir.exists() else []:
+        assert b"s3cret-t0ken-xyz" not in file.read_bytes(), file

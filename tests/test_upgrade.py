@@ -353,3 +353,22 @@ def test_all_contexts_skips_a_context_with_nothing_cached(cli, fake_apiserver, t
     assert result.returncode == 3, result.stderr
     assert [t["context"] for t in json.loads(result.stdout)["targets"]] == ["seen"]
     assert "never" in result.stderr
+
+
+def test_names_cannot_drive_the_terminal_or_break_rows_and_json_stays_standard(cli, tmp_path):
+    """Control characters and bidi overrides in a manifest's names are escaped in every format;
+    a YAML .nan is written as a string, never as JSON's non-standard NaN."""
+    path = _write(tmp_path, "evil.yaml", (
+        'apiVersion: extensions/v1beta1\nkind: Ingress\n'
+        'metadata: {name: "x\\e[31mred\\nfake|row\\u202e", namespace: .nan}\nspec: {}\n'
+    ))
+    for output in ("table", "csv", "markdown", "yaml"):
+        result = cli("check", "-f", str(path), "--kube-version", "1.25", "-o", output)
+        assert result.returncode == 3, result.stderr
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout, output
+        assert "\\x1b[31mred" in result.stdout or output == "yaml", output
+    markdown = cli("check", "-f", str(path), "--kube-version", "1.25", "-o", "markdown").stdout
+    assert all(line.startswith("|") for line in markdown.splitlines()), "a newline in a name does not split a row"
+    answer = json.loads(cli("check", "-f", str(path), "--kube-version", "1.25", "-o", "json").stdout,
+                        parse_constant=lambda name: pytest.fail(f"non-standard JSON value {name}"))
+    assert answer["findings"][0]["namespace"] == "NaN"

@@ -272,7 +272,16 @@ class Client:
             return error
         if status == 403:
             return TransportError(f"{self.server} forbids {who} to read {path} (403 Forbidden)")
-        return TransportError(f"GET {path} on {self.server} answered {status} {printable(response.reason or '')}".rstrip())
+        reason = self.without_credentials(response.reason or "")
+        return TransportError(f"GET {path} on {self.server} answered {status} {printable(reason)}".rstrip())
+
+    def without_credentials(self, text: str) -> str:
+        """text with the credentials this client sends cut out: a server may echo them in what it says."""
+        for value in self.access.credentials.auth_headers().values():
+            for secret in {value, value.partition(" ")[2]}:
+                if len(secret) >= 4:
+                    text = text.replace(secret, "***")
+        return text
 
 
 # How servers answer plain HTTP on their TLS port: Go's net/http (kube-apiserver), nginx.

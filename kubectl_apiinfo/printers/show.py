@@ -108,7 +108,7 @@ def explain_text(answer: dict, wide: bool) -> str:
                 line += f" ({answer['kubectlPickNote']})"
         else:
             line = answer["kubectlPickNote"] or "kubectl finds none of these served"
-        out.append(f"KUBECTL: {line}\n\n")
+        out.append(f"KUBECTL: {printable(line)}\n\n")
     if answer["history"]:
         out.append("HISTORY (offline catalog):\n")
         header = ["GROUP/VERSION", "KIND", "SERVED BY DEFAULT", "IN RELEASE", "INTRODUCED", "DEPRECATED", "REMOVED",

@@ -5,6 +5,7 @@ tables of printers; a new format for one of them is a printer function in its ta
 
 from __future__ import annotations
 
+from kubectl_apiinfo.errors import printable
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import tabwrite
 
@@ -62,7 +63,7 @@ def _markdown(headers_rows: tuple, no_headers: bool) -> str:
         return ""
     from tabulate import tabulate  # only for -o markdown
 
-    escaped = [[cell.replace("|", "\\|") for cell in row] for row in rows]
+    escaped = [[printable(cell).replace("|", "\\|") for cell in row] for row in rows]
     if no_headers:
         return tabulate(escaped, tablefmt="github") + "\n"
     return tabulate(escaped, headers=headers, tablefmt="github") + "\n"
@@ -77,7 +78,7 @@ def _csv(headers_rows: tuple, no_headers: bool) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     if not no_headers:
         writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows([printable(cell) for cell in row] for row in rows)  # a name must not drive the terminal
     return buffer.getvalue()
 
 

@@ -45,6 +45,7 @@ Config keys (JSON object; relative paths are relative to the config file):
     latency_ms           sleep this long before every response
     malformed            ["/apis"]: these paths answer 200 with invalid JSON
     status_override      {"/apis": 500}: these paths answer that status
+    echo_credentials     true: an overridden status's reason phrase repeats the request's Authorization header
     doctored_openapi     ["apis/apps/v1"]: these OpenAPI v3 documents are served with every description
                          changed ("DOCTORED ..."), under the hash of the true document (a poisoning server)
 
@@ -104,6 +105,7 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "malformed": [],
     "status_override": {},
     "doctored_openapi": [],
+    "echo_credentials": False,
 }
 
 _REASONS = {
@@ -142,9 +144,9 @@ def validate_faults(data: Any) -> dict:
         if key in ("fail_group_versions", "malformed", "doctored_openapi"):
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise ValueError(f"{key} must be a list of strings")
-        elif key == "unauthorized":
+        elif key in ("unauthorized", "echo_credentials"):
             if not isinstance(value, bool):
-                raise ValueError("unauthorized must be true or false")
+                raise ValueError(f"{key} must be true or false")
         elif key == "latency_ms":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError("latency_ms must be a non-negative number")
@@ -910,6 +912,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         override = faults["status_override"].get(path)
         if override:
+            if faults["echo_credentials"]:  # a careless proxy: the credential comes back in the status line
+                self.send_response(override, f"Failed for {self.headers.get('Authorization', '')}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self._status(override)
             return
         if self.command not in ("GET", "HEAD"):
