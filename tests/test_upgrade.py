@@ -372,3 +372,21 @@ def test_names_cannot_drive_the_terminal_or_break_rows_and_json_stays_standard(c
     answer = json.loads(cli("check", "-f", str(path), "--kube-version", "1.25", "-o", "json").stdout,
                         parse_constant=lambda name: pytest.fail(f"non-standard JSON value {name}"))
     assert answer["findings"][0]["namespace"] == "NaN"
+
+
+def test_a_document_beyond_bounds_is_one_invalid_row_and_the_rest_is_checked(cli, tmp_path):
+    """Nesting deeper than can be read, a number longer than Python converts, or a List whose metadata is
+    not a mapping: each is one invalid row with its file and line; every other document is still checked."""
+    deep = "[" * 20000 + "]" * 20000
+    files = [
+        _write(tmp_path, "deep.yaml", f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: d}}\ndata: {{x: {deep}}}\n"),
+        _write(tmp_path, "deep.json", '{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + deep + "}"),
+        _write(tmp_path, "big.json", '{"apiVersion": "v1", "kind": "ConfigMap", "n": ' + "9" * 5000 + "}"),
+        _write(tmp_path, "list.yaml", "apiVersion: v1\nkind: FooList\nmetadata: 5\nitems: []\n"),
+        _write(tmp_path, "good.yaml", "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\n"),
+    ]
+    result = cli("check", "-f", ",".join(str(f) for f in files), "--kube-version", "1.25", "-o", "json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "unexpected" not in result.stderr, result.stderr
+    answer = json.loads(result.stdout)
+    assert {p["file"].rsplit("/", 1)[-1] for p in answer["problems"]} >= {"deep.yaml", "deep.json", "big.json"}
+    assert [f["name"] for f in answer["findings"] if f["file"].endswith("good.yaml")] == ["old"], "the rest is checked"

@@ -280,8 +280,10 @@ def check(records: list, targets: list, files: int) -> dict:
     problems = [r for r in records if isinstance(r, Problem)]
     objects = [r for r in records if not isinstance(r, Problem)]
     findings = []
+    too_deep: list = []  # objects nested deeper than a check can walk: each one problem, the rest still checked
     for target in targets:
-        findings.extend(target_findings(objects, target))
+        findings.extend(target_findings(objects, target, too_deep))
+    problems += [Problem(m.file, m.line, "nested too deeply to check") for m in dict.fromkeys(too_deep)]
     return {
         "kind": "CheckResult",
         "targets": [t.describe() for t in targets],
@@ -292,7 +294,7 @@ def check(records: list, targets: list, files: int) -> dict:
     }
 
 
-def target_findings(objects: list, target) -> list:
+def target_findings(objects: list, target, too_deep: list) -> list:
     checker = Checker(target)
     found = []
     context = target.context
@@ -312,7 +314,12 @@ def target_findings(objects: list, target) -> list:
         for f in kind_findings:
             found.append({**common, **f})
         if not kind_findings or kind_findings[0]["finding"] in (DEPRECATED, OFF_BY_DEFAULT):
-            for f in checker.field_findings(group, version, kind, obj):
+            try:
+                fields = checker.field_findings(group, version, kind, obj)
+            except RecursionError:
+                too_deep.append(m)
+                continue
+            for f in fields:
                 found.append({**common, **f})
     return found
 

@@ -164,12 +164,15 @@ def _parse_yaml(text: str, name: str) -> Iterator:
     loader = _loader()
     for start, chunk, source in _chunks(text):
         try:
-            obj = fast_yaml.load(chunk)
-        except fast_yaml.Unsupported:
-            obj = fast_yaml  # PyYAML reads it, and words any error
-        try:
+            try:
+                obj = fast_yaml.load(chunk)
+            except fast_yaml.Unsupported:
+                obj = fast_yaml  # PyYAML reads it, and words any error
             if obj is fast_yaml:
                 obj = yaml.load(chunk, Loader=loader)  # noqa: S506 - a safe loader
+        except (RecursionError, ValueError) as e:
+            yield Problem(name, _first_content_line(chunk, start), f"not readable ({_beyond_bounds(e)})")
+            continue
         except yaml.YAMLError as e:
             # where an unclosed [ or { began, else where the parser stopped
             mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
@@ -218,6 +221,9 @@ def _parse_json(text: str, name: str) -> Iterator:
         except json.JSONDecodeError as e:
             yield Problem(name, e.lineno, f"not valid JSON ({e.msg}, column {e.colno})")
             return  # the rest of a broken JSON text cannot be found reliably
+        except (RecursionError, ValueError) as e:
+            yield Problem(name, _line_of(text, position), f"not readable ({_beyond_bounds(e)})")
+            return
         line = _line_of(text, position)
         items = obj if isinstance(obj, list) else None
         if items is not None:  # a bare array of objects: each item is one
@@ -279,4 +285,13 @@ def _objects(obj, name: str, line: int, source: str, item_lines) -> Iterator:
 
 def _is_list(obj: dict) -> bool:
     # v1 List (kubectl get -o yaml), or any FooList (kubectl get deployments -o yaml) of the list's own group
-    return obj.get("kind") == "List" or "metadata" not in obj or set(obj.get("metadata") or {}) <= {"resourceVersion", "continue", "selfLink", "remainingItemCount"}
+    meta = obj.get("metadata")
+    return obj.get("kind") == "List" or meta is None or isinstance(meta, dict) and set(meta) <= {
+        "resourceVersion", "continue", "selfLink", "remainingItemCount"}
+
+
+def _beyond_bounds(error: Exception) -> str:
+    """What a reader gave up on: nesting deeper than Python recurses, or a number longer than it converts."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).split(";")[0] or "a value out of range"
