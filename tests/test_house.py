@@ -30,6 +30,7 @@ LAYERS = [
     ("kubectl_apiinfo.console", 2),
     ("kubectl_apiinfo.model", 1),
     ("kubectl_apiinfo.errors", 1),
+    ("kubectl_apiinfo.files", 1),
     ("kubectl_apiinfo", 0),  # the package's face: __version__
 ]
 

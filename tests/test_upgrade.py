@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -390,3 +391,18 @@ def test_a_document_beyond_bounds_is_one_invalid_row_and_the_rest_is_checked(cli
     answer = json.loads(result.stdout)
     assert {p["file"].rsplit("/", 1)[-1] for p in answer["problems"]} >= {"deep.yaml", "deep.json", "big.json"}
     assert [f["name"] for f in answer["findings"] if f["file"].endswith("good.yaml")] == ["old"], "the rest is checked"
+
+
+@pytest.mark.parametrize("what", ["manifest", "kubeconfig", "bundle"])
+def test_a_device_or_fifo_is_refused_before_a_byte_is_read(cli, tmp_path, what):
+    """/dev/zero would fill memory and a FIFO with no writer would hang: only regular files (or stdin) are read."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        if what == "manifest":
+            result = cli("check", "-f", path, "--kube-version", "1.30", timeout=20)
+        elif what == "kubeconfig":
+            result = cli("deployments", "--kubeconfig", path, timeout=20)
+        else:
+            result = cli("cache", "import", path, timeout=20)
+        assert_one_line_error(result, "is not a regular file")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
@@ -88,12 +87,14 @@ def expand(paths: list, recursive: bool) -> list:
     return files
 
 
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # one file or stdin: a whole rendered chart is a few MB
+
+
 def read_text(path: str) -> str:
+    from kubectl_apiinfo.files import read_bounded
+
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
+        return read_bounded(path, MAX_MANIFEST_BYTES, "a manifest").decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UserError(f"{path} is not UTF-8 text; -f takes YAML or JSON manifests") from None
     except OSError as e:

@@ -34,6 +34,7 @@ from kubectl_apiinfo.kube.credentials import (
 from kubectl_apiinfo.kube.kubeconfig_paths import kubeconfig_files
 
 SECTIONS = {"clusters": "cluster", "users": "user", "contexts": "context"}
+MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024  # a kubeconfig of hundreds of contexts is well under 1 MB
 
 
 @dataclass(repr=False)
@@ -105,10 +106,11 @@ class KubeConfig:
     def _merge(self, path: str) -> None:
         import yaml  # only needed when a cluster is read
 
+        from kubectl_apiinfo.files import read_bounded
+
         path = os.path.abspath(path)
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
+            raw = read_bounded(path, MAX_KUBECONFIG_BYTES, "a kubeconfig", stdin=False)
         except IsADirectoryError:
             raise UserError(f"the kubeconfig {path} is a directory, not a file; point {flag('kubeconfig')} or KUBECONFIG at a file (such as {os.path.join(path, 'config')})") from None
         except OSError as e:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Mapping, Optional
 
 from kubectl_apiinfo.console import warn
-from kubectl_apiinfo.errors import redact_url
+from kubectl_apiinfo.errors import UserError, redact_url
 from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
 
 
@@ -37,14 +37,15 @@ def resolution_key(flags: ClusterFlags, files: list[str]) -> str:
     import json
     import zlib
 
+    from kubectl_apiinfo.files import read_bounded
+
     stats = []
     for path in files:
         try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                crc = zlib.crc32(f.read())
-        except OSError:
-            stats.append((os.path.abspath(path), None))  # unreadable or a directory: reading it reports that
+            st = os.stat(path)
+            crc = zlib.crc32(read_bounded(path, 16 * 1024 * 1024, "a kubeconfig", stdin=False))
+        except (OSError, UserError):
+            stats.append((os.path.abspath(path), None))  # unreadable, a directory or a device: reading it reports that
             continue
         stats.append((os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, crc))
     chosen = {"context": flags.context, "cluster": flags.cluster, "user": flags.user, "server": redact_url(flags.server)}

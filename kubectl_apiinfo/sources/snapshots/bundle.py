@@ -92,20 +92,14 @@ def read_bundle(path: str) -> list[Entry]:
 
 def read_bundle_parts(path: str, part_checks: dict) -> tuple:
     """(entries, {key: part} for the part_checks keys the bundle has), all validated before anything is imported."""
-    import sys
+    from kubectl_apiinfo.files import TooLarge, read_bounded
 
     where = "the bundle on stdin" if path == "-" else path
     try:
-        if path == "-":
-            raw = sys.stdin.buffer.read(MAX_BUNDLE_BYTES + 1)
-            size = len(raw)
-        else:
-            size = os.path.getsize(path)
-        if size > MAX_BUNDLE_BYTES:
-            raise UserError(f"{where} is over {MAX_BUNDLE_BYTES // (1024 * 1024)} MB, the most a bundle may be")
-        if path != "-":
-            with open(path, "rb") as f:
-                raw = f.read()
+        try:
+            raw = read_bounded(path, MAX_BUNDLE_BYTES, "a bundle")
+        except TooLarge:
+            raise UserError(f"{where} is over {MAX_BUNDLE_BYTES // (1024 * 1024)} MB, the most a bundle may be") from None
         data = json.loads(raw.decode("utf-8"), parse_constant=reject_constant)
     except OSError as e:
         raise UserError(f"cannot read {where} ({e.strerror})") from None

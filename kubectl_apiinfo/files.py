@@ -1,0 +1,46 @@
+"""Reading what the user names with bounds: a regular file or stdin, never more bytes than a limit.
+
+A device, a FIFO or a socket is refused before a byte is read (opened without
+blocking, so a FIFO with no writer cannot hang us); /dev/zero never fills memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+from kubectl_apiinfo.errors import UserError
+
+MIB = 1024 * 1024
+
+
+class TooLarge(UserError):
+    """The input is over its limit."""
+
+
+def read_bounded(path: str, limit: int, what: str, stdin: bool = True) -> bytes:
+    """The bytes of path ('-' is stdin where stdin is True), at most limit of them; what names the input in
+    messages ("a manifest", "a kubeconfig", "a bundle").  OSError as open() raises it, for the caller to word."""
+    if path == "-" and stdin:
+        data = sys.stdin.buffer.read(limit + 1)
+        shown = "stdin"
+    else:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(21, "Is a directory", path)
+            if not stat.S_ISREG(mode):
+                where = "a regular file, or '-' for stdin" if stdin else "a regular file"
+                raise UserError(f"{path} is not a regular file; {what} is read from {where}")
+            with os.fdopen(fd, "rb") as f:
+                fd = -1
+                data = f.read(limit + 1)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        shown = path
+    if len(data) > limit:
+        raise TooLarge(f"{shown} is over {limit // MIB} MB, the most {what} may be")
+    return data
