@@ -1,4 +1,4 @@
-"""Reading what the user names with bounds: a regular file or stdin, never more bytes than a limit.
+"""The user's files: read with bounds (a regular file or stdin, never more bytes than a limit), replaced whole.
 
 A device, a FIFO or a socket is refused before a byte is read (opened without
 blocking, so a FIFO with no writer cannot hang us); /dev/zero never fills memory.
@@ -44,3 +44,31 @@ def read_bounded(path: str, limit: int, what: str, stdin: bool = True) -> bytes:
     if len(data) > limit:
         raise TooLarge(f"{shown} is over {limit // MIB} MB, the most {what} may be")
     return data
+
+
+def replace_file(target: str, data: bytes, like=None) -> None:
+    """Replace the regular file target whole: the bytes go to a private temporary file beside it (created
+    exclusively, mode 0600, its name unguessable), which is then renamed over it.  like, an os.stat_result,
+    gives the new file that mode and owner (a kubeconfig keeps its own)."""
+    import tempfile
+
+    folder, name = os.path.split(target)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if like is not None:
+                os.fchmod(f.fileno(), stat.S_IMODE(like.st_mode))
+                try:
+                    os.fchown(f.fileno(), like.st_uid, like.st_gid)
+                except OSError:
+                    pass  # not ours to give away: the file stays ours
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

@@ -28,9 +28,6 @@ def save_auth_provider_config(path: str, user_name: str, updates: Mapping[str, s
 
 
 def _rewrite_auth_provider_config(path: str, user_name: str, updates: Mapping[str, str]) -> None:
-    import stat
-    import tempfile
-
     import yaml
 
     real = os.path.realpath(path)  # a symlinked kubeconfig keeps its link
@@ -48,22 +45,6 @@ def _rewrite_auth_provider_config(path: str, user_name: str, updates: Mapping[st
             return True  # write shared values out in full, as kubectl does
 
     text = yaml.dump(doc, Dumper=Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True)
-    st = os.stat(real)
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".tmp", dir=os.path.dirname(real))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode))
-            try:
-                os.fchown(f.fileno(), st.st_uid, st.st_gid)
-            except OSError:
-                pass  # not ours to give away: the file stays ours
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, real)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    from kubectl_apiinfo.files import replace_file
+
+    replace_file(real, text.encode("utf-8"), like=os.stat(real))

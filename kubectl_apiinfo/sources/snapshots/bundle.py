@@ -43,11 +43,11 @@ def export_bundle(cache: SnapshotCache, path: str, parts: Optional[Callable[[lis
 
 
 def _write_file(path: str, data: bytes) -> None:
-    """A regular file (or none yet) is replaced whole: the bytes go to a private temporary file beside it
-    (created exclusively, mode 0600, its name unguessable), which is then renamed over it.  Anything else
-    the user names (a device, a FIFO) is written to as it is, and never replaced."""
+    """A regular file (or none yet) is replaced whole (files.replace_file); anything else the user names
+    (a device, a FIFO) is written to as it is, and never replaced."""
     import stat
-    import tempfile
+
+    from kubectl_apiinfo.files import replace_file
 
     target = os.path.realpath(path)  # the file a link the user names points at
     try:
@@ -60,20 +60,7 @@ def _write_file(path: str, data: bytes) -> None:
         with open(target, "wb") as f:
             f.write(data)
         return
-    folder, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_file(target, data)
 
 
 def import_bundle(cache: SnapshotCache, path: str, part_checks: Optional[dict] = None) -> tuple:
