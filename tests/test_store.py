@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COMMAND, assert_one_line_error
-from test_cluster import Env, user
+from test_cluster import Env, two_contexts, user
 
 
 def stored_values(cache_dir: Path) -> list[tuple[int, object, object]]:
@@ -633,24 +633,18 @@ def test_export_writes_a_regular_file_whole_and_never_replaces_a_device(fake_api
 
 def test_a_doctored_document_under_anothers_hash_answers_for_its_own_cluster_only(cli, fake_apiserver, tmp_path):
     """Documents are shared between clusters under their hash only once their bytes have that hash."""
-    import yaml
-
     rogue = fake_apiserver(release="1.33", token="a-token", doctored_openapi=["apis/apps/v1"])
     honest = fake_apiserver(release="1.33", token="b-token")
-    config = yaml.safe_load(rogue.write_kubeconfig(tmp_path / "a", context_name="rogue").read_text())
-    other = yaml.safe_load(honest.write_kubeconfig(tmp_path / "b", context_name="honest").read_text())
-    for section in ("clusters", "users", "contexts"):
-        config[section] += other[section]
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
-    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
-    first = cli("explain", "deployments.spec", "--context", "rogue", "-o", "plaintext")
+    config, _ = two_contexts(tmp_path, rogue, honest)  # 'one' is the rogue cluster, 'two' the honest one
+    cli.env["KUBECONFIG"] = str(config)
+    first = cli("explain", "deployments.spec", "--context", "one", "-o", "plaintext")
     assert first.returncode == 0 and "DOCTORED" in first.stdout, first.stderr  # what the rogue cluster serves
     assert "do not match the hash it announced" in first.stderr
     for refresh in ([], ["--refresh"]):
-        second = cli("explain", "deployments.spec", "--context", "honest", "-o", "plaintext", *refresh)
+        second = cli("explain", "deployments.spec", "--context", "two", "-o", "plaintext", *refresh)
         assert second.returncode == 0, second.stderr
         assert "DOCTORED" not in second.stdout and "DeploymentSpec is the specification" in second.stdout
-    again = cli("explain", "deployments.spec", "--context", "rogue", "-o", "plaintext", "--offline")
+    again = cli("explain", "deployments.spec", "--context", "one", "-o", "plaintext", "--offline")
     assert "DOCTORED" in again.stdout, "the rogue cluster's own answer is kept for it"
 
 
