@@ -165,11 +165,23 @@ class OIDCCredentials(Credentials):
     def _request(self, session, method: str, url: str, **kwargs):
         import requests
 
-        try:
-            return session.request(method, url, timeout=self._timeout, allow_redirects=False, **kwargs)
-        except requests.exceptions.RequestException as e:
-            from kubectl_apiinfo.kube.transport import short_reason
+        from kubectl_apiinfo.kube.bounded import SMALL_LIMIT, OverLimit, request_bounded, within
+        from kubectl_apiinfo.kube.transport import short_reason
 
+        def late() -> UserError:
+            return UserError(f"the OIDC issuer {self._shown()} of {self._where} did not answer within {self._timeout:g}s; check idp-issuer-url")
+
+        try:
+            return within(
+                self._timeout,
+                lambda: request_bounded(session, method, url, SMALL_LIMIT, timeout=self._timeout, allow_redirects=False, **kwargs),
+                late,
+            )
+        except OverLimit:
+            raise UserError(f"the OIDC issuer {self._shown()} of {self._where} sent an answer over 1 MB; check idp-issuer-url") from None
+        except requests.exceptions.Timeout:
+            raise late() from None
+        except requests.exceptions.RequestException as e:
             raise UserError(f"cannot reach the OIDC issuer {self._shown()} of {self._where} ({short_reason(e)}); check idp-issuer-url") from None
 
     def _token_endpoint(self, session) -> str:
@@ -179,7 +191,7 @@ class OIDCCredentials(Credentials):
         response = self._request(session, "GET", url, proxies=environ_proxies(url))
         try:
             document = response.json() if response.status_code == 200 else None
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         endpoint = document.get("token_endpoint") if isinstance(document, dict) else None
         if response.status_code != 200:
@@ -199,7 +211,7 @@ class OIDCCredentials(Credentials):
             response = self._request(session, "POST", endpoint, data={**form, "client_id": client_id, "client_secret": secret}, proxies=proxies)
         try:
             answer = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             answer = None
         if response.status_code != 200 or not isinstance(answer, dict):
             code = answer.get("error") if isinstance(answer, dict) else None

@@ -5,7 +5,8 @@ memory, and a client certificate and key reach OpenSSL (which reads them only
 from a path) through anonymous memory files on Linux; elsewhere through a
 private file that is removed as soon as OpenSSL has read it.  Nothing is left
 behind however the process ends.  Error messages name the server and the
-problem, never a credential.
+problem, never a credential.  Every answer is read within
+bounds (kube/bounded.py): its size, and the request timeout as one deadline.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from kubectl_apiinfo.errors import UserError, flag, printable
+from kubectl_apiinfo.kube.bounded import MIB, OverLimit, Reply, body_limit, request_bounded, within
 
 USER_AGENT = "kubectl-apiinfo"
+
 
 
 class TransportError(UserError):
@@ -137,13 +140,27 @@ class Client:
 
     # --- requests ------------------------------------------------------
 
-    def _send(self, path: str, headers: dict) -> requests.Response:
+    def _send(self, path: str, headers: dict) -> Reply:
         with self._lock:
             self.requests += 1
+        return within(self.timeout, lambda: self._exchange(path, headers), self._late)
+
+    def _late(self) -> TransportError:
+        return TransportError(f"{self.server} did not answer within {self.timeout:g}s (raise {flag('request_timeout')})", unreachable=True)
+
+    def _exchange(self, path: str, headers: dict) -> Reply:
         url = self.base_url + path
         verify = self.verify if self.ssl_context is None else self.verify is not False
+        limit, what = body_limit(path)
         try:
-            response = self.session.get(url, headers=headers, timeout=self.timeout, allow_redirects=False, verify=verify)
+            response = request_bounded(
+                self.session, "GET", url, limit, headers=headers, timeout=self.timeout, allow_redirects=False, verify=verify
+            )
+        except OverLimit:
+            raise TransportError(
+                f"{self.server} sent more than {limit // MIB} MB for {path}, the most read for {what}; "
+                "check the server, or a proxy in between"
+            ) from None
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, ValueError):
             raise TransportError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or {flag('server')}") from None
         except requests.exceptions.SSLError as e:
@@ -151,9 +168,7 @@ class Client:
                 f"TLS with {self.server} failed ({short_reason(e)}); check the cluster's certificate-authority in your kubeconfig"
             ) from None
         except requests.exceptions.Timeout:
-            raise TransportError(
-                f"{self.server} did not answer within {self.timeout:g}s (raise {flag('request_timeout')})", unreachable=True
-            ) from None
+            raise self._late() from None
         except requests.exceptions.ProxyError as e:
             raise TransportError(f"the proxy {self._proxy_shown()} for {self.server} failed ({short_reason(e)})", unreachable=True) from None
         except requests.exceptions.ConnectionError as e:
@@ -201,7 +216,7 @@ class Client:
             f"{self.server} speaks HTTPS, not plain HTTP; use {suggestion} as the server (with the cluster's certificate-authority)"
         )
 
-    def get(self, path: str, accept: str, etag: Optional[str] = None) -> requests.Response:
+    def get(self, path: str, accept: str, etag: Optional[str] = None) -> Reply:
         """GET with credentials; after a 401 the credentials get one chance to refresh.
 
         A 200, or a 304 to etag, is returned; any other status is a TransportError."""
@@ -210,7 +225,7 @@ class Client:
             return response
         raise self._status_error(path, response)
 
-    def get_optional(self, path: str, accept: str) -> Optional[requests.Response]:
+    def get_optional(self, path: str, accept: str) -> Optional[Reply]:
         """As get, but None when the server has no such path (404): for a path only some servers
         serve, such as /openapi/v3, which older ones lack.  A 401 refreshes the credentials as in
         get, and any status other than 200 or 404 is get's TransportError."""
@@ -221,7 +236,7 @@ class Client:
             return response
         raise self._status_error(path, response)
 
-    def _get_with_credentials(self, path: str, accept: str, etag: Optional[str]) -> requests.Response:
+    def _get_with_credentials(self, path: str, accept: str, etag: Optional[str]) -> Reply:
         """The answer to a GET with credentials, whatever its status; after a 401 the credentials
         get one chance to refresh."""
         credentials = self.access.credentials
@@ -252,16 +267,20 @@ class Client:
     def get_json(self, path: str, accept: str) -> dict:
         return self.decode(self.get(path, accept))
 
-    def decode(self, response: requests.Response) -> dict:
+    def decode(self, response: Reply) -> dict:
+        if response.headers.get("Content-Type", "").lower().startswith("text/html"):
+            raise TransportError(
+                f"{self.server} sent a web page, not JSON, for {_path(response)}; check that the server address is the cluster's API server"
+            )
         try:
             doc = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise TransportError(f"{self.server} sent malformed JSON for {_path(response)}") from None
         if not isinstance(doc, dict):
             raise TransportError(f"{self.server} sent a JSON {type(doc).__name__}, not an object, for {_path(response)}")
         return doc
 
-    def _status_error(self, path: str, response: requests.Response) -> TransportError:
+    def _status_error(self, path: str, response: Reply) -> TransportError:
         status = response.status_code
         who = repr(self.access.user_name) if self.access.user_name else "the configured user"
         if status == 401:
@@ -407,7 +426,7 @@ def _need_socks(access) -> None:
         ) from None
 
 
-def _path(response: requests.Response) -> str:
+def _path(response: Reply) -> str:
     return requests.utils.urlparse(response.url).path or "/"
 
 

@@ -48,6 +48,13 @@ Config keys (JSON object; relative paths are relative to the config file):
     echo_credentials     true: an overridden status's reason phrase repeats the request's Authorization header
     doctored_openapi     ["apis/apps/v1"]: these OpenAPI v3 documents are served with every description
                          changed ("DOCTORED ..."), under the hash of the true document (a poisoning server)
+    oversized            {"/apis": 1073741824}: these paths answer 200 with a JSON body of that many bytes,
+                         streamed (the server never holds it)
+    gzip_bomb            {"/apis": 1073741824}: these paths answer 200 with a gzip body that inflates to that
+                         many bytes (about a thousandth of it on the wire)
+    trickle_ms           {"/apis": 500}: these paths answer a byte at a time, this many ms apart, headers included
+    impostor             {"/api": "html"}: these paths answer 200 with a login page ("html") or with JSON that is
+                         no Kubernetes document ("json"), as a proxy in front of the wrong address does
 
 Like a kube-apiserver, responses over 128 KiB are gzipped for clients that send
 "Accept-Encoding: gzip"; discovery answers carry an ETag and honour If-None-Match.
@@ -62,6 +69,7 @@ Control endpoints (no authentication, not counted, no faults):
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import json
@@ -72,6 +80,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
@@ -106,6 +115,10 @@ FAULT_DEFAULTS: dict[str, Any] = {
     "status_override": {},
     "doctored_openapi": [],
     "echo_credentials": False,
+    "oversized": {},
+    "gzip_bomb": {},
+    "trickle_ms": {},
+    "impostor": {},
 }
 
 _REASONS = {
@@ -150,6 +163,12 @@ def validate_faults(data: Any) -> dict:
         elif key == "latency_ms":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError("latency_ms must be a non-negative number")
+        elif key in ("oversized", "gzip_bomb", "trickle_ms"):
+            if not (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, int) and v > 0 for k, v in value.items())):
+                raise ValueError(f"{key} must map paths to positive integers")
+        elif key == "impostor":
+            if not (isinstance(value, dict) and all(isinstance(k, str) and v in ("html", "json") for k, v in value.items())):
+                raise ValueError('impostor must map paths to "html" or "json"')
         elif key == "status_override":
             if not (
                 isinstance(value, dict)
@@ -158,6 +177,19 @@ def validate_faults(data: Any) -> dict:
                 raise ValueError("status_override must map paths to HTTP status codes")
         out[key] = value
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def gzip_bomb(size: int) -> bytes:
+    """A gzip stream that inflates to a JSON string of size bytes, built a megabyte at a time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    out = [packer.compress(b'{"padding":"')]
+    left, block = size - 12, b"a" * (1 << 20)
+    while left > 0:
+        out.append(packer.compress(block[:left]))
+        left -= len(block)
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 def crd_group(index: int, versions: list[str]) -> Group:
@@ -922,7 +954,47 @@ class Handler(BaseHTTPRequestHandler):
         if self.command not in ("GET", "HEAD"):
             self._status(405)
             return
+        if self._hostile(path, faults):
+            return
         self._route(path, faults)
+
+    def _hostile(self, path: str, faults: dict) -> bool:
+        """Answer as a hostile server would (an endless body, a gzip bomb, a trickle), if path is set to."""
+        try:
+            if path in faults["oversized"]:
+                size = faults["oversized"][path]
+                self._raw_headers(f"Content-Type: application/json\r\nContent-Length: {size}\r\n")
+                self.wfile.write(b'{"padding":"')
+                left, block = size - 12, b"a" * (1 << 20)
+                while left > 0:
+                    self.wfile.write(block[:left])
+                    left -= len(block)
+            elif path in faults["gzip_bomb"]:
+                bomb = gzip_bomb(faults["gzip_bomb"][path])
+                self._raw_headers(f"Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {len(bomb)}\r\n")
+                self.wfile.write(bomb)
+            elif path in faults["impostor"]:
+                html = faults["impostor"][path] == "html"
+                body = b"<html><body><form>Sign in</form></body></html>" if html else b'{"message":"welcome"}'
+                ctype = "text/html; charset=utf-8" if html else "application/json"
+                self._raw_headers(f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n")
+                self.wfile.write(body)
+            elif path in faults["trickle_ms"]:
+                body = b'{"kind":"APIGroupList","groups":[]}'
+                answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                for i in range(len(answer)):
+                    self.wfile.write(answer[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(faults["trickle_ms"][path] / 1000.0)
+            else:
+                return False
+        except OSError:
+            pass  # the client gave up, as it should
+        self.close_connection = True
+        return True
+
+    def _raw_headers(self, headers: str) -> None:
+        self.wfile.write(f"HTTP/1.1 200 OK\r\n{headers}Connection: close\r\n\r\n".encode())
 
     def _authenticated(self) -> bool:
         state = self.server.state
