@@ -526,3 +526,19 @@ def test_tls_server_name_and_the_ca_apply_with_and_without_a_client_certificate(
             assert ours.stdout.split() == theirs.stdout.split()
         else:
             assert_one_line_error(ours, "TLS with", "elsewhere.example")
+
+
+@pytest.mark.parametrize(
+    "impostor, fragment",
+    [
+        ({"/version": "html"}, "sent a web page, not JSON, for /version"),
+        ({"/apis": "html"}, "sent a web page, not JSON, for /apis"),
+        ({"/api": "json"}, "answered /api with no discovery document"),
+        ({"/apis": "json"}, "answered /apis with no discovery document"),
+    ],
+    ids=["html-version", "html-apis", "json-api", "json-apis"],
+)
+def test_a_login_page_or_foreign_json_is_no_cluster_that_serves_nothing(fake_apiserver, tmp_path, impostor, fragment):
+    api = fake_apiserver(release="1.33", token="t0ken", impostor=impostor)
+    result = Env(tmp_path / "home", api.write_kubeconfig(tmp_path / "kubeconfig"))("deployments")
+    assert_one_line_error(result, fragment, "check that the server address is the cluster's API server")

@@ -71,6 +71,8 @@ def fetch(
         apis = client.get("/apis", ACCEPT_AGGREGATED)
 
     api_doc, apis_doc = client.decode(api), client.decode(apis)
+    _expect_kind(client, "/api", api_doc, ("APIVersions", "APIGroupDiscoveryList"))
+    _expect_kind(client, "/apis", apis_doc, ("APIGroupList", "APIGroupDiscoveryList"))
     if is_aggregated(api.headers.get("Content-Type", "")) and is_aggregated(apis.headers.get("Content-Type", "")):
         try:
             groups, failed = parse_aggregated([api_doc, apis_doc])
@@ -92,6 +94,15 @@ def fetch(
         failed_group_versions=dict(sorted(failed.items())),
     )
     return Fetched(APISnapshot(source, groups), server_version, etags)
+
+
+def _expect_kind(client: Client, path: str, doc: dict, kinds: tuple) -> None:
+    # A login page or a proxy's own JSON would otherwise read as a cluster that serves nothing.
+    if doc.get("kind") not in kinds:
+        raise TransportError(
+            f"{client.server} answered {path} with no discovery document (its kind is not {' or '.join(kinds)}); "
+            "check that the server address is the cluster's API server"
+        )
 
 
 def _fetch_legacy(client: Client, api_doc: dict, apis_doc: dict, progress) -> tuple[list[Group], dict[str, str]]:
