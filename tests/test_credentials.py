@@ -323,6 +323,35 @@ def test_plugin_that_hangs_times_out(plugin, no_tty):
     one_line_error(e, "did not answer within 0.5 s", sys.executable)
 
 
+def test_a_plugin_that_hangs_is_killed_at_the_timeout_with_what_it_started(plugin, no_tty, tmp_path):
+    holder_pid = tmp_path / "holder.pid"
+    creds = ExecCredentials(plugin.config("--token", "t", "--holder", str(holder_pid), "--sleep", "30"), stdin=no_tty, timeout=1)
+    started = time.monotonic()
+    with pytest.raises(UserError) as e:
+        creds.auth_headers()
+    assert time.monotonic() - started < 5
+    one_line_error(e, "did not answer within 1 s", sys.executable)
+    pid = int(holder_pid.read_text())
+    for _ in range(50):  # the kill is sent; the kernel may take a moment to finish it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if open(f"/proc/{pid}/stat").read().split(")")[-1].split()[0] == "Z":
+            break  # killed, waiting for its parent (init here) to reap it
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        pytest.fail("the process the plugin started outlived the timeout")
+
+
+def test_a_plugin_that_prints_without_end_is_cut_off(plugin, no_tty):
+    creds = ExecCredentials(plugin.config("--flood", str(200 << 20), "--token", "t"), stdin=no_tty, timeout=30)
+    with pytest.raises(UserError) as e:
+        creds.auth_headers()
+    one_line_error(e, "printed more than 1 MB", sys.executable)
+
+
 def test_credentials_stay_in_memory(tmp_path, no_tty):
     home, tmp = tmp_path / "home", tmp_path / "tmp"
     home.mkdir()

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from kubectl_apiinfo.errors import UserError
+from kubectl_apiinfo.kube import plugin_process
 
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
 INTERACTIVE_MODES = ("Never", "IfAvailable", "Always")
@@ -323,23 +323,21 @@ class ExecCredentials(Credentials):
         env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": config.api_version, "kind": "ExecCredential", "spec": spec}, default=str)
         program = self._find()
         try:
-            done = subprocess.run(
-                [program, *config.args],
-                stdin=self._stdin if interactive else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                env=env,
-                timeout=None if interactive else self._timeout,  # a person may be typing
+            stdout, returncode = plugin_process.run(
+                [program, *config.args], self._stdin if interactive else None, self._stderr, env,
+                None if interactive else self._timeout,  # a person may be typing
             )
         except FileNotFoundError:
             raise self._not_found() from None
-        except subprocess.TimeoutExpired:
-            raise UserError(f"{self._name()} did not answer within {self._timeout:g} s; check that it works from a terminal") from None
         except OSError as e:
             raise UserError(f"{self._name()} could not be started: {e.strerror or type(e).__name__}; check exec.command in the kubeconfig") from None
-        if done.returncode != 0:
-            raise UserError(f"{self._name()} failed with exit status {done.returncode}; its own messages, if any, are above")
-        return self._parse(done.stdout)
+        except plugin_process.Late as e:
+            raise UserError(f"{self._name()} did not {e.what} within {self._timeout:g} s; check that it works from a terminal") from None
+        except plugin_process.OverLimit:
+            raise UserError(f"{self._name()} printed more than {plugin_process.OUTPUT_LIMIT >> 20} MB; check the plugin") from None
+        if returncode != 0:
+            raise UserError(f"{self._name()} failed with exit status {returncode}; its own messages, if any, are above")
+        return self._parse(stdout)
 
     def _find(self) -> str:
         command = self.config.command
@@ -414,3 +412,4 @@ def parse_rfc3339(text: str) -> Optional[datetime]:
         return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone(offset))
     except ValueError:
         return None
+

@@ -30,6 +30,8 @@ def main() -> int:
     p.add_argument("--stderr", help="print this to stderr")
     p.add_argument("--exit", type=int, default=0, help="exit with this status (after printing)")
     p.add_argument("--sleep", type=float, default=0)
+    p.add_argument("--holder", help="first start a process that sleeps for an hour holding stdout open; write its pid here")
+    p.add_argument("--flood", type=int, default=0, help="print this many bytes of junk first")
     a = p.parse_args()
 
     run = 1
@@ -54,6 +56,17 @@ def main() -> int:
     if a.stderr:
         sys.stderr.write(a.stderr + "\n")
         sys.stderr.flush()
+    if a.holder:
+        import subprocess
+
+        holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])  # inherits stdout
+        with open(a.holder, "w") as f:
+            f.write(str(holder.pid))
+    if a.flood:
+        block = b"x" * (1 << 20)
+        for start in range(0, a.flood, len(block)):
+            sys.stdout.buffer.write(block[: a.flood - start])
+        sys.stdout.flush()
     if a.sleep:
         time.sleep(a.sleep)
     if a.raw_stdout is not None:
