@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Upgrade planning's budgets: `check` of 10,000 objects in 200 files, and `diff 1.15 1.36 --fields`.
+"""Upgrade planning's budgets: `check` of 10,000 objects in 200 files, of hostile input, and `diff 1.15 1.36 --fields`.
 
     python benchmarks/bench_upgrade.py [--runs N]
 
@@ -7,7 +7,9 @@ Writes 200 manifest files of 50 objects each (Deployments, Services,
 ConfigMaps, CronJobs, Ingresses and a few APIs long removed, as a repository of
 charts renders them), runs the real command on them --runs times in a
 subprocess, and prints medians and PASS/FAIL against the budgets: check at most
-3 s, diff at most 2 s.  Budgets live here, not in timed unit tests.  Exit
+3 s, diff at most 2 s.  Hostile input must cost its size, not more: one object
+with 80,000 unknown keys, and a CRD whose schema a YAML alias at each of 40
+levels expands to 2**40 nodes, each checked within 2 s.  Budgets live here, not in timed unit tests.  Exit
 status 1 if a budget fails.
 """
 
@@ -26,6 +28,7 @@ from pathlib import Path
 COMMAND = Path(sys.executable).parent / "kubectl-apiinfo"
 CHECK_BUDGET_S = 3.0
 DIFF_BUDGET_S = 2.0
+HOSTILE_BUDGET_S = 2.0
 FILES, PER_FILE = 200, 50
 
 DEPLOYMENT = """\
@@ -150,6 +153,23 @@ def write_inputs(directory: Path) -> int:
     return count
 
 
+def write_hostile(directory: Path) -> dict:
+    """{name: path} of inputs built to cost more than their size: many unknown keys, a schema of aliases."""
+    import json
+
+    wide = directory / "wide.json"
+    keys = {f"k{i:05d}": i for i in range(80_000)}
+    wide.write_text(json.dumps({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"}, "spec": keys}))
+    aliases = directory / "aliases.yaml"
+    levels = [f"  - &l{i} {{x-{i}: 1, allOf: [*l{i - 1}, *l{i - 1}]}}" for i in range(2, 41)]
+    aliases.write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: w.example.com}\n"
+        "spec:\n versions:\n - name: v1\n   schema:\n    openAPIV3Schema:\n     allOf:\n"
+        + "     - &l1 {x-1: 1}\n" + "\n".join("   " + line for line in levels) + "\n     - *l40\n"
+    )
+    return {"check: one object with 80,000 unknown keys": wide, "check: a CRD schema of 40 nested aliases": aliases}
+
+
 def timed(args: list, runs: int, ok_statuses: tuple) -> tuple:
     times = []
     result = None
@@ -184,6 +204,13 @@ def main() -> None:
             failed.append("check")
         print(f"{'check: ' + str(objects) + ' objects in ' + str(FILES) + ' files':<52}{median:>8.2f} s  <= {CHECK_BUDGET_S:.0f} s {verdict}"
               f"  ({len(answer['findings'])} findings)")
+        for title, path in write_hostile(directory).items():
+            median, result = timed(["check", "-f", str(path), "--kube-version", "1.33", "-o", "json"], args.runs, (3,))
+            verdict = "PASS" if median <= HOSTILE_BUDGET_S else "FAIL"
+            if verdict == "FAIL":
+                failed.append(title)
+            found = len(json.loads(result.stdout)["findings"])
+            print(f"{title:<52}{median:>8.2f} s  <= {HOSTILE_BUDGET_S:.0f} s {verdict}  ({found} findings)")
     median, result = timed(["diff", "1.15", "1.36", "--fields", "-o", "json"], args.runs, (0,))
     verdict = "PASS" if median <= DIFF_BUDGET_S else "FAIL"
     if verdict == "FAIL":

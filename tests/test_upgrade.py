@@ -406,3 +406,70 @@ def test_a_device_or_fifo_is_refused_before_a_byte_is_read(cli, tmp_path, what):
         else:
             result = cli("cache", "import", path, timeout=20)
         assert_one_line_error(result, "is not a regular file")
+
+
+def _alias_built_crd(depth: int) -> str:
+    """A CRD whose schema holds each level twice through a YAML alias (2**depth places from ~60 bytes a level),
+    each level with a key no JSONSchemaProps has."""
+    lines = [
+        "apiVersion: apiextensions.k8s.io/v1", "kind: CustomResourceDefinition", "metadata: {name: widgets.example.com}",
+        "spec:", "  group: example.com", "  names: {kind: Widget, plural: widgets}", "  scope: Namespaced", "  versions:",
+        "  - name: v1", "    served: true", "    storage: true", "    schema:", "      openAPIV3Schema:", "        allOf:",
+        "        - &l1 {x-bogus-1: 1, type: object}",
+    ]
+    lines += [f"        - &l{i} {{x-bogus-{i}: 1, allOf: [*l{i - 1}, *l{i - 1}]}}" for i in range(2, depth + 1)]
+    return "\n".join(lines + [f"        - *l{depth}", ""])
+
+
+def test_an_alias_built_schema_costs_its_size_and_each_unknown_field_is_one_finding(cli, tmp_path):
+    crd = _write(tmp_path, "crd.yaml", _alias_built_crd(40))  # expanded: 2**40 schemas
+    result = cli("check", "-f", str(crd), "--kube-version", "1.33", "-o", "json", timeout=30)
+    assert result.returncode == 3, result.stderr
+    fields = [f["field"] for f in json.loads(result.stdout)["findings"]]
+    assert len(fields) == len(set(fields)) == 40
+    assert fields[0] == "spec.versions.schema.openAPIV3Schema.allOf.x-bogus-1"
+    assert fields[-1] == "spec.versions.schema.openAPIV3Schema.allOf.x-bogus-40"
+
+
+def test_eighty_thousand_unknown_keys_are_checked_in_seconds(cli, tmp_path):
+    keys = {f"k{i:05d}": i for i in range(80_000)}
+    keys["replicas"] = 2
+    manifest = tmp_path / "wide.json"
+    manifest.write_text(json.dumps({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"}, "spec": keys}))
+    result = cli("check", "-f", str(manifest), "--kube-version", "1.33", "-o", "json", timeout=30)
+    assert result.returncode == 3, result.stderr
+    fields = [f["field"] for f in json.loads(result.stdout)["findings"]]
+    assert fields == [f"spec.k{i:05d}" for i in range(80_000)]
+
+
+def test_the_release_a_field_was_added_in_agrees_with_explains_walk():
+    """check finds a field's first release by looking a name up among those one step below its parent;
+    that must be what explain's walk (locate) finds for the whole path, in every release."""
+    from kubectl_apiinfo.sources.catalog import schemas
+    from kubectl_apiinfo.sources.openapi import schema_form
+
+    cases = {
+        ("apps/v1", "Deployment"): [("spec", "template", "spec"), ("spec",), ("spec", "template", "spec", "containers")],
+        ("v1", "Pod"): [("spec",), ("spec", "ephemeralContainers"), ("spec", "securityContext")],
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): [("spec", "versions", "schema", "openAPIV3Schema")],
+        ("batch/v1", "CronJob"): [("spec", "jobTemplate", "spec", "template", "spec")],
+    }
+    compared = 0
+    for (gv, kind), parents in cases.items():
+        find = schemas.catalog_root_finder(gv, kind)
+        for release in schemas.schema_releases():
+            got = find(release)
+            if got is None:
+                continue
+            defs, root = got
+            for parent in parents:
+                located = schema_form.locate(defs, root, list(parent))
+                if located is None:
+                    continue
+                names = schema_form.step_names(defs, located.target)
+                asked = {name for name, _, _ in schema_form.field_names(defs, located.target)} | {"nope", "status", "items"}
+                for name in asked:
+                    whole = schema_form.locate(defs, root, list(parent) + [name]) is not None
+                    assert (name in names) is whole, (gv, kind, release, parent, name)
+                    compared += 1
+    assert compared > 2000

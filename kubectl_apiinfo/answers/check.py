@@ -166,8 +166,9 @@ class Checker:
         shapes = self._shapes.get((group, version, kind))
         if shapes is None:
             shapes = self._shapes[(group, version, kind)] = _Shapes(defs)  # one walk of the schema per kind
-        paths: list = []
-        _unknown(defs, root, obj, (), paths, shapes)
+        unknown = _UnknownFields(shapes)
+        unknown.walk(root, obj, ())
+        paths = unknown.paths
         out = []
         gv = group_version(group, version)
         for path in paths:
@@ -190,18 +191,26 @@ class Checker:
         return self._added[key]
 
 
-@lru_cache(maxsize=None)
 def field_added_in(gv: str, kind: str, path: tuple) -> Optional[str]:
     """The first catalog release whose schema of gv/kind has the field path (explain's notation)."""
+    return next((release for release, names in _names_below(gv, kind, path[:-1]) if path[-1] in names), None)
+
+
+@lru_cache(maxsize=None)
+def _names_below(gv: str, kind: str, parent: tuple) -> tuple:
+    """(release, the field names one step below parent) for every catalog release with parent: many unknown
+    keys of one object share a parent, and each then costs a set lookup per release."""
     from kubectl_apiinfo.sources.openapi import schema_form
     from kubectl_apiinfo.sources.catalog import schemas
 
     find = schemas.catalog_root_finder(gv, kind)
+    out = []
     for release in schemas.schema_releases():
         got = find(release)
-        if got is not None and schema_form.locate(got[0], got[1], list(path)) is not None:
-            return release
-    return None
+        found = schema_form.locate(got[0], got[1], list(parent)) if got is not None else None
+        if found is not None:
+            out.append((release, schema_form.step_names(got[0], found.target)))
+    return tuple(out)
 
 
 class _Shapes:
@@ -249,25 +258,42 @@ class _Shapes:
         return properties, items, open_
 
 
-def _unknown(defs, schema: dict, value, path: tuple, out: list, shapes: _Shapes) -> None:
-    properties, items, open_ = shapes.of(schema)
-    if isinstance(value, dict):
-        if open_ or not properties:
-            return  # a map, a free-form object (RawExtension, JSON) or one that preserves unknown fields
-        for key, sub in value.items():
-            if not path and key == "status":
-                continue  # the server's, not the user's
-            field = properties.get(key)
-            if field is None:
-                here = path + (str(key),)
-                if here not in out:
-                    out.append(here)
-            elif isinstance(sub, (dict, list)):
-                _unknown(defs, field, sub, path + (key,), out, shapes)
-    elif isinstance(value, list) and items is not None:
-        for element in value:
-            if isinstance(element, (dict, list)):
-                _unknown(defs, items, element, path, out, shapes)
+class _UnknownFields:
+    """The paths of an object's fields its schema does not have, each once, in the order met.
+
+    A YAML alias makes one value appear at many places: each (value, schema) pair is walked once, so an
+    object costs its size, not its expansion, and its unknown fields are reported where first met."""
+
+    def __init__(self, shapes: _Shapes):
+        self.shapes = shapes
+        self.paths: list = []
+        self._seen: set = set()
+        self._walked: set = set()
+
+    def walk(self, schema: dict, value, path: tuple) -> None:
+        pair = (id(value), id(schema))
+        if pair in self._walked:
+            return
+        self._walked.add(pair)
+        properties, items, open_ = self.shapes.of(schema)
+        if isinstance(value, dict):
+            if open_ or not properties:
+                return  # a map, a free-form object (RawExtension, JSON) or one that preserves unknown fields
+            for key, sub in value.items():
+                if not path and key == "status":
+                    continue  # the server's, not the user's
+                field = properties.get(key)
+                if field is None:
+                    here = path + (str(key),)
+                    if here not in self._seen:
+                        self._seen.add(here)
+                        self.paths.append(here)
+                elif isinstance(sub, (dict, list)):
+                    self.walk(field, sub, path + (key,))
+        elif isinstance(value, list) and items is not None:
+            for element in value:
+                if isinstance(element, (dict, list)):
+                    self.walk(items, element, path)
 
 
 # --- the answer -----------------------------------------------------------------
