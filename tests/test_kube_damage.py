@@ -68,7 +68,7 @@ def test_an_exec_plugin_failure_leaves_no_ca_directory(fake_apiserver, tmp_path)
 
 
 def test_private_paths_leave_nothing_behind_with_or_without_memfd(tmp_path, monkeypatch):
-    from kubectl_apiinfo.kube.transport import with_private_paths
+    from kubectl_apiinfo.kube.private_paths import with_private_paths
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile

@@ -3,7 +3,7 @@
 TLS material stays off the filesystem: the CA goes into an ssl.SSLContext from
 memory, and a client certificate and key reach OpenSSL (which reads them only
 from a path) through anonymous memory files on Linux; elsewhere through a
-private file that is removed as soon as OpenSSL has read it.  Nothing is left
+private file that is removed as soon as OpenSSL has read it (kube/private_paths.py).  Nothing is left
 behind however the process ends.  Error messages name the server and the
 problem, never a credential.  Every answer is read within
 bounds (kube/bounded.py): its size, and the request timeout as one deadline.
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import ssl
-import tempfile
 import threading
 from typing import Optional
 
@@ -23,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from kubectl_apiinfo.errors import UserError, flag, printable
+from kubectl_apiinfo.kube.private_paths import with_private_paths
 from kubectl_apiinfo.kube.bounded import MIB, OverLimit, Reply, body_limit, request_bounded, within
 
 USER_AGENT = "kubectl-apiinfo"
@@ -348,48 +347,6 @@ def _load_chain(context: ssl.SSLContext, cert: bytes, key: bytes, access) -> Non
 def _no_password() -> bytes:
     # Else OpenSSL would prompt on the terminal for an encrypted key; kubectl does not support those either.
     raise ssl.SSLError("the key is encrypted, which kubectl does not support")
-
-
-def with_private_paths(blobs, use, memory: bool = True):
-    """use(paths) with each blob readable at a path only this process can open, gone when use returns.
-
-    On Linux the paths are anonymous memory files (memfd, /proc/self/fd/N), so no
-    file system ever holds the data; elsewhere a 0600 file in a 0700 directory,
-    removed right after use.
-    """
-    if memory and hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
-        fds: list[int] = []
-        try:
-            try:
-                for blob in blobs:
-                    fds.append(os.memfd_create("kubectl-apiinfo", os.MFD_CLOEXEC))
-                    _write_all(fds[-1], blob)
-            except OSError:
-                pass  # memfd refused (a sandbox): use the directory below
-            else:
-                return use([f"/proc/self/fd/{fd}" for fd in fds])
-        finally:
-            for fd in fds:
-                os.close(fd)
-    directory = tempfile.mkdtemp(prefix="kubectl-apiinfo-")  # mode 0700
-    try:
-        paths = []
-        for i, blob in enumerate(blobs):
-            paths.append(os.path.join(directory, str(i)))
-            fd = os.open(paths[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                _write_all(fd, blob)
-            finally:
-                os.close(fd)
-        return use(paths)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _proxies(access) -> dict:
