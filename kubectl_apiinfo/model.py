@@ -59,11 +59,21 @@ def release_name(text: str) -> Optional[str]:
     return f"{parsed[0]}.{parsed[1]}" if parsed else None
 
 
+def shown(value, limit: int = 80) -> str:
+    """A value read from a file or a server, quoted for a message: never more than limit characters
+    (a 5 MB schemaVersion is not echoed whole, and a 5,000-digit number not converted at all)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a number too long to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def release_key(name: str) -> tuple[int, int]:
     """Sort key for release names: '1.9' < '1.16'."""
     parsed = parse_release(name)
     if parsed is None:
-        raise ValueError(f"not a Kubernetes release: {name!r}")
+        raise ValueError(f"not a Kubernetes release: {shown(name)}")
     return parsed
 
 
@@ -350,7 +360,7 @@ def _snapshot_from_dict(data: Any) -> APISnapshot:
     _expect(data, dict, "snapshot")
     version = data.get("schemaVersion")
     if version != SCHEMA_VERSION:
-        raise SnapshotFormatError(f"snapshot: unsupported schemaVersion {version!r} (this tool reads {SCHEMA_VERSION})")
+        raise SnapshotFormatError(f"snapshot: unsupported schemaVersion {shown(version)} (this tool reads {SCHEMA_VERSION})")
     src = _expect(data.get("source"), dict, "source")
     source = SnapshotSource(
         kind=_expect(src.get("kind"), str, "source.kind"),
@@ -366,7 +376,7 @@ def _snapshot_from_dict(data: Any) -> APISnapshot:
         _expect(gd, dict, gw)
         gname = _expect(gd.get("name"), str, f"{gw}.name")
         if gname in seen_groups:
-            raise SnapshotFormatError(f"{gw}: group {gname!r} appears twice")
+            raise SnapshotFormatError(f"{gw}: group {shown(gname)} appears twice")
         seen_groups.add(gname)
         preferred = gd.get("preferredVersion")
         if preferred is not None:

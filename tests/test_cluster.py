@@ -391,8 +391,10 @@ def test_export_and_import_carry_snapshots_to_an_air_gapped_machine(fake_apiserv
         (b'{"kind": "Something", "schemaVersion": 1, "snapshots": []}', "kind is not KubectlApiinfoBundle"),
         (b'{"kind": "KubectlApiinfoBundle", "schemaVersion": 1, "snapshots": [{"identity": "x"}]}', "snapshots[0]"),
         (b"[" * 100000 + b"]" * 100000, "not a JSON bundle"),
+        (b'{"kind": "KubectlApiinfoBundle", "schemaVersion": "' + b"9" * (5 << 20) + b'", "snapshots": []}', "schemaVersion '99999"),
+        (b'{"kind": "KubectlApiinfoBundle", "schemaVersion": ' + b"9" * 5000 + b', "snapshots": []}', "not a JSON bundle"),
     ],
-    ids=["binary", "wrong-kind", "bad-entry", "deep-nesting"],
+    ids=["binary", "wrong-kind", "bad-entry", "deep-nesting", "5MB-version", "5000-digit-version"],
 )
 def test_a_bad_bundle_is_refused_and_changes_nothing(fake_apiserver, tmp_path, content, fragment):
     api = fake_apiserver(release="1.33", token="t0ken-abc")
@@ -401,7 +403,9 @@ def test_a_bad_bundle_is_refused_and_changes_nothing(fake_apiserver, tmp_path, c
     before = me.json("cache", "list")
     bad = tmp_path / "bad.json"
     bad.write_bytes(content)
-    assert_one_line_error(me("cache", "import", str(bad)), fragment)
+    refused = me("cache", "import", str(bad))
+    assert_one_line_error(refused, fragment)
+    assert len(refused.stderr) < 300, "what a bundle says is quoted, never echoed whole"
     assert me.json("cache", "list") == before
 
 

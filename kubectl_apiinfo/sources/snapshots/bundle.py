@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Callable, Optional
 
 from kubectl_apiinfo.errors import UserError
-from kubectl_apiinfo.model import SnapshotFormatError
+from kubectl_apiinfo.model import SnapshotFormatError, shown
 from kubectl_apiinfo.sources.snapshots.codec import reject_constant
 from kubectl_apiinfo.sources.snapshots.entry import Entry
 from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
@@ -98,7 +98,7 @@ def read_bundle_parts(path: str, part_checks: dict) -> tuple:
     if not isinstance(data, dict) or data.get("kind") != BUNDLE_KIND:
         raise UserError(f"{where} is not a bundle made by 'kubectl apiinfo cache export' (kind is not {BUNDLE_KIND})")
     if data.get("schemaVersion") != BUNDLE_VERSION:
-        raise UserError(f"{where} has bundle schemaVersion {data.get('schemaVersion')!r}; this tool reads {BUNDLE_VERSION}")
+        raise UserError(f"{where} has bundle schemaVersion {shown(data.get('schemaVersion'))}; this tool reads {BUNDLE_VERSION}")
     snapshots = data.get("snapshots")
     if not isinstance(snapshots, list):
         raise UserError(f"{where}: snapshots: expected a list; nothing was imported")

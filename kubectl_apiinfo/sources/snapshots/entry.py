@@ -11,7 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Mapping, Optional
 
-from kubectl_apiinfo.model import APISnapshot, Record, SnapshotFormatError, SnapshotSource
+from kubectl_apiinfo.model import APISnapshot, Record, SnapshotFormatError, SnapshotSource, shown
 
 ENV_CACHE_DIR = "KUBECTL_APIINFO_CACHE_DIR"
 # A fetch time outside this range is damage, not a date: Kubernetes 1.0 (2015) to 2100.
@@ -92,7 +92,7 @@ def check_meta(d: object, where: str) -> dict:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise SnapshotFormatError(f"{where}.{key}: expected a number")
         if not (math.isfinite(value) and _EPOCH_RANGE[0] <= value <= _EPOCH_RANGE[1]):
-            raise SnapshotFormatError(f"{where}.{key}: {value!r} is not a time between 2014 and 2100")
+            raise SnapshotFormatError(f"{where}.{key}: {shown(value)} is not a time between 2014 and 2100")
         times[key] = float(value)
     for key in ("serverVersion", "etags"):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in d[key].items()):
@@ -126,7 +126,7 @@ _EXTRA_TYPES = {
 def check_source(source: SnapshotSource, where: str) -> None:
     version = source.kubernetes_version
     if version and not MINOR.match(version):
-        raise SnapshotFormatError(f"{where}.kubernetesVersion: {version!r} is not a Kubernetes version like 1.33")
+        raise SnapshotFormatError(f"{where}.kubernetesVersion: {shown(version)} is not a Kubernetes version like 1.33")
     facts = source.facts()
     for key, typ in _EXTRA_TYPES.items():
         if key in facts and not isinstance(facts[key], typ):
@@ -136,7 +136,7 @@ def check_source(source: SnapshotSource, where: str) -> None:
         raise SnapshotFormatError(f"{where}.extra.failedGroupVersions: expected strings")
     for gv, resources in (source.last_known or {}).items():
         if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str) for r in resources):
-            raise SnapshotFormatError(f"{where}.extra.lastKnown[{gv!r}]: expected a list of resources")
+            raise SnapshotFormatError(f"{where}.extra.lastKnown[{shown(gv)}]: expected a list of resources")
 
 
 def describe_age(seconds: float) -> str:
