@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COMMAND, ROOT, assert_one_line_error, clean_env
+from test_cluster import Env, user
 
 BUILTIN_PATHS = [
     ("deployments",),
@@ -507,3 +508,35 @@ def test_a_cached_cluster_explains_within_its_ttl_and_revalidates_after(fake_api
     stale = explain(env, "widgets.spec", "-o", "plaintext", "--cache-ttl", "0")
     assert stale.stdout == fresh.stdout, stale.stderr
     assert {"/api", "/apis"} <= set(_paths(server)), "after the TTL the snapshot is revalidated, as for every query"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda doc: doc["defs"].__setitem__("io.k8s.api.apps.v1.DeploymentSpec", "a string"),
+        lambda doc: doc["defs"]["io.k8s.api.apps.v1.DeploymentSpec"].__setitem__("description", 5),
+        lambda doc: doc["defs"]["io.k8s.api.apps.v1.DeploymentSpec"].__setitem__("properties", ["replicas"]),
+        lambda doc: doc["defs"]["io.k8s.api.apps.v1.DeploymentSpec"].__setitem__("required", [1, 2]),
+        lambda doc: doc["defs"]["io.k8s.api.apps.v1.Deployment"]["properties"]["spec"].__setitem__("allOf", {"$ref": 5}),
+        lambda doc: doc["kinds"].__setitem__("apps/v1", ["Deployment"]),
+        lambda doc: doc["kinds"]["apps/v1"].__setitem__("Deployment", 7),
+    ],
+    ids=["def-not-a-mapping", "description-a-number", "properties-a-list", "required-numbers", "allOf-a-mapping",
+         "kinds-a-list", "kind-names-a-number"],
+)
+def test_a_bundles_wrongly_typed_schemas_are_refused_whole(fake_apiserver, tmp_path, damage):
+    """explain walks what a bundle brings: a document whose parts are not the types explain reads is
+    refused at import, with nothing imported, instead of crashing explain later."""
+    api = fake_apiserver(release="1.33", token="t0ken")
+    exporter = user(tmp_path / "a", api)
+    assert exporter("explain", "deployments.spec").returncode == 0
+    bundle = tmp_path / "bundle.json"
+    assert exporter("cache", "export", str(bundle)).returncode == 0
+    data = json.loads(bundle.read_text())
+    doc = next(d for d in data["openapi"]["documents"].values() if "io.k8s.api.apps.v1.DeploymentSpec" in d["defs"])
+    damage(doc)
+    bundle.write_text(json.dumps(data))
+    importer = Env(tmp_path / "b" / "home", None)
+    refused = importer("cache", "import", str(bundle))
+    assert_one_line_error(refused, "openapi.documents: a malformed document; nothing was imported")
+    assert importer("cache", "list", "-o", "name").stdout == ""

@@ -144,4 +144,6 @@ def _valid_index(value: object) -> bool:
 
 
 def _valid_document(value: object) -> bool:
-    return isinstance(value, dict) and isinstance(value.get("defs"), dict) and isinstance(value.get("kinds"), dict)
+    from kubectl_apiinfo.sources.openapi import schema_form  # only for an import
+
+    return isinstance(value, dict) and schema_form.is_converted(value.get("defs"), value.get("kinds"))

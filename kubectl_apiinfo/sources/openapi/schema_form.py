@@ -20,6 +20,15 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 HASH_DIGITS = 16
 PACKS = 256  # definition packs in the catalog; a name always lands in the same one
 _KEPT = ("description", "type", "format", "required", "enum", "default")
+# What explain can print: a value of another type, from a careless server or a doctored bundle, is left out.
+_KEPT_TYPES = {
+    "description": lambda v: isinstance(v, str),
+    "type": lambda v: isinstance(v, str),
+    "format": lambda v: isinstance(v, str),
+    "required": lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v),
+    "enum": lambda v: isinstance(v, list),
+    "default": lambda v: True,
+}
 _V2_PREFIX = "#/definitions/"
 V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
 _V3_PREFIX = "#/components/schemas/"
@@ -37,7 +46,7 @@ def normalize(schema: Any, v2: bool = False) -> dict:
         return {}
     out: dict = {}
     for key in _KEPT:
-        if key in schema:
+        if key in schema and _KEPT_TYPES[key](schema[key]):
             out[key] = schema[key]
     if isinstance(schema.get("properties"), dict):
         out["properties"] = {k: normalize(v, v2) for k, v in schema["properties"].items()}
@@ -88,6 +97,22 @@ def from_v3(doc: dict) -> tuple[dict, dict]:
 def from_v2(spec: dict) -> tuple[dict, dict]:
     """A v2 spec (swagger.json) -> (definitions by name, {groupVersion: {Kind: name}})."""
     return _definitions(spec.get("definitions") or {}, v2=True)
+
+
+def is_converted(defs: Any, kinds: Any) -> bool:
+    """Whether (defs, kinds) is in the form from_v3 gives, every value of the type explain expects: what a
+    bundle brings is checked before it is believed."""
+    if not (isinstance(defs, dict) and isinstance(kinds, dict)):
+        return False
+    for group_version, by_kind in kinds.items():
+        if not (isinstance(group_version, str) and isinstance(by_kind, dict)):
+            return False
+        if not all(isinstance(kind, str) and isinstance(name, str) for kind, name in by_kind.items()):
+            return False
+    try:
+        return all(isinstance(name, str) and isinstance(d, dict) and normalize(d) == d for name, d in defs.items())
+    except RecursionError:
+        return False
 
 
 def canonical(definition: Any) -> bytes:
