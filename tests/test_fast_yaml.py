@@ -84,6 +84,16 @@ SNIPPETS = [
     "a: @x\n",
     "a: `x`\n",
     "a: %x\n",
+    "a: \"x\x00y\"\n",
+    "a: x\x1b[31my\n",
+    "a: 'bell\x07'\n",
+    "a: x\x7fy\n",
+    "a: x\x9by\n",
+    "a: b\x85c\n",
+    "a: \x85\n",
+    "a: x\u2028y\n",
+    "a: x\u2029y\n",
+    "a: caf\u00e9 \u2603 \U0001F600\n",
 ]
 
 

@@ -24,6 +24,9 @@ _KEY = re.compile(r"""([^\s'"\-?:,\[\]{}#&*!|>%@`][^:#]*?|-[^\s:#][^:#]*?|'(?:[^
 _PLAIN_START = re.compile(r"""[^\s'"\-?:,\[\]{}#&*!|>%@`]|[-?:][^\s]""")
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\n\r]|$)", re.M)
 _BLOCK = re.compile(r"\|([+-]?)$")
+# Outside YAML's printable set (NUL, ESC, ...: PyYAML refuses them), or a line break other than \n (NEL,
+# U+2028, U+2029: PyYAML breaks lines there): either way, PyYAML's to read or to refuse.
+_NOT_PLAIN_TEXT = re.compile("[^\x09\x0A\x0D\x20-\x7E\xA0-\u2027\u202A-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 _FLOW_PLAIN = re.compile(r"[^,\[\]{}]*?(?=\s*(?:[,\]}]|:(?:\s|[,\]}])|$))")
 
 
@@ -201,6 +204,8 @@ def load(text: str):
     """The document's value, as yaml.safe_load gives it; raises Unsupported outside the subset."""
     if text.startswith("\ufeff") or "\r" in text:
         raise Unsupported("BOM or CR")
+    if _NOT_PLAIN_TEXT.search(text):
+        raise Unsupported("a character YAML refuses, or a line break other than \\n")
     lines = _Lines(text)
     first = lines.peek()
     if first is None:
