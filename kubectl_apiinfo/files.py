@@ -34,6 +34,8 @@ def read_bounded(path: str, limit: int, what: str, stdin: bool = True) -> bytes:
             if not stat.S_ISREG(mode):
                 where = "a regular file, or '-' for stdin" if stdin else "a regular file"
                 raise UserError(f"{path} is not a regular file; {what} is read from {where}")
+            if os.fstat(fd).st_size > limit:  # known before a byte is read (the read below still stops at it)
+                raise TooLarge(f"{path} is over {limit // MIB} MB, the most {what} may be")
             with os.fdopen(fd, "rb") as f:
                 fd = -1
                 data = f.read(limit + 1)

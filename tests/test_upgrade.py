@@ -408,6 +408,26 @@ def test_a_device_or_fifo_is_refused_before_a_byte_is_read(cli, tmp_path, what):
         assert_one_line_error(result, "is not a regular file")
 
 
+@pytest.mark.parametrize(
+    "what, size_mb, message",
+    [("manifest", 256, "the most a manifest may be"), ("kubeconfig", 16, "the most a kubeconfig may be"),
+     ("bundle", 64, "the most a bundle may be")],
+)
+def test_a_file_over_its_size_limit_is_one_line(cli, tmp_path, what, size_mb, message):
+    """A 200 MB kubeconfig printed a traceback: each input has a limit, and a file over it is one line (a sparse
+    file: its size is known before a byte is read)."""
+    big = tmp_path / f"big-{what}"
+    with open(big, "wb") as f:
+        f.truncate((size_mb << 20) + 1)
+    if what == "manifest":
+        result = cli("check", "-f", str(big), "--kube-version", "1.30", timeout=20)
+    elif what == "kubeconfig":
+        result = cli("deployments", "--kubeconfig", str(big), timeout=20)
+    else:
+        result = cli("cache", "import", str(big), timeout=20)
+    assert_one_line_error(result, f"is over {size_mb} MB, {message}")
+
+
 def _alias_built_crd(depth: int) -> str:
     """A CRD whose schema holds each level twice through a YAML alias (2**depth places from ~60 bytes a level),
     each level with a key no JSONSchemaProps has."""
