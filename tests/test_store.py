@@ -631,6 +631,29 @@ def test_export_writes_a_regular_file_whole_and_never_replaces_a_device(fake_api
     assert sorted(p.name for p in out_dir.iterdir()) == ["bundle.json", "null"]
 
 
+def test_export_follows_no_symlink_planted_at_a_temporary_name(fake_apiserver, tmp_path):
+    """Whoever can write the export's folder may plant symlinks where a temporary file would go (a name from the
+    pid, as 'FILE.tmp-<pid>' was): the export's temporary file is created exclusively under a name no one can
+    guess, so a planted link is never written through."""
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    out_dir = tmp_path / "shared-out"
+    out_dir.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not the bundle's")
+    with open("/proc/sys/kernel/ns_last_pid") as f:  # pids are handed out in order: the next few hundred
+        last = int(f.read())
+    for pid in range(last + 1, last + 400):
+        (out_dir / f"bundle.json.tmp-{pid}").symlink_to(victim)
+        (out_dir / f".bundle.json.tmp-{pid}").symlink_to(victim)
+    result = me("cache", "export", str(out_dir / "bundle.json"))
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "not the bundle's"
+    assert json.loads((out_dir / "bundle.json").read_text())["kind"] == "KubectlApiinfoBundle"
+    assert not (out_dir / "bundle.json").is_symlink()
+
+
 def test_a_doctored_document_under_anothers_hash_answers_for_its_own_cluster_only(cli, fake_apiserver, tmp_path):
     """Documents are shared between clusters under their hash only once their bytes have that hash."""
     rogue = fake_apiserver(release="1.33", token="a-token", doctored_openapi=["apis/apps/v1"])
