@@ -493,3 +493,17 @@ def test_the_release_a_field_was_added_in_agrees_with_explains_walk():
                     assert (name in names) is whole, (gv, kind, release, parent, name)
                     compared += 1
     assert compared > 2000
+
+
+def test_a_plain_equals_sign_is_a_string_as_kubectl_reads_it(cli, tmp_path):
+    """YAML 1.1's `=` (the "value" tag) is a plain string to kubectl's go-yaml; prometheus-operator's CRDs use it."""
+    manifest = _write(tmp_path, "eq.yaml", (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: matchers}\ndata:\n  matchType: =\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations: {op: =}\n"
+        "spec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n"
+        "    spec:\n      containers: [{name: c, image: i, args: [=, '=']}]\n"
+    ))
+    result = cli("check", "-f", str(manifest), "--kube-version", "1.33", "-o", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["objects"] == 2 and answer["problems"] == [] and answer["findings"] == []

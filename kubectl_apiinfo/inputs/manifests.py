@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
@@ -119,10 +120,19 @@ def parse(text: str, name: str) -> Iterator:
 # --- YAML ---------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def _loader():
+    """PyYAML's safe loader (libyaml's when there is one), reading a plain `=` as the string it is to kubectl:
+    YAML 1.1's "value" tag, which go-yaml never had (prometheus-operator's CRDs use `=` as a match type)."""
     import yaml
 
-    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+    class ManifestLoader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    ManifestLoader.add_constructor("tag:yaml.org,2002:value", base.construct_yaml_str)
+    return ManifestLoader
 
 
 def _chunks(text: str) -> Iterator:
