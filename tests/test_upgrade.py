@@ -507,3 +507,27 @@ def test_a_plain_equals_sign_is_a_string_as_kubectl_reads_it(cli, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     answer = json.loads(result.stdout)
     assert answer["objects"] == 2 and answer["problems"] == [] and answer["findings"] == []
+
+
+@pytest.mark.parametrize("empty", ["directory", "file", "comments", "list", "stdin"])
+def test_no_objects_is_an_error_unless_allowed(cli, tmp_path, empty):
+    """A failed `helm template` renders nothing: checking nothing must not pass CI."""
+    stdin = None
+    if empty == "directory":
+        path = tmp_path / "charts"
+        path.mkdir()
+        (path / "README.txt").write_text("not a manifest")
+    elif empty == "stdin":
+        path, stdin = "-", ""
+    else:
+        text = {"file": "", "comments": "# Source: chart/templates/x.yaml\n---\n# nothing\n",
+                "list": "apiVersion: v1\nkind: List\nitems: []\n"}[empty]
+        path = _write(tmp_path, "rendered.yaml", text)
+    args = ["check", "-f", str(path), "--kube-version", "1.33"]
+    result = subprocess.run([str(COMMAND), *args], input=stdin, capture_output=True, text=True, env=cli.env, timeout=60)
+    assert_one_line_error(result, "no objects ", "nothing was checked", "--allow-empty")
+    assert result.returncode == 1
+    allowed = subprocess.run([str(COMMAND), *args, "--allow-empty", "-o", "json"], input=stdin, capture_output=True,
+                             text=True, env=cli.env, timeout=60)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["objects"] == 0

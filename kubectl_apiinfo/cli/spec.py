@@ -161,6 +161,10 @@ IGNORE_DEPRECATIONS = Option(
     "--ignore-deprecations", BOOL, default=False,
     help="Deprecated APIs are still listed but do not make the exit status 2.",
 )
+ALLOW_EMPTY = Option(
+    "--allow-empty", BOOL, default=False,
+    help="No objects to check is a pass, not an error (an empty chart, on purpose).",
+)
 FAIL_ON = Option(
     "--fail-on", STRINGS, metavar="FINDINGS",
     help="The findings that fail (exit status 3, or 2 for deprecated alone): any of not-served, off-by-default, "
@@ -283,7 +287,7 @@ COMMANDS = (
         "3: anything else; 1: an error.",
         options=(
             FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(CHECK_FORMATS, "table"), NO_HEADERS,
-            IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
+            IGNORE_DEPRECATIONS, FAIL_ON, ALLOW_EMPTY, *CLUSTER_OPTIONS,
         ),
         handler="check",
         takes_cluster=True,

@@ -18,6 +18,14 @@ def fail_on(values) -> tuple:
     return tuple(values)
 
 
+def _named(given: list, files: list) -> str:
+    """Where check found nothing, as the user named it: "on stdin", "in charts/ (0 files)"."""
+    if files == ["-"]:
+        return "on stdin"
+    names = ", ".join(shorten(str(g)) for g in given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
+    return f"in {names} ({len(files)} file{'s' * (len(files) != 1)})" if files != list(given) else f"in {names}"
+
+
 def run(options, factory):
     import time
 
@@ -38,6 +46,11 @@ def run(options, factory):
             progress(f"read {i}/{len(files)} files, {len(records)} objects")
     if shown:
         progress(f"read {len(files)}/{len(files)} files, {len(records)} objects", done=True)
+    if not records and not options.allow_empty:  # a failed `helm template` must not pass
+        raise UserError(
+            f"no objects {_named(options.filename, files)}; nothing was checked "
+            f"({flag('allow_empty')} makes that a pass)"
+        )
 
     if options.all_contexts:
         chosen = factory.cached_contexts()
