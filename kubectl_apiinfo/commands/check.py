@@ -47,9 +47,12 @@ def run(options, factory):
     if shown:
         progress(f"read {len(files)}/{len(files)} files, {len(records)} objects", done=True)
     if not records and not options.allow_empty:  # a failed `helm template` must not pass
+        import os
+
+        deeper = not options.recursive and any(p != "-" and os.path.isdir(p) for p in options.filename)
         raise UserError(
             f"no objects {_named(options.filename, files)}; nothing was checked "
-            f"({flag('allow_empty')} makes that a pass)"
+            f"({flag('recursive') + ' reads subdirectories too; ' if deeper else ''}{flag('allow_empty')} makes that a pass)"
         )
 
     if options.all_contexts:
