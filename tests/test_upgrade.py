@@ -181,7 +181,7 @@ def test_directories_are_read_recursively_only_with_R(cli, tmp_path):
     shutil.copy(MANIFESTS / "legacy.yaml", tmp_path / "sub" / "legacy.yml")
     (tmp_path / "notes.txt").write_text("apiVersion: [not a manifest")
     flat = cli("check", "-f", str(tmp_path), "--kube-version", "1.25", "-o", "json")
-    assert_one_line_error(flat, f"no objects in {tmp_path} (0 files)", "-R reads subdirectories too")
+    assert_one_line_error(flat, f"no objects in {tmp_path} (0 files)", "--recursive reads subdirectories too")
     deep = json.loads(cli("check", "-f", str(tmp_path), "-R", "--kube-version", "1.25", "-o", "json").stdout)
     assert (deep["files"], deep["objects"]) == (1, 4)
 
