@@ -531,3 +531,26 @@ def test_no_objects_is_an_error_unless_allowed(cli, tmp_path, empty):
                              text=True, env=cli.env, timeout=60)
     assert allowed.returncode == 0, allowed.stderr
     assert json.loads(allowed.stdout)["objects"] == 0
+
+
+def test_a_group_whose_discovery_failed_is_unknown_not_the_manifests_fault(cli, fake_apiserver, tmp_path):
+    """A 503 from one group/version is the cluster's hiccup: its objects are 'discovery-failed' (one warning naming
+    the group and --refresh), not 'not-served' or 'install its CRD first', and the run does not fail by default."""
+    api = fake_apiserver(release="1.33", crd_groups=1, token="t0ken", fail_group_versions=["batch/v1", "g0001.example.com/v1"])
+    cli.env["KUBECONFIG"] = str(api.write_kubeconfig(tmp_path / "kubeconfig"))
+    manifest = _write(tmp_path, "jobs.yaml", (
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec: {schedule: '@daily', jobTemplate: {}}\n---\n"
+        "apiVersion: g0001.example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\n"
+        "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\n"
+    ))
+    result = cli("check", "-f", str(manifest), "-o", "json")
+    assert result.returncode == 3, result.stderr  # the removed Ingress still fails: only the unknown do not
+    findings = {f["name"]: f for f in json.loads(result.stdout)["findings"]}
+    assert {findings[n]["finding"] for n in ("nightly", "w")} == {"discovery-failed"}
+    assert findings["old"]["finding"] == "not-served"
+    assert "--refresh" in findings["nightly"]["detail"] and "batch/v1" in findings["nightly"]["detail"]
+    warning = [line for line in result.stderr.splitlines() if "could not be checked" in line]
+    assert len(warning) == 1 and "batch/v1, g0001.example.com/v1" in warning[0] and "2 objects" in warning[0], result.stderr
+    only_unknown = _write(tmp_path, "cron.yaml", manifest.read_text().split("---\n")[0])
+    assert cli("check", "-f", str(only_unknown)).returncode == 0
+    assert cli("check", "-f", str(only_unknown), "--fail-on", "discovery-failed").returncode == 3

@@ -7,6 +7,7 @@ served set and schemas:
   deprecated      served, deprecated (with the planned removal)
   unknown-field   a field the target's schema for that kind lacks (with the release that added it)
   unknown-kind    a kind the target does not know at all: a CRD it does not serve (a warning)
+  discovery-failed  unknown: the target's discovery of its group/version failed (a warning, not the manifest's fault)
   invalid         input that could not be read (file and line)
 """
 
@@ -18,13 +19,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
+from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
 
-NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, INVALID = (
-    "not-served", "off-by-default", "deprecated", "unknown-field", "unknown-kind", "invalid",
+NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED, INVALID = (
+    "not-served", "off-by-default", "deprecated", "unknown-field", "unknown-kind", "discovery-failed", "invalid",
 )
-FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND)
+FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED)
 DEFAULT_FAIL_ON = (NOT_SERVED, OFF_BY_DEFAULT, UNKNOWN_FIELD, DEPRECATED)
 # Exit statuses (README: "Exit status").
 OK, ERROR, ONLY_DEPRECATIONS, BLOCKING = 0, 1, 2, 3
@@ -100,6 +102,10 @@ class Checker:
         gv = group_version(group, version)
         where = self.target.label
         release = self.release
+        failed = (self.target.snapshot.source.failed_group_versions or {}).get(gv)
+        if resource is None and failed is not None:  # unknown is not absent: the cluster's hiccup, not the manifest's
+            text = f"{gv} {kind} is unknown in {where}: its discovery failed there ({failed}); retry with {flag('refresh')}"
+            return [{"finding": DISCOVERY_FAILED, "detail": text, "reason": failed}]
         if resource is None:
             builtin = history is not None or facts != releases.Lifecycle()
             replacement = self._replacement(group, version, kind, facts)

@@ -26,6 +26,23 @@ def _named(given: list, files: list) -> str:
     return f"in {names} ({len(files)} file{'s' * (len(files) != 1)})" if files != list(given) else f"in {names}"
 
 
+def _warn_unknown(answer: dict, failing: tuple) -> None:
+    """One line for the objects a target could not tell about: its discovery of their group/version failed."""
+    from kubectl_apiinfo.console import warn
+
+    unknown = [f for f in answer["findings"] if f["finding"] == check.DISCOVERY_FAILED]
+    if not unknown:
+        return
+    gvs = sorted({f["apiVersion"] for f in unknown})
+    where = sorted({f.get("context") or answer["targets"][0]["name"] for f in unknown})
+    count = len({(f["file"], f["line"], f["name"]) for f in unknown})
+    fails = "" if check.DISCOVERY_FAILED in failing else f"; {flag('fail_on')} {check.DISCOVERY_FAILED} makes that fail"
+    warn(
+        f"discovery of {', '.join(gvs)} failed in {', '.join(where)}: {count} object{'s' * (count != 1)} could not be "
+        f"checked (not their fault; retry with {flag('refresh')}{fails})"
+    )
+
+
 def run(options, factory):
     import time
 
@@ -70,6 +87,7 @@ def run(options, factory):
         for t in chosen:
             t.close()
     status = check.exit_status(answer, failing, options.ignore_deprecations)
+    _warn_unknown(answer, failing)
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if not answer["findings"] and not answer["problems"] and options.output in ("table", "markdown", "csv"):
         where = ", ".join(t.label for t in chosen)
