@@ -1,9 +1,9 @@
-"""The cache's database: a diskcache (SQLite) in a 0700 directory; the one module that knows its table layout.
+"""The cache's database: a diskcache (SQLite) in the cache folder; the one module that knows its table layout.
 
 Reads go straight to SQLite, read-only and without importing diskcache (it costs
 more than a cached answer may); writes go through diskcache.  A database that
-cannot be written is still read.  A corrupt one is moved aside (one copy kept)
-and a new one started.  Values are codec's text; keys are plain strings.
+cannot be written is still read.  A corrupt one has its files moved aside
+(folder.py: one copy kept) and a new one is started.  Values are codec's text; keys are plain strings.
 """
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Callable, Optional
 
 from kubectl_apiinfo.errors import UserError, flag
+from kubectl_apiinfo.sources.snapshots import folder
 from kubectl_apiinfo.sources.snapshots.codec import DamagedValue, decode, encode, parse_json
 
-_DB = "cache.db"
 _END = "\U0010ffff"  # above every key that starts with a prefix
 _INLINE_UP_TO = 1 << 30  # diskcache's disk_min_file_size: values below it stay in the database
 
@@ -40,9 +39,7 @@ class Database:
         self._lock = threading.Lock()  # refresh_many's threads share one writer
         self.opened_writer: Optional[Callable[[], None]] = None  # called once the writer is open (migration)
         try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            if os.stat(directory).st_mode & 0o077:
-                os.chmod(directory, 0o700)
+            folder.make(directory)
         except PermissionError:
             if not os.path.isdir(directory):
                 raise UserError(f"cannot use the cache directory {directory} (permission denied); pass {flag('cache_dir')}") from None
@@ -67,7 +64,7 @@ class Database:
     def _connection(self) -> Optional[sqlite3.Connection]:
         con = self._readers.get(threading.get_ident())
         if con is None:
-            path = os.path.join(self.directory, _DB)
+            path = os.path.join(self.directory, folder.DATABASE)
             if not os.path.exists(path):
                 return None
             try:
@@ -186,10 +183,11 @@ class Database:
                     pass
 
         def open_():
+            folder.make_database(self.directory)
             # Every value inline (an OpenAPI document is a few MB, SQLite takes 1 GB): no row of ours names a file.
             return diskcache.Cache(self.directory, disk=TextDisk, disk_min_file_size=_INLINE_UP_TO, cull_limit=0)
 
-        db = os.path.join(self.directory, _DB)
+        db = os.path.join(self.directory, folder.DATABASE)
         try:
             self._writer = open_()
         except (sqlite3.DatabaseError, OSError) as e:
@@ -210,20 +208,14 @@ class Database:
 
     def _corrupt(self, error: Exception) -> None:
         """Keep the evidence aside (one copy, the newest) and start an empty cache."""
-        import shutil
-
         self.close()
-        parent, base = os.path.split(os.path.abspath(self.directory))
-        aside = f"{self.directory}.corrupt-{int(time.time())}"
-        self.warn(f"the cache at {self.directory} was unreadable ({error}); moved it to {aside} and started a new one")
         try:
-            for name in os.listdir(parent):
-                if name.startswith(base + ".corrupt-"):
-                    shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-            shutil.move(self.directory, aside)
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            aside = folder.move_aside(self.directory)
         except OSError as e:
-            raise UserError(f"cannot rebuild the cache at {self.directory} ({e.strerror}); pass {flag('cache_dir')}") from None
+            raise UserError(
+                f"the cache at {self.directory} is unreadable ({error}) and cannot be moved aside ({e.strerror}); pass {flag('cache_dir')}"
+            ) from None
+        self.warn(f"the cache at {self.directory} is unreadable ({error}); moved its database to {aside} and started a new one")
 
     def writer_keys(self, prefix: str) -> list[str]:
         """Keys under prefix, read through the writer's connection (inside its transaction)."""
