@@ -123,6 +123,23 @@ def test_value_files_of_a_corrupt_cache_go_aside_with_it(fake_apiserver, tmp_pat
     assert (me.cache_dir / "notes.txt").read_text() == "the user's own notes\n"
 
 
+def test_a_link_where_the_aside_folder_goes_is_not_followed(fake_apiserver, tmp_path):
+    """The aside folder is the store's own, but a link in its place leads outside: nothing there is deleted."""
+    api = fake_apiserver(release="1.33", token="t0ken-abc")
+    me = user(tmp_path, api)
+    me.json("deployments")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "cache.db").write_text("someone else's cache.db")
+    (me.cache_dir / "corrupt").symlink_to(elsewhere)
+    (me.cache_dir / "cache.db").write_bytes(JUNK)
+    result = me("deployments", "-o", "name")
+    assert_one_line_error(result, "unreadable", "cannot be moved aside", str(me.cache_dir / "corrupt"))
+    assert (elsewhere / "cache.db").read_text() == "someone else's cache.db"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["cache.db"]
+    assert (me.cache_dir / "cache.db").read_bytes() == JUNK, "the evidence stays where it was"
+
+
 # --- a full disk, a read-only cache: not damage ---------------------------------
 
 

@@ -284,8 +284,10 @@ class Database:
         try:
             aside = folder.move_aside(self.directory)
         except OSError as e:
+            aside = os.path.join(self.directory, folder.ASIDE)
             raise UserError(
-                f"the cache at {self.directory} is unreadable ({error}) and cannot be moved aside ({e.strerror}); pass {flag('cache_dir')}"
+                f"the cache at {self.directory} is unreadable ({error}) and cannot be moved aside into {aside} ({e.strerror}); "
+                f"pass {flag('cache_dir')}"
             ) from None
         self.warn(f"the cache at {self.directory} is unreadable ({error}); moved its database to {aside} and started a new one")
 
