@@ -182,6 +182,8 @@ def test_writes_failing_past_a_size_limit_keep_the_cache_and_answer(fake_apiserv
     api = fake_apiserver(release="1.33", token="t0ken-abc")
     me = user(tmp_path, api)
     me.json("deployments")
+    bundle = tmp_path / "bundle.json"
+    assert me("cache", "export", str(bundle)).returncode == 0
     before = generations(me.cache_dir)
     # Room for the reader's shared-memory file (32 KB), not for a new generation.
     result = run_limited(me, 36 * 1024, "deployments", "-o", "name", "--refresh")
@@ -192,6 +194,7 @@ def test_writes_failing_past_a_size_limit_keep_the_cache_and_answer(fake_apiserv
     assert [p.name for p in me.cache_dir.iterdir() if p.is_dir()] == [], "nothing moved aside"
     # A command whose whole point is to change the cache fails, in one line, and changes nothing.
     assert_one_line_error(run_limited(me, 36 * 1024, "cache", "clear"), "could not drop the snapshots", "nothing was dropped")
+    assert_one_line_error(run_limited(me, 36 * 1024, "cache", "import", str(bundle)), "could not store", "nothing was imported")
     assert_cached_answer_survives(me, api, before)
 
 
