@@ -289,20 +289,6 @@ def test_a_read_only_cache_answers_and_says_once_it_cannot_be_updated(fake_apise
         shutil.rmtree(base, ignore_errors=True)
 
 
-def test_at_most_one_aside_copy_of_a_corrupt_cache_is_kept(fake_apiserver, tmp_path):
-    api = fake_apiserver(release="1.33", token="t0ken-abc")
-    me = user(tmp_path, api)
-    parent = me.cache_dir.parent
-    for _ in range(3):
-        me.json("deployments")
-        (me.cache_dir / "cache.db").write_bytes(b"this is not a database" * 100)
-        result = me("deployments", "-o", "name")
-        assert result.returncode == 0 and result.stdout == "deployments.apps\n", result.stderr
-        assert "unreadable" in result.stderr
-    asides = [p for p in parent.iterdir() if ".corrupt-" in p.name]
-    assert len(asides) == 1, asides
-
-
 def test_a_cache_of_the_previous_format_is_read_without_an_error(fake_apiserver, tmp_path):
     import diskcache
 

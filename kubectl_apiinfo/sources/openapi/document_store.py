@@ -63,7 +63,7 @@ class SchemaStore:
         return value if _valid_index(value) else None
 
     def put_index(self, identity: str, index: dict) -> None:
-        self._store.set_value(INDEX_PREFIX + identity, index)
+        self._store.set_value(INDEX_PREFIX + identity, index, "store the cluster's OpenAPI index")
 
     def document(self, digest: str) -> Optional[dict]:
         value = self._get(DOC_PREFIX + digest)
@@ -73,7 +73,7 @@ class SchemaStore:
         return self._store.has(DOC_PREFIX + digest)
 
     def put_document(self, digest: str, document: dict) -> None:
-        self._store.set_value(DOC_PREFIX + digest, document)
+        self._store.set_value(DOC_PREFIX + digest, document, "store an OpenAPI document")
 
     # --- bundles ('cache export' / 'cache import') --------------------------------
 
@@ -101,7 +101,8 @@ class SchemaStore:
         if part is None:
             return 0
         documents = part["documents"]  # type: ignore[index]
-        with self._store.writing():
+
+        def store_all() -> None:
             for identity, index in part["indexes"].items():  # type: ignore[index]
                 paths = {}
                 for path, digest in index["paths"].items():
@@ -110,6 +111,8 @@ class SchemaStore:
                         self.put_document(key, documents[digest])
                     paths[path] = key
                 self.put_index(identity, {**index, "paths": paths})
+
+        self._store.set_together(store_all, "store the bundle's OpenAPI documents", refuse="nothing was stored")
         return len(documents)
 
 

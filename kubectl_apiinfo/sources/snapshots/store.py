@@ -184,21 +184,19 @@ class SnapshotCache:
     def has(self, key: str) -> bool:
         return self.db.has(key)
 
-    def set_value(self, key: str, value: object) -> bool:
-        """Store a value; False if the cache is read-only."""
-        return self.db.set(key, value)
+    def set_value(self, key: str, value: object, doing: str) -> bool:
+        """Store a value; False if it was not stored (the first time said in a warning: "could not <doing> ...")."""
+        return self.db.set(key, value, doing)
 
-    def writing(self):
-        """One transaction for several set_value() calls: all of them or none."""
-        return self.db.transaction("nothing was stored")
+    def set_together(self, body: Callable[[], object], doing: str, refuse: str) -> None:
+        """Run body's set_value() calls in one transaction: all of them or none, and a UserError ending in
+        refuse if they cannot be stored."""
+        self.db.write(doing, body, refuse=refuse)
 
     # --- writing ------------------------------------------------------------
 
     def put(self, entry: Entry) -> bool:
-        """Store a new generation of the snapshot and switch to it; False if the cache is read-only."""
-        transaction = self.db.transaction()
-        if transaction is None:
-            return False
+        """Store a new generation of the snapshot and switch to it; False if it could not be stored (said once)."""
         generation = os.urandom(6).hex()
         prefix = layout.generation_prefix(entry.identity, generation)
         snapshot = entry.snapshot.to_dict()
@@ -209,7 +207,8 @@ class SnapshotCache:
             index[layout.bucket_of(word, buckets)][word] = groups
         head = self._head(entry, generation, buckets, len(snapshot["groups"]))
         put = self.db.put_encoded
-        with transaction:
+
+        def write() -> None:
             stale = self.db.writer_keys(f"{layout.GEN}{entry.identity}:")
             for i, g in enumerate(snapshot["groups"]):
                 put(f"{prefix}group:{g['name']}", {"order": i, "group": g})
@@ -219,7 +218,8 @@ class SnapshotCache:
             put(layout.HEAD + entry.identity, head)
             for key in stale:
                 self.db.delete(key)
-        return True
+
+        return self.db.write(f"store the snapshot of {entry.name}", write)
 
     def _head(self, entry: Entry, generation: str, buckets: int, groups: int) -> dict:
         return {
@@ -240,10 +240,8 @@ class SnapshotCache:
 
     def touch(self, entry: Entry, checked_at: float, server_version: Optional[dict] = None) -> bool:
         """The server confirmed the snapshot (304s): only the head changes."""
-        transaction = self.db.transaction()
-        if transaction is None:
-            return False
-        with transaction:
+
+        def write() -> bool:
             try:
                 head = self.db.writer_read(layout.HEAD + entry.identity)
             except DamagedValue:
@@ -254,31 +252,35 @@ class SnapshotCache:
             if server_version is not None:
                 head["serverVersion"] = server_version
             self.db.put_encoded(layout.HEAD + entry.identity, head)
-        return True
+            return True
 
+        return self.db.write(f"store the snapshot of {entry.name}", write)
+
+    # Bookkeeping fails quietly: a snapshot that cannot be stored is what a warning should name.
     def remember_resolution(self, key: str, identity: str) -> None:
-        self.db.set(layout.RESOLVED_PREFIX + key, identity)
+        self.db.set(layout.RESOLVED_PREFIX + key, identity, "store which cluster the kubeconfig names", quiet=True)
 
     def remember_version(self, identity: str, version: str) -> None:
         if version:
-            self.db.set(layout.VERSION_PREFIX + identity, version)
+            self.db.set(layout.VERSION_PREFIX + identity, version, "store the cluster's version", quiet=True)
 
     def put_all(self, entries: list) -> None:
         """Store several snapshots in one transaction (a bundle's)."""
-        with self.db.transaction("nothing was imported"):
-            for entry in entries:
-                self.put(entry)
+        self.db.write("store the bundle's snapshots", lambda: [self.put(entry) for entry in entries], refuse="nothing was imported")
 
     def clear(self, identities: Optional[Iterable[str]] = None) -> int:
         wanted = None if identities is None else set(identities)
         found = [i for i in self.identities() if wanted is None or i in wanted]
-        with self.db.transaction("nothing was dropped"):
+
+        def drop() -> None:
             for identity in found:
                 self.db.delete(layout.HEAD + identity)
             prefixes = [layout.GEN] if wanted is None else [f"{layout.GEN}{i}:" for i in found]
             for prefix in prefixes:
                 for key in self.db.writer_keys(prefix):
                     self.db.delete(key)
+
+        self.db.write("drop the snapshots", drop, refuse="nothing was dropped")
         return len(found)
 
     def _drop(self, identity: str) -> None:
@@ -290,7 +292,7 @@ class SnapshotCache:
         """True once rows of the previous format have been carried over; None when there were none."""
         if not self.db.has_old_format():
             return None
-        self.db.writer()  # opening the writer migrates
+        self.db.write("carry over the snapshots of the previous format", lambda: None)  # opening the writer migrates
         return True
 
     def _migrate(self) -> None:
@@ -313,4 +315,4 @@ class SnapshotCache:
             if isinstance(item, Entry):
                 self.put(item)
             elif isinstance(item[1], str):
-                self.db.set(item[0], item[1])
+                self.db.set(item[0], item[1], "store the cluster's version")
