@@ -259,7 +259,8 @@ def test_help(cli):
     "args,fragment",
     [
         (["deploymnets"], "did you mean 'deployments'"),
-        (["deployments", "--kube-version", "1.99"], "1.15 to 1.37"),
+        (["deployments", "--kube-version", "1.14"], "1.15 to 1.37"),
+        (["deployments", "--kube-version", "1.99"], "newer than the catalog, whose newest release is 1.37"),
         (["deployments", "--kube-version", "latest"], "not a Kubernetes version"),
         (["deployments", "-o", "bogus"], "--output 'bogus' is not available"),
         (["resources", "--sort-by", "age"], "--sort-by accepts only name or kind"),

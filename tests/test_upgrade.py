@@ -191,7 +191,8 @@ def test_bad_lines_are_one_error_line(cli, tmp_path):
     assert_one_line_error(cli("check", "--kube-version", "1.25"), "-f")
     assert_one_line_error(cli("check", "-f", str(tmp_path / "missing.yaml"), "--kube-version", "1.25"), "missing.yaml", "does not exist")
     assert_one_line_error(cli("check", "-f", "x.yaml", "--kube-version", "1.25", "--all-contexts"), "--all-contexts")
-    assert_one_line_error(cli("diff", "1.24", "1.99"), "1.99", "not in the catalog")
+    assert_one_line_error(cli("diff", "1.24", "1.99"), "1.99", "newer than the catalog")
+    assert_one_line_error(cli("diff", "1.14", "1.24"), "1.14", "not in the catalog")
     assert_one_line_error(cli("diff", "1.24", "1.25", "nosuchthings"), "nosuchthings")
     bad = _write(tmp_path, "scalar.yaml", "just a string\n")
     assert_one_line_error(cli("check", "-f", str(bad), "--kube-version", "1.25"), "scalar.yaml:1")
@@ -570,3 +571,18 @@ def test_diff_into_the_newest_release_compares_its_fields(cli, k8s_data):
         back = cli.json("diff", release, before, "--fields")
         assert {key(r) for r in back["fields"] if r["change"] == "removed"} == added
 
+
+def test_a_release_newer_than_the_catalog_names_the_newest_and_the_cluster(cli):
+    newest = json.loads((ROOT / "catalog" / "data" / "index.json").read_text())["newest"]
+    major, minor = (int(n) for n in newest.split("."))
+    later = f"{major}.{minor + 1}"
+    for args in (["deployments", "--kube-version", later], ["explain", "pods", "--kube-version", f"v{later}.0"],
+                 ["check", "-f", str(MANIFESTS / "legacy.yaml"), "--kube-version", later], ["diff", newest, later]):
+        result = cli(*args)
+        assert result.returncode == 1, args
+        assert_one_line_error(result, f"Kubernetes {later} is newer than the catalog, whose newest release is {newest}",
+                              f"a {later} cluster answers from its own discovery and OpenAPI documents")
+    # A release older than the catalog is no question of a newer catalog: the range is named instead.
+    first = json.loads((ROOT / "catalog" / "data" / "index.json").read_text())["releases"][0]["version"]
+    older = f"{major}.{int(first.split('.')[1]) - 1}"
+    assert_one_line_error(cli("deployments", "--kube-version", older), f"Kubernetes {older} is not in the catalog, which has {first} to {newest}")
