@@ -7,9 +7,9 @@ A release comes from its raw OpenAPI spec: a v2 swagger.json (gzipped or not)
 given with --spec or found in DIR/openapi-v2, else the v3 documents in
 DIR/openapi-v3/v1.N/ (one per group/version), else the resource table in
 DIR/resources (cross-checked against the v3 paths where documents exist but
-carry no x-kubernetes-action, as 1.23's do).  To add a future release, drop its
-swagger.json into openapi-v2, or its v3 documents into openapi-v3/v1.N/ (and its
-default lists into default-enabled.json), and run this again.  The output is
+carry no x-kubernetes-action, as 1.23's do; given its connect subresources by
+DIR/openapi-v2-reconstructed/v1.N.connect.json where there are no documents, as
+for 1.37).  catalog/README.md says how a new release is added.  The output is
 deterministic.
 """
 
@@ -75,7 +75,7 @@ _ACTION_VERBS = {
 }
 # A connect subresource (pods/exec, .../proxy) gets one verb per HTTP method, as
 # the apiserver's endpoint installer maps them; HEAD and OPTIONS give none.
-_CONNECT_METHOD_VERBS = {"get": "get", "post": "create", "put": "update", "patch": "patch", "delete": "delete"}
+CONNECT_METHOD_VERBS = {"get": "get", "post": "create", "put": "update", "patch": "patch", "delete": "delete"}
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
 
@@ -135,7 +135,7 @@ def records_from_documents(documents: Iterable[dict]) -> list[Record]:
             s = entry["subresources"].setdefault(sub, {"gvk": None, "verbs": set()})
             if s["gvk"] is None and gvk.get("kind"):
                 s["gvk"] = gvk
-            verb = _CONNECT_METHOD_VERBS.get(method) if action == "connect" else _ACTION_VERBS.get(action)
+            verb = CONNECT_METHOD_VERBS.get(method) if action == "connect" else _ACTION_VERBS.get(action)
             if verb:
                 s["verbs"].add(verb)
     records = []
@@ -224,7 +224,7 @@ def connect_subresources(documents: Iterable[dict]) -> dict[tuple, dict[str, dic
             continue
         s = found.setdefault((group, version, resource), {}).setdefault(sub, {"kind": "", "verbs": set()})
         s["kind"] = s["kind"] or _named_kind(item, methods)
-        s["verbs"] |= {_CONNECT_METHOD_VERBS[m] for m in methods if m in _CONNECT_METHOD_VERBS}
+        s["verbs"] |= {CONNECT_METHOD_VERBS[m] for m in methods if m in CONNECT_METHOD_VERBS}
     return found
 
 
@@ -252,6 +252,53 @@ def with_connect_subresources(records: list[Record], connect: dict[tuple, dict[s
         ]
         out.append(dict(r, subresources=list(r.get("subresources", [])) + extra) if extra else r)
     return out
+
+
+def connect_operations(entries: list[dict]) -> dict[tuple, dict[str, dict]]:
+    """(group, version, resource) -> its connect subresources, from a list of {path, methods}.
+
+    Such a list (openapi-v2-reconstructed/v1.N.connect.json) names no kinds, so
+    every kind is left empty for connect_kinds_from to fill.
+    """
+    paths = {e["path"]: {m: {} for m in e["methods"]} for e in entries}
+    found: dict[tuple, dict[str, dict]] = {}
+    for group, version, resource, _, sub, item in _walk_paths([{"paths": paths}]):
+        if sub is None:
+            raise SystemExit(f"connect operation on {group_version(group, version)}/{resource} itself, not a subresource")
+        s = found.setdefault((group, version, resource), {}).setdefault(sub, {"kind": "", "verbs": set()})
+        s["verbs"] |= {CONNECT_METHOD_VERBS[m] for m in item if m in CONNECT_METHOD_VERBS}
+    return found
+
+
+def connect_kinds_from(records: list[Record], previous: list[Record], name: str, before: str) -> list[Record]:
+    """The records with each unnamed subresource's kind taken from the same subresource in the release before.
+
+    A connect list names paths and methods only; the options kind of a connect
+    subresource (PodExecOptions, NodeProxyOptions, ...) has not changed since
+    the catalog's first release, so the previous release's spec is the
+    nearest fact.  A subresource new in this release would have none: refused.
+    """
+    kinds = {
+        (r["group"], r["version"], r["resource"], s["subresource"]): s["kind"] for r in previous for s in r["subresources"]
+    }
+    out = []
+    for r in records:
+        subs = []
+        for s in r["subresources"]:
+            if not s["kind"]:
+                key = (r["group"], r["version"], r["resource"], s["subresource"])
+                if not kinds.get(key):
+                    raise SystemExit(f"{name}: {'/'.join(key[2:])} is a connect subresource that {before} does not have, so its kind is not known")
+                s = dict(s, kind=kinds[key])
+            subs.append(s)
+        out.append(dict(r, subresources=subs))
+    return out
+
+
+def cross_check_connect(records: list[Record], connect: dict[tuple, dict]) -> list[str]:
+    """Connect operations on resources the table does not have."""
+    table = {(r["group"], r["version"], r["resource"]) for r in records}
+    return [f"{'/'.join(key)} has connect operations but is not in the table" for key in sorted(connect.keys() - table)]
 
 
 def cross_check_table(records: list[Record], urls: dict[tuple, dict]) -> list[str]:
@@ -360,22 +407,23 @@ ORIGIN_V2 = "OpenAPI v2 spec"
 ORIGIN_V3 = "OpenAPI v3 documents"
 ORIGIN_TABLE_CHECKED = "resource table (cross-checked against v3 paths)"
 ORIGIN_TABLE = "resource table"
+ORIGIN_TABLE_CONNECT = "resource table and connect operations"
 SPEC_ORIGINS = (ORIGIN_V2, ORIGIN_V3)
 
 # The kube-aggregator lists its own group right after the core group, above every
 # groupPriorityMinimum (v1 discovery puts it first; aggregated discovery gives it 20001).
 AGGREGATOR_GROUP = "apiregistration.k8s.io"
-DEVELOPMENT_LABEL = "development-cycle snapshot"
 
 
 class RawRelease:
     """One release's resources as read, before serving flags and ordering."""
 
-    def __init__(self, name: str, records: list[Record], origin: str, note: str):
+    def __init__(self, name: str, records: list[Record], origin: str, note: str, unnamed_kinds: bool = False):
         self.name = name
         self.records = records
         self.origin = origin
         self.note = note
+        self.unnamed_kinds = unnamed_kinds  # connect subresources whose kinds the previous release gives
 
 
 class Builder:
@@ -429,6 +477,20 @@ class Builder:
             return RawRelease(name, records_from_documents(docs), ORIGIN_V3, note)
         table = json.loads((self.data / "resources" / f"v{name}.json").read_text())
         where = table.get("source", "resources/*.json")
+        connect_file = self.data / "openapi-v2-reconstructed" / f"v{name}.connect.json"
+        if not docs and connect_file.exists():
+            connect = connect_operations(json.loads(connect_file.read_text()))
+            problems = cross_check_connect(table["resources"], connect)
+            if problems:
+                raise SystemExit(f"{name}: the resource table and {connect_file.name} disagree: " + "; ".join(problems[:5]))
+            names = ", ".join(sorted({sub for subs in connect.values() for sub in subs}))
+            note = (
+                f"APIs from the resource table ({where}), with the connect subresources it lacks ({names}) "
+                f"from the release's connect operations ({connect_file.parent.name}/{connect_file.name}); "
+                "that list names no kinds, so each takes its kind from the previous release."
+            )
+            records = with_connect_subresources(table["resources"], connect)
+            return RawRelease(name, records, ORIGIN_TABLE_CONNECT, note, unnamed_kinds=True)
         if not docs:
             return RawRelease(name, table["resources"], ORIGIN_TABLE, f"APIs from the resource table ({where}).")
         problems = cross_check_table(table["resources"], resource_urls(docs))
@@ -466,10 +528,10 @@ class Builder:
 
     def build(self, out: Path) -> None:
         raws = [self.raw_release(r) for r in self.releases()]
+        for before, raw in zip(raws, raws[1:]):
+            if raw.unnamed_kinds:
+                raw.records = connect_kinds_from(raw.records, before.records, raw.name, before.name)
         names = [raw.name for raw in raws]
-        spec_built = [i for i, raw in enumerate(raws) if raw.origin in SPEC_ORIGINS]
-        # Releases past the newest spec have only tables: the development cycle's snapshot.
-        development = {raw.name for i, raw in enumerate(raws) if spec_built and i > spec_built[-1]}
         (out / "releases").mkdir(parents=True, exist_ok=True)
         for stale in (out / "releases").glob("*.json"):
             stale.unlink()
@@ -481,11 +543,6 @@ class Builder:
             name, records = raw.name, raw.records
             lists = self.defaults.get(name)
             notes = [raw.note]
-            if name in development:
-                notes.append(
-                    f"Kubernetes {name} is not released: this is a {DEVELOPMENT_LABEL} (no spec yet), "
-                    "so its APIs and default lists may still change."
-                )
             if lists is not None:
                 serving = DefaultServing.from_lists(lists)
                 served = {}
@@ -499,7 +556,11 @@ class Builder:
                     served[(r["group"], r["version"], r["resource"])] = verdict
                 defaults_note = "Served-by-default flags from the kube-apiserver's DefaultAPIResourceConfigSource()."
                 if lists.get("match", "").startswith("content-fingerprint (development cycle)"):
-                    defaults_note += " Its lists come from a development-cycle snapshot; later changes are possible."
+                    # The release is out; only the copy of its lists predates the release branch.
+                    defaults_note += (
+                        " The lists were read from a copy made during the release cycle, not from the release "
+                        "branch, so a change made later in the cycle would not be here."
+                    )
             else:
                 served = derive_serving(parse_release(name), records, *previous)
                 defaults_note = (
@@ -515,15 +576,9 @@ class Builder:
             extra: dict[str, Any] = {"defaultsDerived": lists is None, "origin": raw.origin, "groupOrder": "discovery"}
             if unknown:
                 extra["groupOrderUnknown"] = unknown
-            if name in development:
-                extra["developmentCycle"] = True
-            label = f"Kubernetes {name}" + (f" ({DEVELOPMENT_LABEL})" if name in development else "")
-            snapshot = self.snapshot(name, label, records, served, notes, extra, order)
+            snapshot = self.snapshot(name, f"Kubernetes {name}", records, served, notes, extra, order)
             write_json(out / "releases" / f"{name}.json", snapshot.to_dict())
-            row: dict[str, Any] = {"version": name, "origin": raw.origin, "defaultsDerived": lists is None}
-            if name in development:
-                row["developmentCycle"] = True
-            index.append(row)
+            index.append({"version": name, "origin": raw.origin, "defaultsDerived": lists is None})
             release_kinds = kinds.setdefault(name, {})
             for r in records:
                 key = (r["group"], r["version"], r["kind"])

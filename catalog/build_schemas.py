@@ -6,9 +6,11 @@ Called by build_catalog.py (write_schemas); also runnable alone:
 
 Sources (see the data README): the v3 documents (openapi-v3/v1.N/*.json.gz)
 where a release has them, since they are what a live server's /openapi/v3
-serves (defaults included); else the v2 spec (openapi-v2/v1.N.json.gz).  Both
-are normalized into one form (kubectl_apiinfo.sources.openapi.schema_form), the form a
-cluster's documents are converted into as well.
+serves (defaults included); else the v2 spec (openapi-v2/v1.N.json.gz); else
+the v2 definitions reconstructed for a release whose raw spec is out of reach
+(openapi-v2-reconstructed/v1.N.json.gz: `definitions` only, read like a v2
+spec).  All are normalized into one form (kubectl_apiinfo.sources.openapi.schema_form),
+the form a cluster's documents are converted into as well.
 
 Output under OUT/schemas/:
   releases/1.N.json.gz   {release, source, kinds: {groupVersion: {Kind: name}},
@@ -54,13 +56,25 @@ def release_of(name: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+# What each kind of source is called in a release's schema index
+SOURCE_NAMES = {
+    "v3": "OpenAPI v3 documents",
+    "v2": "OpenAPI v2 spec",
+    "v2-definitions": "OpenAPI v2 definitions (reconstructed)",
+}
+
+
 def sources(data: Path, extra_specs: Optional[dict] = None) -> dict[str, tuple[str, list[Path]]]:
-    """release -> ("v3" | "v2", files), v3 preferred.
+    """release -> ("v3" | "v2" | "v2-definitions", files), v3 preferred, reconstructed definitions last.
 
     extra_specs (build_catalog's --spec) maps a release to a swagger.json or to a
     directory of v3 documents, and wins over the data.
     """
     found: dict[str, tuple[str, list[Path]]] = {}
+    for p in sorted((data / "openapi-v2-reconstructed").glob("v*.json*")):
+        if ".connect." in p.name:
+            continue  # a release's connect operations (build_catalog.py reads them), not schemas
+        found[p.name.split(".json")[0][1:]] = ("v2-definitions", [p])
     for p in sorted((data / "openapi-v2").glob("v*.json*")):
         found[p.name.split(".json")[0][1:]] = ("v2", [p])
     for d in sorted((data / "openapi-v3").glob("v*")):
@@ -86,7 +100,7 @@ def compile_release(kind: str, files: list[Path]) -> tuple[dict, dict, dict]:
     In a release's v3 documents a name nearly always means one definition; 1.23
     and 1.24 ship a few meta/v1 types that differ between documents.
     """
-    if kind == "v2":
+    if kind in ("v2", "v2-definitions"):
         defs, kinds = schema_form.from_v2(_load(files[0]))
         return defs, kinds, {}
     defs: dict[str, dict] = {}
@@ -134,7 +148,7 @@ def write_schemas(data: Path, out: Path, extra_specs: Optional[dict] = None) -> 
 
         index_defs = {name: store(name, d) for name, d in defs.items()}
         index_overrides = {gv: {n: store(n, d) for n, d in by_name.items()} for gv, by_name in overrides.items()}
-        source = "OpenAPI v3 documents" if kind == "v3" else "OpenAPI v2 spec"
+        source = SOURCE_NAMES[kind]
         index = {
             "release": release,
             "source": source,

@@ -200,7 +200,6 @@ SOURCE_FACTS = {
     "origin": "origin",  # which spec or table it was built from
     "group_order": "groupOrder",  # "discovery" where its groups are in the kube-aggregator's order
     "group_order_unknown": "groupOrderUnknown",  # groups whose place in that order is not known
-    "development_cycle": "developmentCycle",  # not a released Kubernetes yet
     # a cluster, or kubectl's cache of one
     "server": "server",
     "git_version": "gitVersion",

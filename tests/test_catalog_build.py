@@ -17,6 +17,9 @@ CONNECT_SUBRESOURCES = {"exec", "attach", "portforward", "proxy"}  # missing fro
 SPECS = sorted(p.name.split(".json")[0][1:] for p in (K8S_DATA / "openapi-v2").glob("v*.json*")) if HAVE_K8S_DATA else []
 V3 = sorted(p.name[1:] for p in (K8S_DATA / "openapi-v3").glob("v*") if p.is_dir()) if HAVE_K8S_DATA else []
 V3_WITH_ACTIONS = [r for r in V3 if r != "1.23"]  # 1.23's v3 documents name no x-kubernetes-action (data README)
+RECONSTRUCTED = K8S_DATA / "openapi-v2-reconstructed"
+# Releases whose raw spec is out of reach: their connect operations come in a list of their own (1.37).
+CONNECT_LISTS = sorted(p.name.split(".connect")[0][1:] for p in RECONSTRUCTED.glob("v*.connect.json")) if HAVE_K8S_DATA else []
 # One placeholder when there is no data, so that the test skips with the reason every such test gives
 # rather than pytest's "got empty parameter set".
 SPEC_RELEASES = [("v2", r) for r in SPECS] + [("v3", r) for r in V3_WITH_ACTIONS] or [pytest.param(None, None, id="no-k8s-data")]
@@ -158,6 +161,8 @@ def test_every_release_records_where_it_came_from(k8s_data):
             expected = build_catalog.ORIGIN_V3
         elif release in V3:
             expected = build_catalog.ORIGIN_TABLE_CHECKED
+        elif release in CONNECT_LISTS:
+            expected = build_catalog.ORIGIN_TABLE_CONNECT
         else:
             expected = build_catalog.ORIGIN_TABLE
         assert origin == expected, release
@@ -188,7 +193,6 @@ def test_a_future_release_is_added_from_a_raw_swagger_json(k8s_data, tmp_path):
     index = json.loads((out / "index.json").read_text())
     assert index["newest"] == "1.38"
     assert index["releases"][-1] == {"version": "1.38", "origin": "OpenAPI v2 spec", "defaultsDerived": True}
-    # With a spec newer than it, 1.37 is no longer the development-cycle snapshot; nothing is.
     assert not any(r.get("developmentCycle") for r in index["releases"])
     new = APISnapshot.from_dict(json.loads((out / "releases" / "1.38.json").read_text()))
     assert new.source.name == "Kubernetes 1.38" and "OpenAPI v2 spec of Kubernetes 1.38" in new.source.notes[0]
@@ -276,14 +280,22 @@ def test_a_future_release_is_added_from_its_v3_documents(k8s_data, tmp_path):
     assert shape(new) == shape(load_release("1.35"))
 
 
-def test_the_development_cycle_snapshot_is_labelled():
+def test_every_release_is_named_as_the_release_it_is(k8s_data):
+    # The data's newest release is out (data README): none is a development-cycle snapshot, the newest included,
+    # though it has no raw spec.
     index = json.loads((CATALOG / "index.json").read_text())
     spec_built = [r["version"] for r in index["releases"] if r["origin"] in build_catalog.SPEC_ORIGINS]
-    labelled = [r["version"] for r in index["releases"] if r.get("developmentCycle")]
-    assert labelled == ["1.37"] and build_catalog.parse_release(spec_built[-1]) < (1, 37)
-    assert load_release("1.37").source.name == "Kubernetes 1.37 (development-cycle snapshot)"
-    assert load_release("1.37").source.development_cycle is True
-    assert load_release("1.36").source.name == "Kubernetes 1.36"
+    assert build_catalog.parse_release(spec_built[-1]) < build_catalog.parse_release(index["newest"])
+    defaults = json.loads((k8s_data / "default-enabled.json").read_text())["releases"]
+    for row in index["releases"]:
+        assert set(row) == {"version", "origin", "defaultsDerived"}, row
+        source = load_release(row["version"]).source
+        assert source.name == f"Kubernetes {row['version']}"
+        assert "developmentCycle" not in source.facts()
+        assert not any("development-cycle snapshot" in n or "not released" in n for n in source.notes), row["version"]
+        # Lists copied before the release branch existed are still said to be such, in words about the lists.
+        early = defaults.get(row["version"], {}).get("match", "").startswith("content-fingerprint (development cycle)")
+        assert any("not from the release branch" in n for n in source.notes) == early, row["version"]
 
 
 def test_groups_are_in_the_kube_aggregators_discovery_order(k8s_data):
@@ -397,3 +409,59 @@ def test_introduced_never_follows_a_release_that_contains_the_kind():
     for key in ("networking.k8s.io/v1alpha1/ServiceCIDR", "flowcontrol.apiserver.k8s.io/v1alpha1/FlowSchema",
                 "discovery.k8s.io/v1beta1/EndpointSlice", "storage.k8s.io/v1alpha1/CSIStorageCapacity"):
         assert lc[key]["introducedNote"].startswith("first in the "), key
+
+
+def _connect_list(spec: dict) -> list[dict]:
+    """A raw spec's connect operations in the form of openapi-v2-reconstructed/v1.N.connect.json."""
+    return [
+        {"path": path, "methods": sorted(m for m, op in item.items() if isinstance(op, dict) and op.get("x-kubernetes-action") == "connect")}
+        for path, item in sorted(spec["paths"].items())
+        if any(isinstance(op, dict) and op.get("x-kubernetes-action") == "connect" for op in item.values())
+    ]
+
+
+def test_a_connect_list_gives_what_the_raw_spec_gives(k8s_data):
+    # Where the truth is known: the newest raw spec's connect operations, in a list's form, with the kinds of the
+    # release before, make the very subresources that spec's own paths and kinds make.
+    newest, before = SPECS[-1], SPECS[-2]
+    spec = build_catalog.load_json(k8s_data / "openapi-v2" / f"v{newest}.json.gz")
+    from_spec = build_catalog.records_from_documents([spec])
+    table = json.loads((k8s_data / "resources" / f"v{newest}.json").read_text())["resources"]
+    connect = build_catalog.connect_operations(_connect_list(spec))
+    assert build_catalog.cross_check_connect(table, connect) == []
+    unnamed = build_catalog.with_connect_subresources(table, connect)
+    assert any(s["kind"] == "" for r in unnamed for s in r["subresources"])
+    previous = build_catalog.records_from_documents(spec_documents(k8s_data, "v2", before))
+    named = build_catalog.connect_kinds_from(unnamed, previous, newest, before)
+    assert _connect(named) == _connect(from_spec) and _connect(named)
+    # A connect subresource the release before lacks has no kind to take: the build stops rather than guess.
+    widened = build_catalog.with_connect_subresources(table, {("", "v1", "pods"): {"debug": {"kind": "", "verbs": {"create"}}}})
+    with pytest.raises(SystemExit, match="pods/debug"):
+        build_catalog.connect_kinds_from(widened, previous, newest, before)
+    # Connect operations on a resource the table lacks are refused.
+    assert build_catalog.cross_check_connect([r for r in table if r["resource"] != "nodes"], connect) == ["/v1/nodes has connect operations but is not in the table"]
+
+
+@pytest.mark.parametrize("release", CONNECT_LISTS or [pytest.param(None, id="no-k8s-data")])
+def test_a_release_without_a_raw_spec_has_the_connect_subresources_of_its_list(k8s_data, release):
+    entries = json.loads((RECONSTRUCTED / f"v{release}.connect.json").read_text())
+    listed = build_catalog.connect_operations(entries)
+    assert {(key[2], sub) for key, subs in listed.items() for sub in subs} >= {
+        ("pods", "exec"), ("pods", "attach"), ("pods", "portforward"), ("pods", "proxy"), ("services", "proxy"), ("nodes", "proxy")
+    }
+    found = _connect(load_release_records(release))
+    # Every listed operation is in the catalog with the verbs its methods give (HEAD and OPTIONS give none) ...
+    for (group, version, resource), subs in listed.items():
+        for sub, c in subs.items():
+            kind, _, _, verbs = found[(resource, sub)]
+            methods = {m for e in entries for m in e["methods"] if f"/{resource}/{{name}}/{sub}" in e["path"]}
+            assert verbs == sorted(build_catalog.CONNECT_METHOD_VERBS[m] for m in methods if m in build_catalog.CONNECT_METHOD_VERBS)
+            assert kind, (resource, sub)
+    assert set(found) == {(key[2], sub) for key, subs in listed.items() for sub in subs}
+    # ... and its kind is the one the release before has for it.
+    names = [r["version"] for r in json.loads((CATALOG / "index.json").read_text())["releases"]]
+    before = _connect(load_release_records(names[names.index(release) - 1]))
+    assert {k: v[0] for k, v in found.items()} == {k: before[k][0] for k in found}
+    snapshot = load_release(release)
+    assert snapshot.source.origin == build_catalog.ORIGIN_TABLE_CONNECT
+    assert f"{release}.connect.json" in snapshot.source.notes[0]

@@ -90,7 +90,15 @@ def test_connect_subresources_and_the_source_of_every_release(cli):
     assert "proxy" in {s["name"] for s in nodes["resources"][0]["versions"][0]["subresources"]}
     assert nodes["source"]["origin"] == "OpenAPI v3 documents"
     origins = {r["version"]: r["origin"] for r in cli.json("releases")["releases"]}
-    assert origins["1.23"] == "resource table (cross-checked against v3 paths)" and origins["1.37"] == "resource table"
+    assert origins["1.23"] == "resource table (cross-checked against v3 paths)"
+    assert origins["1.37"] == "resource table and connect operations"
+    # The newest release, without a raw spec, has its connect subresources as the release before has them.
+    names = list(origins)
+    connect = lambda release: [  # noqa: E731
+        s for s in cli.json("pods", "--kube-version", release)["resources"][0]["versions"][0]["subresources"]
+        if s["name"] in ("exec", "attach", "portforward", "proxy")
+    ]
+    assert len(connect(names[-1])) == 4 and connect(names[-1]) == connect(names[-2])
     wide = cli("releases", "-o", "wide").stdout
     assert re.search(r"^1\.25\s.*OpenAPI v3 documents$", wide, re.M)
     assert re.search(r"^1\.23\s.*resource table \(cross-checked against v3 paths\)$", wide, re.M)
@@ -121,15 +129,16 @@ def test_derived_replacements_and_introduced_say_what_they_are(cli):
     assert re.search(r"^\s*authorization\.k8s\.io/v1\s.*\s1\.15–1\.37\s+in every release since 1\.15 \(upstream 1\.19\)\s", text, re.M)
 
 
-def test_the_development_cycle_snapshot_is_labelled_by_default(cli):
+def test_the_newest_release_is_labelled_as_the_release_it_is(cli):
     answer = cli.json("deployments")
-    assert answer["source"]["developmentCycle"] is True and answer["source"]["kubernetesVersion"] == "1.37"
-    assert "SOURCE:         Kubernetes 1.37, a development-cycle snapshot (offline catalog" in cli("deployments").stdout
-    assert_one_line_error(cli("deploymnets"), "Kubernetes 1.37 (development-cycle snapshot) has no resource type")
+    assert "developmentCycle" not in answer["source"] and answer["source"]["kubernetesVersion"] == "1.37"
+    assert "SOURCE:         Kubernetes 1.37 (offline catalog; SERVED means served by a default API server)" in cli("deployments").stdout
+    assert_one_line_error(cli("deploymnets"), "Kubernetes 1.37 has no resource type")
     rows = cli.json("releases")["releases"]
-    assert [r["version"] for r in rows if r["developmentCycle"]] == ["1.37"]
-    assert re.search(r"^1\.37 \(development-cycle snapshot\)\s+yes\s", cli("releases").stdout, re.M)
-    assert "developmentCycle" not in cli.json("deployments", "--kube-version", "1.36")["source"]
+    assert all(r["developmentCycle"] is False for r in rows)
+    assert re.search(r"^1\.37\s+yes\s", cli("releases").stdout, re.M)
+    for args in (["deployments"], ["releases"], ["deployments", "-o", "json"], ["explain", "pods"]):
+        assert "development" not in cli(*args).stdout, args
 
 
 def test_a_removed_resource_shows_its_history_and_fails(cli):
@@ -250,7 +259,8 @@ def test_help(cli):
     "args,fragment",
     [
         (["deploymnets"], "did you mean 'deployments'"),
-        (["deployments", "--kube-version", "1.99"], "1.15 to 1.37"),
+        (["deployments", "--kube-version", "1.14"], "1.15 to 1.37"),
+        (["deployments", "--kube-version", "1.99"], "newer than the catalog, whose newest release is 1.37"),
         (["deployments", "--kube-version", "latest"], "not a Kubernetes version"),
         (["deployments", "-o", "bogus"], "--output 'bogus' is not available"),
         (["resources", "--sort-by", "age"], "--sort-by accepts only name or kind"),

@@ -14,8 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import COMMAND, ROOT, assert_one_line_error, clean_env
+from conftest import COMMAND, HAVE_K8S_DATA, K8S_DATA, ROOT, assert_one_line_error, clean_env
 from test_cluster import Env, user
+
+SCHEMAS = ROOT / "catalog" / "data" / "schemas"
+# The catalog's releases with schemas, oldest first: a field's history runs to the newest of them.
+SCHEMA_RELEASES = json.loads(gzip.decompress((SCHEMAS / "history.json.gz").read_bytes()))["releases"]
+NEWEST = SCHEMA_RELEASES[-1]
+# Releases whose schemas are the data's reconstructed v2 definitions (no raw spec): 1.37.
+RECONSTRUCTED = sorted(
+    p.name.split(".json")[0][1:] for p in (K8S_DATA / "openapi-v2-reconstructed").glob("v*.json.gz")
+) if HAVE_K8S_DATA else []
 
 BUILTIN_PATHS = [
     ("deployments",),
@@ -133,22 +142,50 @@ def test_a_field_added_later_says_from_when(env):
     new = explain(env, path, "--kube-version", "1.30")
     assert new.returncode == 0, new.stderr
     assert new.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: resizePolicy <[]ContainerResizePolicy>\n")
-    assert "resizePolicy exists in 1.27–1.36" in new.stdout
+    assert f"resizePolicy exists in 1.27–{NEWEST}" in new.stdout
 
 
 def test_history_names_the_fields_not_in_every_release(env):
     out = explain(env, "pods.spec.containers", "--kube-version", "1.36")
     assert out.returncode == 0, out.stderr
-    history = out.stdout.split("HISTORY (v1 Pod in the offline catalog, 1.15–1.36):\n", 1)[1]
-    assert "  spec.containers exists in 1.15–1.36\n" in history
+    history = out.stdout.split(f"HISTORY (v1 Pod in the offline catalog, 1.15–{NEWEST}):\n", 1)[1]
+    assert f"  spec.containers exists in 1.15–{NEWEST}\n" in history
     rows = {line.split()[0]: line.split()[1] for line in history.splitlines()[2:]}
-    assert rows["resizePolicy"] == "1.27–1.36"
-    assert rows["startupProbe"] == "1.16–1.36"
+    assert rows["resizePolicy"] == f"1.27–{NEWEST}"
+    assert rows["startupProbe"] == f"1.16–{NEWEST}"
     assert "image" not in rows  # in every release
 
 
-def test_a_release_without_a_spec_says_so_in_one_line(env):
-    assert_one_line_error(explain(env, "pods.spec", "--kube-version", "1.37"), "Kubernetes 1.37 has no OpenAPI spec")
+def _layout(text: str) -> list[str]:
+    """The headings of an explain answer, in order, without what follows them."""
+    return [line.split(":")[0].split(" (")[0] for line in text.splitlines() if line and not line[0].isspace()]
+
+
+@pytest.mark.parametrize("release", RECONSTRUCTED or [pytest.param(None, id="no-k8s-data")])
+def test_a_release_without_a_raw_spec_explains_from_its_reconstructed_definitions(env, k8s_data, release):
+    definitions = json.loads(gzip.decompress((k8s_data / "openapi-v2-reconstructed" / f"v{release}.json.gz").read_bytes()))["definitions"]
+    container = definitions["io.k8s.api.core.v1.Container"]
+    before = SCHEMA_RELEASES[SCHEMA_RELEASES.index(release) - 1]
+    out = explain(env, "pods.spec.containers", "--kube-version", release)
+    assert out.returncode == 0, out.stderr
+    reference = explain(env, "pods.spec.containers", "--kube-version", before)
+    assert _layout(out.stdout) == _layout(reference.stdout)
+    assert f"\nSOURCE: Kubernetes {release} (offline catalog)\n" in out.stdout
+    data = json.loads(explain(env, "pods.spec.containers", "-o", "json", "--kube-version", release).stdout)
+    assert {f["name"] for f in data["fields"]} == set(container["properties"])
+    assert {f["name"] for f in data["fields"] if f["required"]} == set(container.get("required", []))
+    assert data["field"]["description"].startswith(definitions["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"]["description"])
+    # A field the release's definitions have and the release before lacks is explained, and dated.
+    pod_spec = definitions["io.k8s.api.core.v1.PodSpec"]["properties"]
+    older = {f["name"] for f in json.loads(explain(env, "pods.spec", "-o", "json", "--kube-version", before).stdout)["fields"]}
+    new = sorted(set(pod_spec) - older)
+    assert new, f"the data's {release} PodSpec has no field {before} lacks: pick another definition"
+    field = json.loads(explain(env, f"pods.spec.{new[0]}", "-o", "json", "--kube-version", release).stdout)
+    assert field["history"]["contained"][-1] == [release, release] and field["field"]["description"].startswith(pod_spec[new[0]]["description"])
+    assert_one_line_error(explain(env, f"pods.spec.{new[0]}", "--kube-version", before), f'field "{new[0]}" does not exist')
+    if release == NEWEST:
+        # The newest release answers explain by default, without a stand-in release.
+        assert explain(env, "pods.spec.containers").stdout == out.stdout
 
 
 def test_an_unknown_field_suggests_the_nearest(env):
@@ -173,8 +210,8 @@ def test_json_has_the_field_and_its_direct_fields(env):
     by_name = {f["name"]: f for f in data["fields"]}
     assert set(by_name) == {"rollingUpdate", "type"}
     assert by_name["type"]["type"] == "string" and by_name["type"]["required"] is False
-    assert by_name["type"]["history"]["contained"] == [["1.15", "1.36"]]
-    assert data["history"]["contained"] == [["1.15", "1.36"]]
+    assert by_name["type"]["history"]["contained"] == [["1.15", NEWEST]]
+    assert data["history"]["contained"] == [["1.15", NEWEST]]
     replicas = json.loads(explain(env, "deployments.spec.replicas", "-o", "json", "--kube-version", "1.33").stdout)
     assert replicas["field"]["format"] == "int32" and replicas["field"]["type"] == "integer"
     pods = json.loads(explain(env, "pods.spec.containers", "-o", "json", "--kube-version", "1.33").stdout)
@@ -217,6 +254,18 @@ def test_definitions_are_stored_once(k8s_data):
     assert index("1.33")["defs"][name] == index("1.34")["defs"][name] or index("1.33")["defs"][name] in packs
     hashes = [index(f"1.{n}")["defs"].get("io.k8s.api.core.v1.ConfigMapKeySelector") for n in range(15, 37)]
     assert len(set(hashes)) < len(hashes) / 2  # the same definition, stored once for many releases
+    # Reconstructed definitions are stored like a raw spec's: one equal to the release before's is that entry.
+    for release in RECONSTRUCTED:
+        before = SCHEMA_RELEASES[SCHEMA_RELEASES.index(release) - 1]
+        new, old = index(release), index(before)
+        assert new["source"] == "OpenAPI v2 definitions (reconstructed)"
+        same = [n for n in new["defs"] if old["defs"].get(n) == new["defs"][n]]
+        assert len(same) > len(new["defs"]) / 2, release
+        # Every kind of the release's resource table has its definition (data README).
+        table = json.loads((k8s_data / "resources" / f"v{release}.json").read_text())["resources"]
+        for r in table:
+            gv = f"{r['group']}/{r['version']}" if r["group"] else r["version"]
+            assert new["kinds"][gv][r["kind"]] in new["defs"], (gv, r["kind"])
 
 
 # --- from a cluster -------------------------------------------------------------
@@ -448,7 +497,7 @@ def test_kubectls_http_cache_is_read_when_it_holds_the_document(fake_apiserver, 
 
 def test_history_names_type_changes(env):
     out = explain(env, "persistentvolumeclaims.spec", "--kube-version", "1.30").stdout
-    assert "    resources                   1.15–1.36   type ResourceRequirements → VolumeResourceRequirements in 1.29\n" in out
+    assert f"    resources                   1.15–{NEWEST}   type ResourceRequirements → VolumeResourceRequirements in 1.29\n" in out
     out = explain(env, "pods.spec.containers.lifecycle.postStart", "--kube-version", "1.30").stdout
     assert "  its type changed: Handler → LifecycleHandler in 1.23\n" in out
     data = json.loads(explain(env, "persistentvolumeclaims.spec", "-o", "json", "--kube-version", "1.30").stdout)

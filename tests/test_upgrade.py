@@ -5,6 +5,7 @@ against the fake API server's cached snapshot with CRDs; exit statuses asserted.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COMMAND, assert_one_line_error
+from conftest import COMMAND, ROOT, assert_one_line_error
 
 MANIFESTS = Path(__file__).parent / "manifests"
 
@@ -190,7 +191,8 @@ def test_bad_lines_are_one_error_line(cli, tmp_path):
     assert_one_line_error(cli("check", "--kube-version", "1.25"), "-f")
     assert_one_line_error(cli("check", "-f", str(tmp_path / "missing.yaml"), "--kube-version", "1.25"), "missing.yaml", "does not exist")
     assert_one_line_error(cli("check", "-f", "x.yaml", "--kube-version", "1.25", "--all-contexts"), "--all-contexts")
-    assert_one_line_error(cli("diff", "1.24", "1.99"), "1.99", "not in the catalog")
+    assert_one_line_error(cli("diff", "1.24", "1.99"), "1.99", "newer than the catalog")
+    assert_one_line_error(cli("diff", "1.14", "1.24"), "1.14", "not in the catalog")
     assert_one_line_error(cli("diff", "1.24", "1.25", "nosuchthings"), "nosuchthings")
     bad = _write(tmp_path, "scalar.yaml", "just a string\n")
     assert_one_line_error(cli("check", "-f", str(bad), "--kube-version", "1.25"), "scalar.yaml:1")
@@ -554,3 +556,93 @@ def test_a_group_whose_discovery_failed_is_unknown_not_the_manifests_fault(cli, 
     only_unknown = _write(tmp_path, "cron.yaml", manifest.read_text().split("---\n")[0])
     assert cli("check", "-f", str(only_unknown)).returncode == 0
     assert cli("check", "-f", str(only_unknown), "--fail-on", "discovery-failed").returncode == 3
+
+# --- the newest release, whose schemas are reconstructed v2 definitions (data README) ------------
+
+
+def _reconstructed(k8s_data: Path) -> list[tuple[str, str, dict, dict]]:
+    """(release, the release before it, its definitions, the before's) for each release with reconstructed
+    definitions, the before's from its raw v2 spec."""
+    index = json.loads((ROOT / "catalog" / "data" / "index.json").read_text())
+    names = [r["version"] for r in index["releases"]]
+    found = []
+    for path in sorted((k8s_data / "openapi-v2-reconstructed").glob("v*.json.gz")):
+        release = path.name.split(".json")[0][1:]
+        before = names[names.index(release) - 1]
+        with gzip.open(path) as f, gzip.open(k8s_data / "openapi-v2" / f"v{before}.json.gz") as g:
+            found.append((release, before, json.load(f)["definitions"], json.load(g)["definitions"]))
+    assert found, "the data has releases with reconstructed definitions"
+    return found
+
+
+def _new_spec_fields(new: dict, old: dict) -> set:
+    """(groupVersion, Kind, "spec.<field>") for each field a kind's spec definition has in new and not in old."""
+    out = set()
+    for definition in new.values():
+        for gvk in definition.get("x-kubernetes-group-version-kind", []):
+            ref = definition.get("properties", {}).get("spec", {}).get("$ref", "").rsplit("/", 1)[-1]
+            if ref in new and ref in old:
+                gv = f"{gvk['group']}/{gvk['version']}" if gvk["group"] else gvk["version"]
+                out |= {(gv, gvk["kind"], f"spec.{p}") for p in set(new[ref].get("properties", {})) - set(old[ref].get("properties", {}))}
+    return out
+
+
+def _sample(schema: dict):
+    return {"array": [], "string": "x", "integer": 1, "boolean": True}.get(schema.get("type"), {})
+
+
+def test_the_newest_release_checks_fields_and_names_those_new_in_it(cli, k8s_data, tmp_path):
+    for release, before, new, old in _reconstructed(k8s_data):
+        pod_spec = new["io.k8s.api.core.v1.PodSpec"]["properties"]
+        added = sorted(set(pod_spec) - set(old["io.k8s.api.core.v1.PodSpec"]["properties"]))
+        assert added, f"the data's {release} PodSpec has no field {before} lacks: pick another definition"
+        manifest = _write(tmp_path, "web.yaml", yaml.safe_dump({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {added[0]: _sample(pod_spec[added[0]]), "containers": [{"name": "web", "image": "nginx", "imagePullPolicyy": "Always"}]},
+            }},
+        }))
+        result = cli("check", "-f", str(manifest), "--kube-version", release, "-o", "json")
+        assert result.returncode == 3, result.stderr
+        findings = [(f["finding"], f["field"]) for f in json.loads(result.stdout)["findings"]]
+        assert findings == [("unknown-field", "spec.template.spec.containers.imagePullPolicyy")]
+        earlier = json.loads(cli("check", "-f", str(manifest), "--kube-version", before, "-o", "json").stdout)["findings"]
+        by_field = {f["field"]: f for f in earlier}
+        assert by_field[f"spec.template.spec.{added[0]}"]["added"] == release
+        assert "spec.template.spec.containers.imagePullPolicyy" in by_field
+
+
+def test_diff_into_the_newest_release_compares_its_fields(cli, k8s_data):
+    for release, before, new, old in _reconstructed(k8s_data):
+        def resource_kinds(name: str) -> set:
+            rows = json.loads((k8s_data / "resources" / f"v{name}.json").read_text())["resources"]
+            return {(f"{r['group']}/{r['version']}" if r["group"] else r["version"], r["kind"]) for r in rows}
+
+        # diff compares the kinds of resources both releases have (not a subresource's, such as TokenRequest)
+        both = resource_kinds(before) & resource_kinds(release)
+        expected = {e for e in _new_spec_fields(new, old) if e[:2] in both}
+        assert expected
+        forward = cli.json("diff", before, release, "--fields")
+        key = lambda r: (r["groupVersion"], r["kind"], r["field"])  # noqa: E731
+        added = {key(r) for r in forward["fields"] if r["change"] == "added"}
+        assert expected <= added
+        assert not any("not compared" in n for n in forward.get("notes", []))
+        back = cli.json("diff", release, before, "--fields")
+        assert {key(r) for r in back["fields"] if r["change"] == "removed"} == added
+
+
+def test_a_release_newer_than_the_catalog_names_the_newest_and_the_cluster(cli):
+    newest = json.loads((ROOT / "catalog" / "data" / "index.json").read_text())["newest"]
+    major, minor = (int(n) for n in newest.split("."))
+    later = f"{major}.{minor + 1}"
+    for args in (["deployments", "--kube-version", later], ["explain", "pods", "--kube-version", f"v{later}.0"],
+                 ["check", "-f", str(MANIFESTS / "legacy.yaml"), "--kube-version", later], ["diff", newest, later]):
+        result = cli(*args)
+        assert result.returncode == 1, args
+        assert_one_line_error(result, f"Kubernetes {later} is newer than the catalog, whose newest release is {newest}",
+                              f"a {later} cluster answers from its own discovery and OpenAPI documents")
+    # A release older than the catalog is no question of a newer catalog: the range is named instead.
+    first = json.loads((ROOT / "catalog" / "data" / "index.json").read_text())["releases"][0]["version"]
+    older = f"{major}.{int(first.split('.')[1]) - 1}"
+    assert_one_line_error(cli("deployments", "--kube-version", older), f"Kubernetes {older} is not in the catalog, which has {first} to {newest}")

@@ -91,6 +91,7 @@ def releases() -> list[dict]:
                 "newest": r["version"] == newest,
                 "origin": r["origin"],
                 "defaultsDerived": r["defaultsDerived"],
+                # The JSON shape promises no removed key; the data marks no release as unreleased any more.
                 "developmentCycle": bool(r.get("developmentCycle")),
             }
         )

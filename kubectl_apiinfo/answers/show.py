@@ -17,7 +17,6 @@ from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretati
 
 _SOURCE_EXTRAS = (
     "origin",
-    "developmentCycle",
     "server",
     "gitVersion",
     "fetchedAt",

@@ -7,8 +7,6 @@ from kubectl_apiinfo.errors import printable
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
 
-DEVELOPMENT_LABEL = "development-cycle snapshot"
-
 
 def resources_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
     header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
@@ -46,8 +44,7 @@ def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
         header.append("SOURCE")
     table = [] if no_headers else [header]
     for r in rows:
-        version = f"{r['version']} ({DEVELOPMENT_LABEL})" if r.get("developmentCycle") else r["version"]
-        cells = [version, "yes" if r["newest"] else "", "derived" if r["defaultsDerived"] else "kube-apiserver lists"]
+        cells = [r["version"], "yes" if r["newest"] else "", "derived" if r["defaultsDerived"] else "kube-apiserver lists"]
         if wide:
             cells.append(r["origin"])
         table.append(cells)

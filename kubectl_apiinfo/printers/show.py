@@ -9,7 +9,6 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.errors import printable
 from kubectl_apiinfo.model import release_span
-from kubectl_apiinfo.printers.listings import DEVELOPMENT_LABEL
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
 
@@ -37,10 +36,7 @@ def _introduced(lc: dict) -> str:
 
 def _source_line(source: dict) -> str:
     if source["kind"] == "catalog":
-        name = source["name"]
-        if source.get("developmentCycle"):
-            name = f"Kubernetes {source['kubernetesVersion']}, a {DEVELOPMENT_LABEL}"
-        return f"{name} (offline catalog; SERVED means served by a default API server)"
+        return f"{source['name']} (offline catalog; SERVED means served by a default API server)"
     version = source.get("gitVersion") or source.get("kubernetesVersion")
     where = f"context {source['name']}" if source["name"] != source.get("server") else "server"
     line = f"{where} at {source.get('server', '?')}"

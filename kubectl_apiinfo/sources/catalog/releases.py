@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Any, Optional
 
-from kubectl_apiinfo.errors import UserError, shorten
+from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.model import APISnapshot, Record, group_version, release_key, release_name, release_span
 
 # kubectl_apiinfo/, three folders up from kubectl_apiinfo/sources/catalog/releases.py
@@ -62,12 +62,18 @@ def normalize_release(text: str) -> str:
     if name is None:
         raise UserError(f"{shorten(text)!r} is not a Kubernetes version; use a form like 1.33 or v1.33.2")
     names = release_names()
-    if name not in names:
+    if name in names:
+        return name
+    if release_key(name) > release_key(newest()):
+        # Not a gap the catalog could fill: the release came out after this build, and its clusters serve the answer.
         raise UserError(
-            f"Kubernetes {name} is not in the catalog, which has {names[0]} to {names[-1]}; "
-            "'kubectl apiinfo releases' lists them"
+            f"Kubernetes {name} is newer than the catalog, whose newest release is {newest()}; a {name} cluster "
+            f"answers from its own discovery and OpenAPI documents: run without {flag('kube_version')} against it"
         )
-    return name
+    raise UserError(
+        f"Kubernetes {name} is not in the catalog, which has {names[0]} to {names[-1]}; "
+        "'kubectl apiinfo releases' lists them"
+    )
 
 
 def load_release(name: str) -> APISnapshot:
