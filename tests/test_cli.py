@@ -147,6 +147,17 @@ def test_a_removed_resource_shows_its_history_and_fails(cli):
     assert re.search(r"^\s*policy/v1beta1\s+PodSecurityPolicy\s+1\.15–1\.24\s", result.stdout, re.M)
 
 
+def test_a_resource_not_yet_introduced_says_from_when_not_removed(cli):
+    """Asked of a release before any served it, the answer is when it comes, never "last served in" a later one."""
+    import json as _json
+
+    answer = _json.loads(cli("validatingadmissionpolicies", "--kube-version", "1.37", "-o", "json").stdout)
+    first = min((s[0] for h in answer["history"] for s in h["served"]), key=lambda r: tuple(map(int, r.split("."))))
+    result = cli("validatingadmissionpolicies", "--kube-version", "1.20")
+    assert_one_line_error(result, "is not served by Kubernetes 1.20 yet", f"serves it from {first}")
+    assert "last served" not in result.stderr
+
+
 def _columns(line: str) -> list[int]:
     return [m.start() for m in re.finditer(r"(?:^|(?<=\s{3}))\S", line)]
 

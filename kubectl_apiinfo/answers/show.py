@@ -261,12 +261,14 @@ def not_served_message(answer: dict) -> Optional[str]:
             f"which would serve it, failed there ({failed[0]['error']}){expected}; "
             f"retry with {flag('refresh')} once the API is back"
         )
-    last = None
-    for h in answer["history"]:
-        for _first, end in h["served"]:
-            if last is None or release_key(end) > release_key(last[1]):
-                last = (h["groupVersion"], end)
-    name = answer["source"]["name"]
-    if last is None:
-        return f"{shorten(answer['query'])!r} is not served by {name}, nor by default in any catalog release"
-    return f"{shorten(answer['query'])!r} is not served by {name}; it was last served by {last[0]} in {last[1]} (history above)"
+    spans = [(h["groupVersion"], first, end) for h in answer["history"] for first, end in h["served"]]
+    name, query = answer["source"]["name"], shorten(answer["query"])
+    if not spans:
+        return f"{query!r} is not served by {name}, nor by default in any catalog release"
+    release = answer["source"].get("kubernetesVersion")
+    before = [s for s in spans if release and release_key(s[2]) < release_key(release)] if release else spans
+    if release and not before:  # not yet: every span begins after the release asked about
+        gv, first, _ = min(spans, key=lambda s: release_key(s[1]))
+        return f"{query!r} is not served by {name} yet; {gv} serves it from {first} (history above)"
+    gv, _, last = max(before or spans, key=lambda s: release_key(s[2]))
+    return f"{query!r} is not served by {name}; it was last served by {gv} in {last} (history above)"
