@@ -589,3 +589,15 @@ def test_a_bundles_wrongly_typed_schemas_are_refused_whole(fake_apiserver, tmp_p
     refused = importer("cache", "import", str(bundle))
     assert_one_line_error(refused, "openapi.documents: a malformed document; nothing was imported")
     assert importer("cache", "list", "-o", "name").stdout == ""
+
+
+@pytest.mark.parametrize("layout", [[], ["-o", "plaintext-openapiv2"]], ids=["v3", "v2"])
+def test_a_path_below_a_primitive_does_not_exist_in_either_layout(cli, layout):
+    """kubectl's v2 lookup explains `name <string>` as `x <string>` for pods.metadata.name.x; a string has no
+    fields, and both layouts say so."""
+    fine = cli("explain", "pods.metadata.name", "--kube-version", "1.33", *layout)
+    assert fine.returncode == 0 and "name <string>" in fine.stdout, fine.stderr
+    for path, missing in (("pods.metadata.name.x", "x"), ("pods.spec.containers.name.y", "y")):
+        result = cli("explain", path, "--kube-version", "1.33", *layout)
+        assert_one_line_error(result, f'field "{missing}" does not exist in v1 Pod')
+        assert result.stdout == ""
