@@ -646,3 +646,20 @@ def test_a_release_newer_than_the_catalog_names_the_newest_and_the_cluster(cli):
     first = json.loads((ROOT / "catalog" / "data" / "index.json").read_text())["releases"][0]["version"]
     older = f"{major}.{int(first.split('.')[1]) - 1}"
     assert_one_line_error(cli("deployments", "--kube-version", older), f"Kubernetes {older} is not in the catalog, which has {first} to {newest}")
+
+
+def test_an_unknown_kind_in_a_built_in_group_is_not_served_not_a_missing_crd(cli, tmp_path):
+    """No CRD can serve v1 or extensions: a kind no release has there fails (exit 3), with the right spelling when
+    only its case is wrong; a kind of a group of one's own still asks for its CRD."""
+    manifest = _write(tmp_path, "kinds.yaml", (
+        "apiVersion: v1\nkind: configmap\nmetadata: {name: a}\n---\n"
+        "apiVersion: v1\nkind: SkipThisKind\nmetadata: {name: b}\n---\n"
+        "apiVersion: extensions/v1beta1\nkind: ThirdPartyResource\nmetadata: {name: c}\n---\n"
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: d}\n"
+    ))
+    result = cli("check", "-f", str(manifest), "--kube-version", "1.33", "-o", "json")
+    assert result.returncode == 3, result.stderr
+    found = {f["name"]: f for f in json.loads(result.stdout)["findings"]}
+    assert [found[n]["finding"] for n in "abcd"] == ["not-served", "not-served", "not-served", "unknown-kind"]
+    assert "did you mean ConfigMap?" in found["a"]["detail"]
+    assert all("CustomResourceDefinition must serve it" not in found[n]["detail"] for n in "abc")

@@ -110,6 +110,14 @@ class Checker:
             builtin = history is not None or facts != releases.Lifecycle()
             replacement = self._replacement(group, version, kind, facts)
             advice, replacement_served = self._replacement_text(replacement)
+            known = releases.builtin_kinds().get(group)
+            if not builtin and replacement is None and known is not None:
+                # A built-in group: a kind no release has is a typo or a long-gone API, never a missing CRD.
+                text = f"{gv} has no kind {kind} in {where} or any catalog release; no CustomResourceDefinition can serve a built-in group"
+                near = [k for k in sorted(known) if k.lower() == kind.lower()]
+                if near:
+                    text += f" (kinds are case-sensitive: did you mean {near[0]}?)"
+                return [{"finding": NOT_SERVED, "detail": text, "removed": None, "replacement": None, "replacementServed": None}]
             if not builtin and replacement is None:
                 if not self.target.default_server:
                     text = f"{where} does not serve {gv} {kind}: install its CustomResourceDefinition or API service first"

@@ -193,6 +193,19 @@ def _history_by_kind() -> dict[tuple[str, str, str], HistoryEntry]:
     return found
 
 
+@lru_cache(maxsize=None)
+def builtin_kinds() -> dict[str, set]:
+    """Every group a Kubernetes release has served (the core group is ""), with the kinds of each: no
+    CustomResourceDefinition can serve these groups."""
+    found: dict[str, set] = {}
+    for group, _version, kind in _history_by_kind():
+        found.setdefault(group, set()).add(kind)
+    for key in lifecycle():
+        gv, _, kind = key.rpartition("/")
+        found.setdefault(gv.rpartition("/")[0] if "/" in gv else "", set()).add(kind)
+    return found
+
+
 def lifecycle_of(group: str, version: str, kind: str) -> Lifecycle:
     return lifecycle().get(f"{group_version(group, version)}/{kind}", _NO_LIFECYCLE)
 
