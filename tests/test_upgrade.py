@@ -663,3 +663,15 @@ def test_an_unknown_kind_in_a_built_in_group_is_not_served_not_a_missing_crd(cli
     assert [found[n]["finding"] for n in "abcd"] == ["not-served", "not-served", "not-served", "unknown-kind"]
     assert "did you mean ConfigMap?" in found["a"]["detail"]
     assert all("CustomResourceDefinition must serve it" not in found[n]["detail"] for n in "abc")
+
+
+def test_diff_names_kinds_a_surviving_group_version_stops_serving(cli):
+    """1.22 drops storage.k8s.io/v1beta1's CSIDriver, CSINode, StorageClass and VolumeAttachment while the group/version
+    lives on for CSIStorageCapacity: manifests naming those pairs break, and diff says so."""
+    answer = cli.json("diff", "1.21", "1.22")
+    assert "storage.k8s.io/v1beta1" not in {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "removed"}
+    gone = {r["resource"] for r in answer["resources"] if r["change"] == "version-removed" and "storage.k8s.io/v1beta1" in r["detail"]}
+    assert gone == {"csidrivers.storage.k8s.io", "csinodes.storage.k8s.io", "storageclasses.storage.k8s.io",
+                    "volumeattachments.storage.k8s.io"}
+    reverse = cli.json("diff", "1.22", "1.21")
+    assert not [r for r in reverse["resources"] if r["change"] == "version-removed"]

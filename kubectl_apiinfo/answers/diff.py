@@ -1,7 +1,8 @@
 """diff as data: what changes between two targets (releases or cached clusters).
 
 Group/versions added, removed, newly deprecated, newly on or off by default;
-resources added, removed or whose preferred version changed; and, for one
+resources added, removed, no longer served by one of their group/versions, or whose preferred
+version changed; and, for one
 resource or for all (--fields), the field changes of every group/version both
 sides have a schema of: fields added and removed (the topmost only: a new
 struct's own fields come with it), type changes and required changes.
@@ -24,6 +25,7 @@ SECTIONS = (
     ("groupVersions", "added"),
     ("groupVersions", "on-by-default"),
     ("resources", "removed"),
+    ("resources", "version-removed"),
     ("resources", "preferred-version"),
     ("resources", "added"),
     ("fields", "removed"),
@@ -106,9 +108,17 @@ def resources(a, b) -> list:
         elif y and not x:
             rows.append({"change": "added", "resource": name, "kind": y["kind"],
                          "detail": f"served in {', '.join(group_version(group, v) for v in y['versions'])}"})
-        elif x["preferred"] != y["preferred"]:
-            rows.append({"change": "preferred-version", "resource": name, "kind": y["kind"],
-                         "detail": f"{group_version(group, x['preferred'])} → {group_version(group, y['preferred'])}"})
+        else:
+            # Still served, but no longer by a group/version that survives (a group/version gone whole is
+            # its own row): manifests naming that pair break, and nothing else would say so.
+            gone = [v for v in x["versions"] if v not in y["versions"] and (group, v) in b.versions]
+            if gone:
+                rows.append({"change": "version-removed", "resource": name, "kind": x["kind"],
+                             "detail": f"no longer served in {', '.join(group_version(group, v) for v in gone)}; "
+                                       f"served in {', '.join(group_version(group, v) for v in y['versions'])}"})
+            if x["preferred"] != y["preferred"]:
+                rows.append({"change": "preferred-version", "resource": name, "kind": y["kind"],
+                             "detail": f"{group_version(group, x['preferred'])} → {group_version(group, y['preferred'])}"})
     return rows
 
 
