@@ -113,7 +113,6 @@ V2_PATHS = [
     ("pods.spec.overhead",),
     ("pods.metadata.labels",),
     ("pods.metadata.managedFields.fieldsV1",),
-    ("pods.metadata.name.foo",),  # a primitive ends kubectl's v2 walk, whatever follows
     ("services.spec.ports.targetPort",),
     ("nodes.status.capacity",),
     ("cronjobs.spec.jobTemplate.spec.podFailurePolicy",),
