@@ -578,3 +578,16 @@ def test_a_server_that_echoes_the_token_in_its_reason_never_gets_it_printed_or_s
     assert "***" in result.stderr, "the reason is still shown, the credential cut out"
     for file in [p for p in me.cache_dir.rglob("*") if p.is_file()] if me.cache_dir.exists() else []:
         assert b"s3cret-t0ken-xyz" not in file.read_bytes(), file
+
+
+def test_versions_lists_a_group_version_whose_discovery_failed_as_kubectl_does(fake_apiserver, tmp_path):
+    """kubectl api-versions lists a group/version whose resource list failed: it is served, what it serves is unknown."""
+    api = fake_apiserver(release="1.33", token="t0ken", metrics=True, fail_group_versions=["metrics.k8s.io/v1beta1"])
+    me = user(tmp_path, api)
+    rows = {r["groupVersion"]: r for r in me.json("versions")["versions"]}
+    assert rows["metrics.k8s.io/v1beta1"]["resources"] is None and rows["metrics.k8s.io/v1beta1"]["discoveryFailed"]
+    wide = me("versions", "-o", "wide")
+    assert wide.returncode == 0
+    line = next(l for l in wide.stdout.splitlines() if l.startswith("metrics.k8s.io/v1beta1 "))
+    assert line.split()[-1] == "unknown"
+    assert "discovery of metrics.k8s.io/v1beta1 failed" in wide.stderr and "--refresh" not in line

@@ -77,6 +77,14 @@ def versions(snapshot: APISnapshot) -> list[dict]:
                     "resources": sum(1 for r in gv.resources if r.served),
                 }
             )
+    listed = {row["groupVersion"] for row in rows}
+    for gv, why in (snapshot.source.failed_group_versions or {}).items():
+        if gv in listed:
+            continue
+        group, _, version = gv.rpartition("/")
+        # Served, as kubectl api-versions lists it; what it serves is unknown, not none.
+        rows.append({"groupVersion": gv, "group": group, "version": version, "stability": stability(version),
+                     "preferred": False, "served": True, "resources": None, "discoveryFailed": why})
     rows.sort(key=lambda row: row["groupVersion"])
     return rows
 

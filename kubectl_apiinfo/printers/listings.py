@@ -33,7 +33,7 @@ def versions_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
     for r in rows:
         cells = [r["groupVersion"], r["stability"], "yes" if r["preferred"] else "no"]
         if wide:
-            cells += ["yes" if r["served"] else "no", str(r["resources"])]
+            cells += ["yes" if r["served"] else "no", "unknown" if r["resources"] is None else str(r["resources"])]
         table.append(cells)
     return tabwrite(table)
 
