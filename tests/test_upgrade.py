@@ -675,3 +675,28 @@ def test_diff_names_kinds_a_surviving_group_version_stops_serving(cli):
                     "volumeattachments.storage.k8s.io"}
     reverse = cli.json("diff", "1.22", "1.21")
     assert not [r for r in reverse["resources"] if r["change"] == "version-removed"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("apiVersion: 123\nkind: ConfigMap\n", "the object's apiVersion is an integer, not a string like apps/v1"),
+        ("apiVersion: v1\nkind: [ConfigMap]\n", "the object's kind is a list, not a string like Deployment"),
+        ("5\n", "a manifest is a mapping with apiVersion and kind, not an integer"),
+        ("apiVersion: v1\n", "the object has no kind"),
+    ],
+    ids=["numeric-apiVersion", "list-kind", "integer-document", "no-kind"],
+)
+def test_a_wrongly_typed_manifest_is_named_for_what_it_is(cli, tmp_path, text, message):
+    result = cli("check", "-f", str(_write(tmp_path, "odd.yaml", text)), "--kube-version", "1.33")
+    assert_one_line_error(result, message)
+
+
+def test_small_words_of_check(cli, tmp_path):
+    one = _write(tmp_path, "one.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    fine = cli("check", "-f", str(one), "--kube-version", "1.33")
+    assert fine.returncode == 0 and "1 object in 1 file is fine for Kubernetes 1.33" in fine.stderr, fine.stderr
+    assert_one_line_error(cli("check", "-f", str(one), "--kube-version", "1.33", "--fail-on", ""),
+                          "--fail-on needs at least one finding")
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout == cli("version").stdout and version.stdout.strip()

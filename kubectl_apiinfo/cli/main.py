@@ -30,6 +30,8 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
 
         return completion.main(argv)
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        args = ["version"]  # what a plugin is expected to answer; the command says the same
     # A short-lived process builds thousands of small objects and no cycles worth collecting:
     # the default thresholds cost a refresh of 500 CRD groups ~30 ms in collections alone.
     gc.set_threshold(100_000, 50, 50)

@@ -97,7 +97,9 @@ def _release(text: str, option: spec.Option) -> str:
 
 def _value(option: spec.Option, raw):
     if option.kind == spec.STRINGS:
-        return [v.strip() for item in raw or () for v in item.split(",") if v.strip()] or None
+        if not raw:
+            return None
+        return [v.strip() for item in raw for v in item.split(",") if v.strip()]  # given empty: [], not absent
     if raw is None and option.env and os.environ.get(option.env, "").strip():
         return _from_environment(option)
     if raw is None:
@@ -179,9 +181,14 @@ def malformed_api_version(path: tuple, given: set, values: dict) -> None:
         )
 
 
+def empty_fail_on(path: tuple, given: set, values: dict) -> None:
+    if "fail_on" in given and not values["fail_on"]:  # an empty list would fail on nothing: surely not meant
+        raise UserError(f"{spec.FAIL_ON.name} needs at least one finding, e.g. {spec.FAIL_ON.name} not-served,deprecated")
+
+
 CHECKS = (
     refresh_with_offline, refresh_command_offline, release_with_cluster_flag, release_with_all_contexts,
-    all_contexts_with_context, empty_resource, malformed_api_version,
+    all_contexts_with_context, empty_resource, malformed_api_version, empty_fail_on,
 )
 
 

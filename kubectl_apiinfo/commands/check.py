@@ -92,7 +92,8 @@ def run(options, factory):
     if not answer["findings"] and not answer["problems"] and options.output in ("table", "markdown", "csv"):
         where = ", ".join(t.label for t in chosen)
         objects, count = answer["objects"], len(files)
-        note(f"No findings: {objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)} are fine for {where}.")
+        verb = "is" if objects == 1 else "are"
+        note(f"No findings: {objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)} {verb} fine for {where}.")
     problems = answer["problems"]
     if problems:
         more = f" (and {len(problems) - 1} more; the rest was checked)" if len(problems) > 1 else "; the rest was checked"

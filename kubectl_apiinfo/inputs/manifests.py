@@ -279,7 +279,7 @@ def _json_item_lines(text: str, start: int, end: int) -> list:
 
 def _objects(obj, name: str, line: int, source: str, item_lines) -> Iterator:
     if not isinstance(obj, dict):
-        yield Problem(name, line, f"a manifest is a mapping with apiVersion and kind, not a {type(obj).__name__}")
+        yield Problem(name, line, f"a manifest is a mapping with apiVersion and kind, not {_a(obj)}")
         return
     kind = obj.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list) and _is_list(obj):
@@ -287,11 +287,21 @@ def _objects(obj, name: str, line: int, source: str, item_lines) -> Iterator:
         for i, item in enumerate(obj["items"]):
             yield from _objects(item, name, lines[i] if i < len(lines) else line, source, list)
         return
-    if not isinstance(obj.get("apiVersion"), str) or not obj.get("apiVersion") or not isinstance(kind, str) or not kind:
-        missing = "apiVersion" if not isinstance(obj.get("apiVersion"), str) or not obj.get("apiVersion") else "kind"
-        yield Problem(name, line, f"the object has no {missing}")
-        return
+    for key, example in (("apiVersion", "apps/v1"), ("kind", "Deployment")):
+        value = obj.get(key)
+        if value is None or value == "":
+            yield Problem(name, line, f"the object has no {key}")
+            return
+        if not isinstance(value, str):
+            yield Problem(name, line, f"the object's {key} is {_a(value)}, not a string like {example}")
+            return
     yield Manifest(obj, name, line, source)
+
+
+def _a(value) -> str:
+    """What a YAML or JSON value is, in words: "an integer", "a list"."""
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping",
+            type(None): "null"}.get(type(value), f"a {type(value).__name__}")
 
 
 def _is_list(obj: dict) -> bool:

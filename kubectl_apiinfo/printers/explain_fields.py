@@ -312,10 +312,8 @@ def _v2_wrapped(out: list, indent: int, text: str) -> None:
 def _v2_lookup(defs: Definitions, model: tuple, path: list) -> Optional[tuple]:
     shape, schema, detail = model
     if shape == "primitive" and path:
-        # kubectl's v2 fieldLookup stops at a primitive and explains it under the next name ("x <string>"
-        # for pods.metadata.name.x); a string has no fields, so this says so, as the v3 layout does.
-        return None
-    if not path or shape == "primitive" or shape == "arbitrary":
+        return None  # a string has no fields (kubectl's v2 lookup explains it as "x <string>"; v3 refuses)
+    if not path or shape == "arbitrary":
         return model
     if shape == "ref":
         return _v2_lookup(defs, _resolved_model(defs, detail), path)
