@@ -1,10 +1,9 @@
 """kubectl explain's text, byte for byte, and our HISTORY block after it.
 
-'plaintext' is what kubectl 1.35 prints from a server's OpenAPI v3 document (its
-template k8s.io/kubectl pkg/explain/v2/templates/plaintext.tmpl, with
-mitchellh/go-wordwrap wrapping); 'plaintext-openapiv2' its older layout from
-OpenAPI v2 (pkg/explain).  Schemas are in the form of sources.schema_form.  FORMATS, at the
-end, is the table of -o formats.
+'plaintext' is what kubectl 1.35 prints from a server's OpenAPI v3 document (its template
+k8s.io/kubectl pkg/explain/v2/templates/plaintext.tmpl, with mitchellh/go-wordwrap wrapping);
+'plaintext-openapiv2' its older layout from OpenAPI v2 (pkg/explain).  Schemas are in the form of
+sources.schema_form.  FORMATS, at the end, is the table of -o formats.
 """
 
 from __future__ import annotations
