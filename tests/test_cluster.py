@@ -591,3 +591,13 @@ def test_versions_lists_a_group_version_whose_discovery_failed_as_kubectl_does(f
     line = next(l for l in wide.stdout.splitlines() if l.startswith("metrics.k8s.io/v1beta1 "))
     assert line.split()[-1] == "unknown"
     assert "discovery of metrics.k8s.io/v1beta1 failed" in wide.stderr and "--refresh" not in line
+
+
+def test_cache_list_is_sorted_by_name(fake_apiserver, tmp_path):
+    one, two = fake_apiserver(release="1.33", token="a"), fake_apiserver(release="1.32", token="b")
+    config, _ = two_contexts(tmp_path, one, two)
+    me = Env(tmp_path / "home", config)
+    for context in ("two", "one"):  # fetched in the other order
+        assert me("deployments", "--context", context).returncode == 0
+    assert [r["name"] for r in me.json("cache", "list")["snapshots"]] == ["one", "two"]
+    assert me("cache", "list", "-o", "name").stdout.split() == ["one", "two"]

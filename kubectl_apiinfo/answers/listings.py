@@ -121,13 +121,14 @@ def _snapshot_summary(snapshot: APISnapshot) -> dict:
 
 
 def cached(entries) -> list[dict]:
-    """One row per cached snapshot (cache.Entry objects)."""
+    """One row per cached snapshot (cache.Entry objects), by name."""
     import datetime
 
     rows = []
     for e in entries:
         fetched = datetime.datetime.fromtimestamp(e.fetched_at, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         rows.append({"name": e.name, "server": e.server, "fetchedAt": fetched, "age": e.age(), **_snapshot_summary(e.snapshot), "identity": e.identity})
+    rows.sort(key=lambda row: (row["name"], row["server"] or "", row["identity"]))  # as kubectl config get-contexts
     return rows
 
 
