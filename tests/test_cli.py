@@ -294,3 +294,10 @@ def test_python_dash_m_from_another_directory(cli, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "deployments.apps\n"
+
+
+@pytest.mark.parametrize("args, shown", [(["pods", "-o"], "'o' in -o"), (["pods", "--output"], "--output"),
+                                         (["check", "--kube-version", "1.33", "-f"], "'f' in -f")])
+def test_a_flag_missing_its_value_is_named_as_pflag_names_it(cli, args, shown):
+    """Not "Missing argument 'RESOURCE'": the flag at the end of the line is what lacks a value."""
+    assert_one_line_error(cli(*args), f"flag needs an argument: {shown}")

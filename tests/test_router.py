@@ -12,6 +12,7 @@ import typer
 from conftest import COMMAND, clean_env
 from kubectl_apiinfo.cli import router as fastpath
 from kubectl_apiinfo.cli import spec, typer_app, validate
+from kubectl_apiinfo.errors import UserError
 
 
 def _declared(command) -> set:
@@ -66,12 +67,18 @@ def test_fast_and_typer_paths_answer_alike(tmp_path, args):
     "args",
     [
         ["--help"], ["deployments", "--help"], ["refresh", "extra"], ["cache"], ["version", "extra"], ["resources", "--bogus"],
-        ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"], [], ["deployments", "-o"],
+        ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"], [],
         ["resources", "--namespaced", "false"], ["versions", "--api-group", "apps"], ["releases", "--context", "x"],
     ],
 )
 def test_everything_else_goes_to_typer(args):
     assert fastpath.parse(args) is None
+
+
+def test_a_flag_at_the_end_without_its_value_is_the_routers_own_error():
+    """typer would reorder the line and take the next positional as the value ('Missing argument')."""
+    with pytest.raises(UserError, match="^flag needs an argument: 'o' in -o$"):
+        fastpath.parse(["deployments", "-o"])
 
 
 def test_a_cached_query_imports_neither_typer_nor_requests_nor_yaml(fake_apiserver, tmp_path):

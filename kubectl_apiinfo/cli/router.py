@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.cli import spec
+from kubectl_apiinfo.errors import UserError
 
 
 class Parsed:
@@ -83,9 +84,13 @@ def split(args: list[str]) -> Words:
             words.options.append((name, args[i], arg))
             i += 1
         else:
-            words.problem = words.problem or f"flag needs an argument: {name}"
-            words.options.append((name, None, arg))
+            shown = f"'{name[1:]}' in {name}" if not name.startswith("--") else name  # pflag's words
+            words.problem = words.problem or f"{_NEEDS_ARGUMENT}{shown}"
+            words.options.append((name, None, arg))  # completion offers its values
     return words
+
+
+_NEEDS_ARGUMENT = "flag needs an argument: "
 
 
 def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command], list[str]]:
@@ -107,6 +112,9 @@ def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command],
 def parse(args: list[str]) -> Optional[Parsed]:
     """The line as a command and its values, or None where typer should print help or word the error."""
     words = split(args)
+    if words.problem and words.problem.startswith(_NEEDS_ARGUMENT) and not words.help:
+        # Left to typer, the line would be reordered and the next positional taken as the value.
+        raise UserError(words.problem)
     if words.help or words.problem or not args:
         return None
     path, command, positionals = find_command(words.positionals)
