@@ -700,3 +700,15 @@ def test_small_words_of_check(cli, tmp_path):
                           "--fail-on needs at least one finding")
     version = cli("--version")
     assert version.returncode == 0 and version.stdout == cli("version").stdout and version.stdout.strip()
+
+
+def test_diff_with_a_cluster_whose_discovery_failed_says_unknown_not_removed(cli, fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken", fail_group_versions=["batch/v1"])
+    cli.env["KUBECONFIG"] = str(api.write_kubeconfig(tmp_path / "kubeconfig", context_name="prod"))
+    assert cli("deployments").returncode == 0  # the snapshot, batch/v1 failed
+    for before, after in (("1.33", "prod"), ("prod", "1.33")):
+        answer = cli.json("diff", before, after)
+        rows = [r for r in answer["groupVersions"] if r["groupVersion"] == "batch/v1"]
+        assert [r["change"] for r in rows] == ["unknown"], rows
+        assert "discovery failed in prod" in rows[0]["detail"] and "--refresh" in rows[0]["detail"]
+        assert not [r for r in answer["resources"] if r["resource"] in ("jobs.batch", "cronjobs.batch")]

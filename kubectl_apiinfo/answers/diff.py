@@ -19,6 +19,7 @@ from kubectl_apiinfo.sources.catalog import releases
 
 # The order a person reads an upgrade in: what breaks first.
 SECTIONS = (
+    ("groupVersions", "unknown"),
     ("groupVersions", "removed"),
     ("groupVersions", "off-by-default"),
     ("groupVersions", "deprecated"),
@@ -54,11 +55,25 @@ def _deprecated_in(target, gv_key, gv) -> Optional[str]:
     return latest
 
 
+def _failed(target) -> dict:
+    """{group/version: why} where the target's discovery failed: what it serves there is unknown, not absent."""
+    return target.snapshot.source.failed_group_versions or {}
+
+
 def group_versions(a, b) -> list:
+    from kubectl_apiinfo.errors import flag
+
     rows = []
-    for key in sorted(set(a.versions) | set(b.versions), key=lambda k: (k[0], version_priority_key(k[1]))):
+    failed = {**_failed(a), **_failed(b)}
+    for key in sorted(set(a.versions) | set(b.versions) | {_split(gv) for gv in failed},
+                      key=lambda k: (k[0], version_priority_key(k[1]))):
         gv = group_version(*key)
         before, after = a.versions.get(key), b.versions.get(key)
+        if gv in failed and (before is None or after is None):
+            where = b.label if gv in _failed(b) else a.label
+            rows.append({"change": "unknown", "groupVersion": gv,
+                         "detail": f"discovery failed in {where} ({failed[gv]}); retry with {flag('refresh')}"})
+            continue
         if before is not None and after is None:
             rows.append({"change": "removed", "groupVersion": gv, "detail": f"not in {b.label}" + ("" if before.served else f" (off by default in {a.label})")})
         elif before is None and after is not None:
@@ -75,6 +90,11 @@ def group_versions(a, b) -> list:
             detail = f"deprecated in {now}" + (f"; planned removal in {', '.join(removals)}" if removals else "")
             rows.append({"change": "deprecated", "groupVersion": gv, "detail": detail})
     return rows
+
+
+def _split(gv: str) -> tuple:
+    group, _, version = gv.rpartition("/")
+    return group, version
 
 
 def _served_resources(target) -> dict:
@@ -97,11 +117,14 @@ def _served_resources(target) -> dict:
 
 def resources(a, b) -> list:
     before, after = _served_resources(a), _served_resources(b)
+    unknown_groups = {_split(gv)[0] for gv in {**_failed(a), **_failed(b)}}
     rows = []
     for key in sorted(set(before) | set(after)):
         group, plural = key
         name = f"{plural}.{group}" if group else plural
         x, y = before.get(key), after.get(key)
+        if (x is None or y is None) and group in unknown_groups:
+            continue  # its group's discovery failed on a side: the groupVersions row says so
         if x and not y:
             rows.append({"change": "removed", "resource": name, "kind": x["kind"],
                          "detail": f"served in {', '.join(group_version(group, v) for v in x['versions'])}; not served in {b.label}"})
