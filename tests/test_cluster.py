@@ -89,7 +89,8 @@ def test_first_query_fetches_then_the_cache_answers_with_zero_requests(fake_apis
 def test_refresh_fetches_again_and_offline_never_does(fake_apiserver, tmp_path):
     api = fake_apiserver(release="1.33", token="t0ken-abc")
     me = user(tmp_path, api)
-    assert_one_line_error(me("deployments", "--offline"), "no snapshot of fake is cached")
+    assert_one_line_error(me("deployments", "--offline"), "no snapshot of fake is cached",
+                          "'kubectl apiinfo refresh --context fake' fetches one")
     assert api.requests()["count"] == 0
     me.json("deployments")
     api.reset()

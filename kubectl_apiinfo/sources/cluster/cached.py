@@ -196,9 +196,11 @@ class CachedDiscovery:
                 f"{error}; and there is no cached snapshot of {name} to answer from "
                 f"({flag('kube_version')} VERSION answers from the offline catalog)"
             )
+        # Worded for every way here: --offline typed, or a command that reads only the cache (diff, --all-contexts).
+        fetch = f"'kubectl apiinfo refresh {flag('context')} {name}'" if access.context_name else "'kubectl apiinfo refresh'"
         raise UserError(
-            f"no snapshot of {name} is cached; run once without {flag('offline')} while the cluster is reachable, "
-            "or 'kubectl apiinfo cache import FILE'"
+            f"no snapshot of {name} is cached; {fetch} fetches one while the cluster is reachable, "
+            "or 'kubectl apiinfo cache import FILE' brings one"
         )
 
 
