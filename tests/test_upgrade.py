@@ -712,3 +712,16 @@ def test_diff_with_a_cluster_whose_discovery_failed_says_unknown_not_removed(cli
         assert [r["change"] for r in rows] == ["unknown"], rows
         assert "discovery failed in prod" in rows[0]["detail"] and "--refresh" in rows[0]["detail"]
         assert not [r for r in answer["resources"] if r["resource"] in ("jobs.batch", "cronjobs.batch")]
+
+
+def test_diff_of_a_release_and_a_cluster_of_that_release_lists_no_defaults_and_no_crd_as_default(cli, fake_apiserver, tmp_path):
+    """A 1.33 cluster serves what a default 1.33 serves: its off-by-default group/versions are not 'removed', and
+    its CRD groups are served by the cluster, not 'served by default'."""
+    api = fake_apiserver(release="1.33", token="t0ken", crd_groups=1)
+    cli.env["KUBECONFIG"] = str(api.write_kubeconfig(tmp_path / "kubeconfig", context_name="prod"))
+    for before, after in (("1.33", "prod"), ("prod", "1.33")):
+        answer = cli.json("diff", before, after)
+        rows = {(r["change"], r["groupVersion"]): r["detail"] for r in answer["groupVersions"]}
+        assert all(gv.endswith(".example.com/v1") for _, gv in rows), rows
+        crd = ("added", "g0001.example.com/v1") if after == "prod" else ("removed", "g0001.example.com/v1")
+        assert crd in rows and "by default" not in rows[crd]

@@ -75,9 +75,14 @@ def group_versions(a, b) -> list:
                          "detail": f"discovery failed in {where} ({failed[gv]}); retry with {flag('refresh')}"})
             continue
         if before is not None and after is None:
+            if not before.served and not b.default_server:
+                continue  # off by default on one side, not enabled on a cluster: no change a manifest meets
             rows.append({"change": "removed", "groupVersion": gv, "detail": f"not in {b.label}" + ("" if before.served else f" (off by default in {a.label})")})
         elif before is None and after is not None:
-            rows.append({"change": "added", "groupVersion": gv, "detail": "served by default" if after.served else "off by default"})
+            if not after.served and not a.default_server:
+                continue
+            served = ("served by default" if b.default_server else "served") if after.served else "off by default"
+            rows.append({"change": "added", "groupVersion": gv, "detail": served})
         elif before is not None and after is not None:
             if before.served and not after.served:
                 rows.append({"change": "off-by-default", "groupVersion": gv, "detail": f"in {b.label} but no longer served by default"})
