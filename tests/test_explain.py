@@ -600,3 +600,16 @@ def test_a_path_below_a_primitive_does_not_exist_in_either_layout(cli, layout):
         result = cli("explain", path, "--kube-version", "1.33", *layout)
         assert_one_line_error(result, f'field "{missing}" does not exist in v1 Pod')
         assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "word, flags",
+    [("deployments.v1.apps.spec.replicas", ["deployments.spec.replicas", "--api-version", "apps/v1"]),
+     ("ingresses.v1beta1.networking.k8s.io.spec", ["ingresses.spec", "--api-version", "networking.k8s.io/v1beta1"])],
+)
+def test_resource_version_group_names_the_version_as_kubectl_get_does(cli, word, flags):
+    """RESOURCE.VERSION.GROUP (kubectl get's form) is the resource in that version, not fields named v1 and apps."""
+    got = cli("explain", word, "--kube-version", "1.21", "-o", "plaintext")
+    want = cli("explain", *flags, "--kube-version", "1.21", "-o", "plaintext")
+    assert got.returncode == 0 == want.returncode, got.stderr
+    assert got.stdout == want.stdout

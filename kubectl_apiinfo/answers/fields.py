@@ -53,16 +53,25 @@ def split_request(source, text: str, api_version: Optional[str] = None) -> Field
             f"{source.label} has no resource type {shorten(words[0])!r} "
             "('kubectl apiinfo resources' lists them all)"
         )
-    chosen, fields = None, words[1:]
+    chosen, fields, pinned = None, words[1:], None
+    lowered = [w.lower() for w in words]
     for m in matches:
-        if m.group.name and text.lower().startswith(f"{words[0].lower()}.{m.group.name}") and (
-            len(text) == len(words[0]) + 1 + len(m.group.name) or text[len(words[0]) + 1 + len(m.group.name)] == "."
-        ):
-            chosen, fields = m, words[1 + len(m.group.name.split(".")):]
+        if not m.group.name:
+            continue
+        group_words = m.group.name.split(".")
+        if lowered[1:1 + len(group_words)] == group_words:  # deployments.apps.spec
+            chosen, fields = m, words[1 + len(group_words):]
+            break
+        # deployments.v1.apps.spec, as kubectl get takes RESOURCE.VERSION.GROUP
+        served = {v.version: v for v in m.group.versions if any(r.name == m.name for r in v.resources)}
+        if len(words) > 1 and words[1] in served and lowered[2:2 + len(group_words)] == group_words:
+            chosen, fields, pinned = m, words[2 + len(group_words):], served[words[1]]
             break
     if chosen is None:
         chosen = kubectl_pick(matches) or matches[0]
     gv, resource = chosen.best()
+    if pinned is not None:
+        gv, resource = pinned, next(r for r in pinned.resources if r.name == chosen.name)
     group, version = chosen.group.name, gv.version
     kind = resource.kind
     if api_version:
