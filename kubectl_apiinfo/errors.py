@@ -45,9 +45,17 @@ def flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+_LONG_WORD = re.compile(r"\S{201,}")
+
+
+def _cut(match) -> str:
+    return match.group()[:180] + "..."
+
+
 class UserError(Exception):
     """Something the user can fix; the message says what happened and what to do."""
 
     def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(printable(message))  # names from a kubeconfig or a server may hold escapes
+        # Names from a kubeconfig or a server may hold escapes; a 3,000-character argument is not echoed whole.
+        super().__init__(_LONG_WORD.sub(_cut, printable(message)))
         self.exit_code = exit_code

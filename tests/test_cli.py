@@ -301,3 +301,16 @@ def test_python_dash_m_from_another_directory(cli, tmp_path):
 def test_a_flag_missing_its_value_is_named_as_pflag_names_it(cli, args, shown):
     """Not "Missing argument 'RESOURCE'": the flag at the end of the line is what lacks a value."""
     assert_one_line_error(cli(*args), f"flag needs an argument: {shown}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["explain", "{long}"], ["check", "-f", "{long}"], ["diff", "1.33", "{long}"], ["deployments", "--kubeconfig", "{long}"]],
+    ids=["explain", "check", "diff", "kubeconfig"],
+)
+def test_a_long_argument_is_not_echoed_whole(cli, args):
+    long = "x" * 3000
+    result = cli(*[a.format(long=long) for a in args])
+    assert_one_line_error(result, "x" * 50)
+    assert "x" * 201 not in result.stderr
+    assert len(result.stderr) < 600
