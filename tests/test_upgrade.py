@@ -725,3 +725,10 @@ def test_diff_of_a_release_and_a_cluster_of_that_release_lists_no_defaults_and_n
         assert all(gv.endswith(".example.com/v1") for _, gv in rows), rows
         crd = ("added", "g0001.example.com/v1") if after == "prod" else ("removed", "g0001.example.com/v1")
         assert crd in rows and "by default" not in rows[crd]
+
+
+@pytest.mark.parametrize("args", [["check", "-f", str(MANIFESTS / "legacy.yaml"), "--kube-version", "1.25"], ["diff", "1.21", "1.22"]])
+def test_markdown_without_its_header_row_is_refused(cli, args):
+    """A markdown table without its header row is no table: GitHub shows the rows as text."""
+    assert_one_line_error(cli(*args, "-o", "markdown", "--no-headers"), "a markdown table needs its header row")
+    assert cli(*args, "-o", "markdown").stdout.startswith("|")

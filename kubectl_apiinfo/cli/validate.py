@@ -186,9 +186,17 @@ def empty_fail_on(path: tuple, given: set, values: dict) -> None:
         raise UserError(f"{spec.FAIL_ON.name} needs at least one finding, e.g. {spec.FAIL_ON.name} not-served,deprecated")
 
 
+def markdown_without_headers(path: tuple, given: set, values: dict) -> None:
+    if values.get("output") == "markdown" and values.get("no_headers"):
+        raise UserError(
+            f"{spec.OUTPUT.name} markdown is a table, and a markdown table needs its header row; drop {spec.NO_HEADERS.name} "
+            "(or use -o csv)"
+        )
+
+
 CHECKS = (
     refresh_with_offline, refresh_command_offline, release_with_cluster_flag, release_with_all_contexts,
-    all_contexts_with_context, empty_resource, malformed_api_version, empty_fail_on,
+    all_contexts_with_context, empty_resource, malformed_api_version, empty_fail_on, markdown_without_headers,
 )
 
 
