@@ -613,3 +613,22 @@ def test_resource_version_group_names_the_version_as_kubectl_get_does(cli, word,
     want = cli("explain", *flags, "--kube-version", "1.21", "-o", "plaintext")
     assert got.returncode == 0 == want.returncode, got.stderr
     assert got.stdout == want.stdout
+
+
+@pytest.mark.parametrize("query", ["deployments.spec.strategy", "cronjobs", "customresourcedefinitions.spec.versions.schema"])
+def test_json_with_recursive_carries_the_fields_of_fields_plaintext_lists(cli, query):
+    """-o json --recursive nests each field's fields: the same names, in the same order and depth, as the
+    plaintext --recursive list (a recursive definition such as JSONSchemaProps cut where it recurs)."""
+    def names(fields, depth=1):
+        out = []
+        for f in fields:
+            out += ["  " * depth + f["name"], *names(f["fields"], depth + 1)]
+        return out
+
+    args = ["explain", query, "--recursive", "--kube-version", "1.33"]
+    answer = json.loads(cli(*args, "-o", "json", timeout=60).stdout)
+    text = cli(*args, "-o", "plaintext").stdout
+    listed = [line.split("\t")[0] for line in text.split("FIELDS:\n")[1].splitlines() if line.strip()]
+    assert names(answer["fields"]) == listed and len(listed) > 3
+    flat = json.loads(cli("explain", query, "--kube-version", "1.33", "-o", "json").stdout)
+    assert all("fields" not in f for f in flat["fields"]), "without --recursive, one level as before"

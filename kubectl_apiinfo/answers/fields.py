@@ -15,7 +15,9 @@ from kubectl_apiinfo.answers.resolve import kubectl_pick, resolve
 from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.model import group_version
 from kubectl_apiinfo.model import release_key, release_span
-from kubectl_apiinfo.sources.openapi.schema_form import Definitions, description_text, field_names, locate, type_guess
+from kubectl_apiinfo.sources.openapi.schema_form import (
+    Definitions, description_text, field_names, locate, object_map, type_guess,
+)
 
 
 class FieldRequest:
@@ -221,8 +223,30 @@ def absent_message(target: FieldRequest, release: str, history: dict) -> str:
     return f"it exists in {runs}"
 
 
+def _fields_below(defs: Definitions, schema: dict, history: frozenset) -> list:
+    """--recursive's fields of fields, each with its own "fields": the walk plaintext's recursive field list makes
+    (properties, then allOf, items and map values at the same level), cut where a definition recurs on the path."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    ref = ref if isinstance(ref, str) else ""
+    if ref and ref in history:
+        return []
+    seen = history | {ref}
+    resolved = defs.resolve(schema)
+    required = resolved.get("required") or []
+    out = []
+    properties = object_map(resolved, "properties")
+    for name in sorted(properties):
+        facts = field_facts(defs, name, properties[name], name in required)
+        facts["fields"] = _fields_below(defs, properties[name], seen)
+        out.append(facts)
+    for part in [*(resolved.get("allOf") or []), object_map(resolved, "items"), object_map(resolved, "additionalProperties")]:
+        if isinstance(part, dict) and part:
+            out += _fields_below(defs, part, seen)
+    return out
+
+
 def json_answer(
-    defs: Definitions, target: FieldRequest, root: dict, source: dict, history: Optional[dict]
+    defs: Definitions, target: FieldRequest, root: dict, source: dict, history: Optional[dict], recursive: bool = False
 ) -> dict:
     found = locate(defs, root, target.path)
     if found.field is not None:
@@ -240,6 +264,8 @@ def json_answer(
         if history is not None:
             h = by_name.get(name, {})
             facts["history"] = {"contained": h.get("contained", []), "typeChanges": h.get("typeChanges", [])}
+        if recursive:
+            facts["fields"] = _fields_below(defs, schema, frozenset({""}))
         fields.append(facts)
     answer = {
         "query": ".".join([target.resource] + target.path),
@@ -311,5 +337,7 @@ class Explained:
         if self._data is _UNSET:
             self._data = None
             if located(self.defs, self.root, self.path) is not None:
-                self._data = json_answer(self.defs, self.request, self.root, self.source.describe_schemas(), self.history)
+                self._data = json_answer(
+                    self.defs, self.request, self.root, self.source.describe_schemas(), self.history, self.recursive
+                )
         return self._data
