@@ -542,3 +542,14 @@ def test_a_login_page_or_foreign_json_is_no_cluster_that_serves_nothing(fake_api
     api = fake_apiserver(release="1.33", token="t0ken", impostor=impostor)
     result = Env(tmp_path / "home", api.write_kubeconfig(tmp_path / "kubeconfig"))("deployments")
     assert_one_line_error(result, fragment, "check that the server address is the cluster's API server")
+
+
+def test_a_token_with_a_line_break_is_named_as_the_credentials_not_the_url(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken")
+    config = api.write_kubeconfig(tmp_path / "kubeconfig")
+    doc = yaml.safe_load(config.read_text())
+    doc["users"][0]["user"] = {"token": "s3cr3t-part\nsecond-line"}
+    config.write_text(yaml.safe_dump(doc))
+    result = Env(tmp_path / "home", config)("deployments")
+    assert_one_line_error(result, "credentials of user", "line break", "fix the token")
+    assert "not a valid URL" not in result.stderr and "s3cr3t" not in result.stderr

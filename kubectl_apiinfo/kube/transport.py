@@ -160,6 +160,10 @@ class Client:
                 f"{self.server} sent more than {limit // MIB} MB for {path}, the most read for {what}; "
                 "check the server, or a proxy in between"
             ) from None
+        except requests.exceptions.InvalidHeader:  # never the value: it is a credential
+            who = f"user {self.access.user_name!r}" if self.access.user_name else "the user"
+            raise TransportError(f"the credentials of {who} hold a line break or another character a header cannot carry; "
+                                 "fix the token (or its file) in the kubeconfig") from None
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, ValueError):
             raise TransportError(f"the server address {self.server!r} is not a valid URL; fix the kubeconfig's server or {flag('server')}") from None
         except requests.exceptions.SSLError as e:
