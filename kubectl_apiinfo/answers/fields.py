@@ -16,7 +16,7 @@ from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.model import group_version
 from kubectl_apiinfo.model import release_key, release_span
 from kubectl_apiinfo.sources.openapi.schema_form import (
-    Definitions, description_text, field_names, locate, object_map, type_guess,
+    Definitions, description_text, field_names, fields_with_history, locate, type_guess,
 )
 
 
@@ -224,24 +224,13 @@ def absent_message(target: FieldRequest, release: str, history: dict) -> str:
 
 
 def _fields_below(defs: Definitions, schema: dict, history: frozenset) -> list:
-    """--recursive's fields of fields, each with its own "fields": the walk plaintext's recursive field list makes
-    (properties, then allOf, items and map values at the same level), cut where a definition recurs on the path."""
-    ref = schema.get("$ref") if isinstance(schema, dict) else None
-    ref = ref if isinstance(ref, str) else ""
-    if ref and ref in history:
-        return []
-    seen = history | {ref}
-    resolved = defs.resolve(schema)
-    required = resolved.get("required") or []
+    """--recursive's fields of fields, each with its own "fields", cut where a definition recurs on the path
+    (the walk plaintext's recursive field list makes)."""
     out = []
-    properties = object_map(resolved, "properties")
-    for name in sorted(properties):
-        facts = field_facts(defs, name, properties[name], name in required)
-        facts["fields"] = _fields_below(defs, properties[name], seen)
+    for name, sub, required, seen in fields_with_history(defs, schema, history):
+        facts = field_facts(defs, name, sub, required)
+        facts["fields"] = _fields_below(defs, sub, seen)
         out.append(facts)
-    for part in [*(resolved.get("allOf") or []), object_map(resolved, "items"), object_map(resolved, "additionalProperties")]:
-        if isinstance(part, dict) and part:
-            out += _fields_below(defs, part, seen)
     return out
 
 

@@ -321,6 +321,11 @@ def step_names(defs: Definitions, schema: dict, history: frozenset = frozenset()
 
 def field_names(defs: Definitions, schema: dict, history: frozenset = frozenset()) -> list:
     """The direct fields a schema lists, as kubectl's fieldList finds them: (name, schema, required), in order."""
+    return [(name, sub, required) for name, sub, required, _ in fields_with_history(defs, schema, history)]
+
+
+def fields_with_history(defs: Definitions, schema: dict, history: frozenset = frozenset()) -> list:
+    """field_names, each with the definitions followed to reach it: where a walk below it must stop (a cycle)."""
     ref = schema.get("$ref") if isinstance(schema, dict) else None
     ref = ref if isinstance(ref, str) else ""
     if ref and ref in history:
@@ -330,13 +335,8 @@ def field_names(defs: Definitions, schema: dict, history: frozenset = frozenset(
     out = []
     required = resolved.get("required") or []
     for name in sorted(object_map(resolved, "properties")):
-        out.append((name, resolved["properties"][name], name in required))
-    for alternative in resolved.get("allOf") or []:
-        out.extend(field_names(defs, alternative, seen))
-    items = object_map(resolved, "items")
-    if items:
-        out.extend(field_names(defs, items, seen))
-    extra = object_map(resolved, "additionalProperties")
-    if extra:
-        out.extend(field_names(defs, extra, seen))
+        out.append((name, resolved["properties"][name], name in required, seen))
+    for part in [*(resolved.get("allOf") or []), object_map(resolved, "items"), object_map(resolved, "additionalProperties")]:
+        if isinstance(part, dict) and part:
+            out.extend(fields_with_history(defs, part, seen))
     return out
