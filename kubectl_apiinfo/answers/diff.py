@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
+from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
 
@@ -61,8 +62,6 @@ def _failed(target) -> dict:
 
 
 def group_versions(a, b) -> list:
-    from kubectl_apiinfo.errors import flag
-
     rows = []
     failed = {**_failed(a), **_failed(b)}
     for key in sorted(set(a.versions) | set(b.versions) | {_split(gv) for gv in failed},

@@ -38,13 +38,14 @@ class Parsed:
 class Words:
     """The line split into options (name, value or None, the word as typed) and positional words."""
 
-    __slots__ = ("options", "positionals", "help", "problem")
+    __slots__ = ("options", "positionals", "help", "problem", "missing_value")
 
     def __init__(self):
         self.options: list[tuple[str, Optional[str], str]] = []
         self.positionals: list[str] = []
         self.help = False
         self.problem = ""  # why the line is malformed, for completion and tests
+        self.missing_value = ""  # a flag at the end that lacks its value: our own error, in pflag's words
 
 
 def split(args: list[str]) -> Words:
@@ -85,12 +86,9 @@ def split(args: list[str]) -> Words:
             i += 1
         else:
             shown = f"'{name[1:]}' in {name}" if not name.startswith("--") else name  # pflag's words
-            words.problem = words.problem or f"{_NEEDS_ARGUMENT}{shown}"
+            words.missing_value = words.missing_value or f"flag needs an argument: {shown}"
             words.options.append((name, None, arg))  # completion offers its values
     return words
-
-
-_NEEDS_ARGUMENT = "flag needs an argument: "
 
 
 def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command], list[str]]:
@@ -112,9 +110,9 @@ def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command],
 def parse(args: list[str]) -> Optional[Parsed]:
     """The line as a command and its values, or None where typer should print help or word the error."""
     words = split(args)
-    if words.problem and words.problem.startswith(_NEEDS_ARGUMENT) and not words.help:
+    if words.missing_value and not words.help:
         # Left to typer, the line would be reordered and the next positional taken as the value.
-        raise UserError(words.problem)
+        raise UserError(words.missing_value)
     if words.help or words.problem or not args:
         return None
     path, command, positionals = find_command(words.positionals)

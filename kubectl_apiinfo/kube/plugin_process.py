@@ -41,12 +41,15 @@ def run(argv: list, stdin, stderr, env: dict, timeout: Optional[float]) -> tuple
     size = [0]
 
     def read() -> None:
-        while size[0] <= OUTPUT_LIMIT:
-            chunk = process.stdout.read1(65536)
-            if not chunk:
-                return
-            size[0] += len(chunk)
-            chunks.append(chunk)
+        try:
+            while size[0] <= OUTPUT_LIMIT:
+                chunk = process.stdout.read1(65536)
+                if not chunk:
+                    return
+                size[0] += len(chunk)
+                chunks.append(chunk)
+        except (OSError, ValueError):
+            return  # the pipe broke or was closed: what was read is judged as it is, no thread traceback
 
     reader = threading.Thread(target=read, name="exec plugin output", daemon=True)
     started = time.monotonic()
