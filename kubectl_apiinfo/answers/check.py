@@ -102,7 +102,7 @@ class Checker:
         gv = group_version(group, version)
         where = self.target.label
         release = self.release
-        failed = (self.target.snapshot.source.failed_group_versions or {}).get(gv)
+        failed = self.target.failed_discovery.get(gv)
         if resource is None and failed is not None:  # unknown is not absent: the cluster's hiccup, not the manifest's
             text = f"{gv} {kind} is unknown in {where}: its discovery failed there ({failed}); retry with {flag('refresh')}"
             return [{"finding": DISCOVERY_FAILED, "detail": text, "reason": failed}]

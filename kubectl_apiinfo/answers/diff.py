@@ -56,20 +56,15 @@ def _deprecated_in(target, gv_key, gv) -> Optional[str]:
     return latest
 
 
-def _failed(target) -> dict:
-    """{group/version: why} where the target's discovery failed: what it serves there is unknown, not absent."""
-    return target.snapshot.source.failed_group_versions or {}
-
-
 def group_versions(a, b) -> list:
     rows = []
-    failed = {**_failed(a), **_failed(b)}
+    failed = {**a.failed_discovery, **b.failed_discovery}
     for key in sorted(set(a.versions) | set(b.versions) | {_split(gv) for gv in failed},
                       key=lambda k: (k[0], version_priority_key(k[1]))):
         gv = group_version(*key)
         before, after = a.versions.get(key), b.versions.get(key)
         if gv in failed and (before is None or after is None):
-            where = b.label if gv in _failed(b) else a.label
+            where = b.label if gv in b.failed_discovery else a.label
             rows.append({"change": "unknown", "groupVersion": gv,
                          "detail": f"discovery failed in {where} ({failed[gv]}); retry with {flag('refresh')}"})
             continue
@@ -121,7 +116,7 @@ def _served_resources(target) -> dict:
 
 def resources(a, b) -> list:
     before, after = _served_resources(a), _served_resources(b)
-    unknown_groups = {_split(gv)[0] for gv in {**_failed(a), **_failed(b)}}
+    unknown_groups = {_split(gv)[0] for gv in {**a.failed_discovery, **b.failed_discovery}}
     rows = []
     for key in sorted(set(before) | set(after)):
         group, plural = key

@@ -57,6 +57,11 @@ class Source:
         return self.snapshot.source.from_cache
 
     @property
+    def failed_discovery(self) -> dict:
+        """{group/version: why} where discovery failed: what is served there is unknown, not absent."""
+        return self.snapshot.source.failed_group_versions or {}
+
+    @property
     def groups(self) -> dict:
         """group name -> Group."""
         if self._groups is None:
