@@ -194,6 +194,10 @@ def test_bad_lines_are_one_error_line(cli, tmp_path):
     assert_one_line_error(cli("diff", "1.24", "1.99"), "1.99", "newer than the catalog")
     assert_one_line_error(cli("diff", "1.14", "1.24"), "1.14", "not in the catalog")
     assert_one_line_error(cli("diff", "1.24", "1.25", "nosuchthings"), "nosuchthings")
+    # a side named by a positional word: no "--context" the user never typed, and where a kubeconfig comes from
+    unknown_side = cli("diff", "1.24", "nosuchctx")
+    assert_one_line_error(unknown_side, "'nosuchctx' is neither", "set KUBECONFIG")
+    assert "--context" not in unknown_side.stderr and "defines no contexts" not in unknown_side.stderr
     bad = _write(tmp_path, "scalar.yaml", "just a string\n")
     assert_one_line_error(cli("check", "-f", str(bad), "--kube-version", "1.25"), "scalar.yaml:1")
 

@@ -169,7 +169,8 @@ class KubeConfig:
         context_name = context or self.current_context
         ctx: Dict[str, Any] = {}
         if context_name:
-            entry = self._lookup("contexts", context_name, flag("context") if context else "current-context")
+            # A context named outright needs no "from": diff names one by a positional word, not --context.
+            entry = self._lookup("contexts", context_name, "" if context else "current-context")
             ctx = entry.body
         elif not (server or cluster):
             if not self.files:
@@ -261,8 +262,14 @@ class KubeConfig:
             item = SECTIONS[section]
             known = sorted(self._sections[section])
             listed = ", ".join(known[:5]) + (f" (and {len(known) - 5} more)" if len(known) > 5 else "")
-            hint = f"known {section}: {listed}" if known else f"it defines no {section}"
-            raise UserError(f"{item} {name!r} (from {referrer}) is not in {self._describe_files()}; {hint}")
+            if known:
+                hint = f"known {section}: {listed}"
+            elif not self.files:
+                hint = f"pass {flag('kubeconfig')} FILE or set KUBECONFIG"
+            else:
+                hint = f"it defines no {section}"
+            origin = f" (from {referrer})" if referrer else ""
+            raise UserError(f"{item} {name!r}{origin} is not in {self._describe_files()}; {hint}")
         return entry
 
     def _describe_files(self) -> str:
