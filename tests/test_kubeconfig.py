@@ -407,7 +407,7 @@ ERROR_CASES = {
     "not a mapping": (f"- {SECRET}\n", {}, ["is not a kubeconfig"]),
     "no current context": (doc(current=""), {}, ["no context is set", "--context", "kubectl config use-context"]),
     "unknown context flag": (doc(contexts={f"ctx{i}": {"cluster": "c"} for i in range(7)}, current=""), {"context": "nope"},
-                             ["context 'nope'", "--context", "known contexts: ctx0, ctx1, ctx2, ctx3, ctx4 (and 2 more)"]),
+                             ["context 'nope' is not in the kubeconfig", "known contexts: ctx0, ctx1, ctx2, ctx3, ctx4 (and 2 more)"]),
     "unknown current context": (doc(current="gone"), {}, ["context 'gone'", "current-context", "known contexts: x"]),
     "unknown cluster flag": (doc(), {"cluster": "nope"}, ["cluster 'nope'", "--cluster", "known clusters: c"]),
     "context names unknown cluster": (doc(contexts={"x": {"cluster": "ghost", "user": "u"}}), {}, ["cluster 'ghost'", "context 'x'", "known clusters: c"]),
