@@ -266,6 +266,21 @@ def test_help(cli):
     assert sub.returncode == 0 and "--kube-version" in sub.stdout
 
 
+def test_commands_that_read_no_cluster_take_kubectls_connection_flags(cli, tmp_path):
+    # kubectl takes --kubeconfig, --context ... on every command; an alias that adds them must not break these
+    connection = ["--kubeconfig", str(tmp_path / "absent"), "--context", "x", "--request-timeout", "5s", "-s", "https://h"]
+    assert cli("releases", "-o", "name", *connection).stdout.split()[0] == "1.15"
+    listed = cli("cache", "list", *connection)
+    assert listed.returncode == 0 and listed.stdout.split()[:2] == ["NAME", "SERVER"], listed.stderr
+    exported = cli("cache", "export", str(tmp_path / "b.json"), *connection)
+    assert exported.returncode == 0 and "exported 0 snapshots" in exported.stderr, exported.stderr
+    assert cli("cache", "import", str(tmp_path / "b.json"), *connection).returncode == 0
+    assert cli("cache", "clear", *connection).returncode == 0
+    # still checked as values, and kept out of help, where they would promise an effect they do not have
+    assert_one_line_error(cli("cache", "list", "--request-timeout", "soon"), "not a duration")
+    assert "--kubeconfig" not in cli("cache", "list", "--help").stdout
+
+
 @pytest.mark.parametrize(
     "args,fragment",
     [

@@ -68,7 +68,7 @@ def test_fast_and_typer_paths_answer_alike(tmp_path, args):
     [
         ["--help"], ["deployments", "--help"], ["refresh", "extra"], ["cache"], ["version", "extra"], ["resources", "--bogus"],
         ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"], [],
-        ["resources", "--namespaced", "false"], ["versions", "--api-group", "apps"], ["releases", "--context", "x"],
+        ["resources", "--namespaced", "false"], ["versions", "--api-group", "apps"], ["releases", "--api-group", "x"],
     ],
 )
 def test_everything_else_goes_to_typer(args):

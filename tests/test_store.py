@@ -280,6 +280,11 @@ def test_a_read_only_cache_answers_and_says_once_it_cannot_be_updated(fake_apise
             assert "moved" not in result.stderr and "corrupt" not in result.stderr, result.stderr
             assert result.stderr.count("\n") <= 1, result.stderr
         assert run("deployments", "-o", "name").stdout == "deployments.apps\n"
+        offline = run("deployments", "-o", "name", "--offline")
+        assert offline.returncode == 0 and offline.stdout == "deployments.apps\n", offline.stderr
+        exported = run("cache", "export", "-")
+        assert exported.returncode == 0 and "exported 1 snapshot to stdout" in exported.stderr, exported.stderr
+        assert len(json.loads(exported.stdout)["snapshots"]) == 1
         refreshed = run("deployments", "-o", "name", "--refresh")
         assert refreshed.stdout == "deployments.apps\n", refreshed.stderr
         assert refreshed.stderr.count("\n") == 1 and "read-only" in refreshed.stderr, refreshed.stderr

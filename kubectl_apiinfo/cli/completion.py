@@ -147,7 +147,7 @@ def candidates(words: list[str], partial: str) -> tuple[list[str], int]:
             found, directive = _values(option, words, value)
             return [f"{name}={v}" for v in found], directive
         options = command.options if command is not None else ()
-        names = [n for o in options for n in o.names] + list(spec.HELP_NAMES)
+        names = [n for o in options if not o.hidden for n in o.names] + list(spec.HELP_NAMES)
         return [n for n in names if n.startswith(partial)], NO_FILE_COMPLETION
     if not path:  # the first word: a command, or a resource for the default command
         values = [c.name for c in spec.COMMANDS] + resource_names(words)

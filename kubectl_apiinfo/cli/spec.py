@@ -25,10 +25,11 @@ RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS = (
 class Option:
     """One flag.  dest is the name its value goes by in commands."""
 
-    __slots__ = ("name", "short", "kind", "metavar", "help", "default", "choices", "completer", "env")
+    __slots__ = ("name", "short", "kind", "metavar", "help", "default", "choices", "completer", "env", "hidden")
 
     def __init__(self, name, kind=STRING, help="", metavar="", default=None, short="", choices=(), completer="", env=""):
         self.name = name
+        self.hidden = False  # taken but not shown in help
         self.env = env  # an environment variable that stands in for the flag when it is not given
         self.short = short
         self.kind = kind
@@ -55,6 +56,12 @@ class Option:
         """The same option with the choices one command offers (-o differs per command)."""
         copy = Option(self.name, self.kind, self.help, self.metavar, default, self.short, choices, self.completer, self.env)
         copy.help = f"{self.help} One of: {'|'.join(choices)}."
+        return copy
+
+    def unused(self):
+        """The same option, accepted and ignored by a command it means nothing to, and left out of its help."""
+        copy = Option(self.name, self.kind, self.help, self.metavar, None, self.short, self.choices, self.completer)
+        copy.hidden = True
         return copy
 
 
@@ -174,6 +181,9 @@ FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of eve
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
 CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
+# kubectl accepts its connection flags on every command; those that read no cluster (releases, cache) take them
+# too, so a habit or an alias carrying --kubeconfig or --context does not turn into a usage error.
+UNUSED_CONNECTION_OPTIONS = tuple(o.unused() for o in (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT))
 # A query answered from a cluster's snapshot: the connection flags, and how old a snapshot may be.
 QUERY_CLUSTER_OPTIONS = (*CLUSTER_OPTIONS, CACHE_TTL)
 # The flags that pick a cluster (or how to read it): meaningless with --kube-version.
@@ -236,7 +246,7 @@ COMMANDS = (
     Command(
         "releases",
         "List the Kubernetes releases in the offline catalog.",
-        options=(OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS),
+        options=(OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *UNUSED_CONNECTION_OPTIONS),
         handler="releases",
     ),
     Command(
@@ -253,7 +263,7 @@ COMMANDS = (
             Command(
                 "list",
                 "List the cached snapshots: which cluster, which Kubernetes, how old.",
-                options=(CACHE_DIR, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS),
+                options=(CACHE_DIR, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *UNUSED_CONNECTION_OPTIONS),
                 handler="cache",
             ),
             Command(
@@ -261,21 +271,21 @@ COMMANDS = (
                 "Drop cached snapshots: the named ones (context names), or all.",
                 arguments=(Argument("names", "[NAME]...", "Context names; none means every snapshot.", required=False,
                                     repeatable=True, completer=SNAPSHOTS),),
-                options=(CACHE_DIR,),
+                options=(CACHE_DIR, *UNUSED_CONNECTION_OPTIONS),
                 handler="cache",
             ),
             Command(
                 "export",
                 "Write every cached snapshot to FILE ('-' for stdout), a plain JSON bundle for an air-gapped machine.",
                 arguments=(Argument("file", "FILE", "The bundle to write; '-' writes to stdout."),),
-                options=(CACHE_DIR,),
+                options=(CACHE_DIR, *UNUSED_CONNECTION_OPTIONS),
                 handler="cache",
             ),
             Command(
                 "import",
                 "Add the snapshots of a bundle made by 'cache export' ('-' reads stdin); a bad bundle changes nothing.",
                 arguments=(Argument("file", "FILE", "The bundle to read; '-' reads stdin."),),
-                options=(CACHE_DIR,),
+                options=(CACHE_DIR, *UNUSED_CONNECTION_OPTIONS),
                 handler="cache",
             ),
         ),

@@ -39,7 +39,7 @@ def _option_parameter(option: spec.Option) -> inspect.Parameter:
     else:
         annotation, default = Optional[str], None  # absent: the spec's default, applied in validation
     metavar = "[=true|false]" if option.kind == spec.BOOL else (option.metavar or None)
-    declared = typer.Option(*option.names, help=option.help, metavar=metavar, show_default=False)
+    declared = typer.Option(*option.names, help=option.help, metavar=metavar, show_default=False, hidden=option.hidden)
     return inspect.Parameter(option.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[annotation, declared])
 
