@@ -66,4 +66,5 @@ def _import(options, factory) -> None:
         if BUNDLE_KEY in parts:
             with SchemaStore.sharing(cache, close_it=False) as store:
                 store.import_part(parts[BUNDLE_KEY], "the bundle" if options.file == "-" else options.file)
-    note(f"imported {_count(len(entries))}: {', '.join(e.name for e in entries)}")
+    names = ", ".join(e.name for e in entries)
+    note(f"imported {_count(len(entries))}" + (f": {names}" if names else ""))
