@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fakeapi.shared_data import location, missing_reason, present
+from fakeapi.shared_data import location, manifests_location, missing_reason, present
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared Kubernetes data ($K8S_DATA, else ../shared/k8s-data): a test that needs it
@@ -26,6 +26,15 @@ sys.path.insert(0, str(ROOT / "catalog"))
 
 # Fixtures for the fake API server and a real kubectl live beside the server code.
 pytest_plugins = ["fakeapi.fixtures"]
+
+
+@pytest.fixture
+def shared_manifests() -> Path:
+    """The shared real manifests' folder (../shared/manifests); the test skips without it."""
+    folder = manifests_location()
+    if not (folder / "list.tsv").is_file():
+        pytest.skip(f"needs the shared manifests: {folder} is absent (set K8S_DATA beside it)")
+    return folder
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ LAYERS = [
     ("kubectl_apiinfo.inputs", 5),
     ("kubectl_apiinfo.sources.select", 5),
     ("kubectl_apiinfo.sources.source", 4.8),
+    ("kubectl_apiinfo.sources.crds", 4.7),
     ("kubectl_apiinfo.sources.catalog", 4.6),
     ("kubectl_apiinfo.sources.openapi", 4.4),
     ("kubectl_apiinfo.sources.cluster", 4.2),

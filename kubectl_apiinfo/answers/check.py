@@ -95,7 +95,33 @@ class Checker:
             return f"use {_gvk_text(replacement)} (in {where} but not served by default)", False
         return f"its replacement {_gvk_text(replacement)} is not served in {where} either", False
 
+    def _custom(self, group: str, version: str, kind: str) -> Optional[list]:
+        """Findings where a CustomResourceDefinition (the input's or the cluster's) declares the kind; else None."""
+        declared = [v for (g, _, k), v in self.target.custom_versions.items() if g == group and k == kind]
+        if not declared:
+            return None
+        gv = group_version(group, version)
+        mine = next((v for v in declared if v.version == version), None)
+        usable = sorted((v for v in declared if v.served and not v.deprecated), key=lambda v: (not v.storage, version_priority_key(v.version)))
+        use = f"; use {group_version(group, usable[0].version)}" if usable and usable[0] is not mine else ""
+        crd = f"its CustomResourceDefinition {declared[0].crd}"
+        if mine is None:
+            listed = ", ".join(v.version for v in declared)
+            text = f"{gv} {kind} is not served: {crd} defines only {listed}{use}"
+            return [{"finding": NOT_SERVED, "detail": text, "removed": None, "replacement": None, "replacementServed": None}]
+        if not mine.served:
+            text = f"{gv} {kind} is not served: {crd} sets served: false for {version}{use}"
+            return [{"finding": NOT_SERVED, "detail": text, "removed": None, "replacement": None, "replacementServed": None}]
+        if mine.deprecated:
+            # The CRD's own deprecationWarning is what the API server will print: shown as is when there is one.
+            text = f"{gv} {kind} is deprecated by {crd}" + (f": {mine.warning}" if mine.warning else use)
+            return [{"finding": DEPRECATED, "detail": text, "deprecated": None, "removed": None}]
+        return []
+
     def _kind(self, group: str, version: str, kind: str) -> list:
+        custom = self._custom(group, version, kind)
+        if custom is not None:
+            return custom
         resource = self.target.kinds.get((group, version, kind))
         facts = releases.lifecycle_of(group, version, kind)
         history = releases.history_of(group, version, kind)
@@ -185,8 +211,13 @@ class Checker:
         paths = unknown.paths
         out = []
         gv = group_version(group, version)
+        custom = self.target.custom_versions.get((group, version, kind))
         for path in paths:
             dotted = ".".join(path)
+            if custom is not None and path[0] != "metadata":  # the CRD's schema, not a release's: no history to tell
+                text = f"{dotted} is not a field of {gv} {kind} in the schema of its CustomResourceDefinition {custom.crd}"
+                out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": None})
+                continue
             added = self._added_in(gv, kind, path)
             text = f"{dotted} is not a field of {gv} {kind} in {self.target.label}"
             if added and self.release and _later(added, self.release):

@@ -164,6 +164,11 @@ RECURSIVE = Option(
     "--recursive", BOOL, short="-R", default=False,
     help="All the way down: explain prints the fields of fields; check reads the directories given with -f and theirs.",
 )
+CRDS = Option(
+    "--crds", STRINGS, metavar="PATH",
+    help="CustomResourceDefinitions to read the custom resources against, as if applied first: files or directories "
+    "(read all the way down; repeatable, comma-separated). CRDs among the checked manifests count too.",
+)
 IGNORE_DEPRECATIONS = Option(
     "--ignore-deprecations", BOOL, default=False,
     help="Deprecated APIs are still listed but do not make the exit status 2.",
@@ -297,7 +302,7 @@ COMMANDS = (
         "3: anything else; 1: an error.",
         options=(
             FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(CHECK_FORMATS, "table"), NO_HEADERS,
-            IGNORE_DEPRECATIONS, FAIL_ON, ALLOW_EMPTY, *CLUSTER_OPTIONS,
+            CRDS, IGNORE_DEPRECATIONS, FAIL_ON, ALLOW_EMPTY, *CLUSTER_OPTIONS,
         ),
         handler="check",
         takes_cluster=True,

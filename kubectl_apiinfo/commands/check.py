@@ -43,6 +43,29 @@ def _warn_unknown(answer: dict, failing: tuple) -> None:
     )
 
 
+def custom_definitions(records: list, paths: list) -> tuple:
+    """(the CRDs the custom resources are read against, the problems of reading --crds): those of --crds, then
+    the input's own, which win for a CRD of the same name (they are the ones applied with the resources)."""
+    from kubectl_apiinfo.inputs import manifests
+    from kubectl_apiinfo.sources.crds import definitions as crds
+
+    given, problems = [], []
+    try:
+        files = manifests.expand(paths or [], True)
+    except UserError as e:
+        raise UserError(f"{flag('crds')}: {e}") from None
+    for path in files:
+        for r in manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path):
+            (problems if isinstance(r, manifests.Problem) else given).append(r)
+    found: dict = {}
+    for m in [*given, *(r for r in records if not isinstance(r, manifests.Problem))]:
+        if crds.is_crd(m.obj):
+            d = crds.read(m.obj, m.location)
+            if d is not None:
+                found[d.name] = d
+    return list(found.values()), problems
+
+
 def run(options, factory):
     import time
 
@@ -72,6 +95,8 @@ def run(options, factory):
             f"({flag('recursive') + ' reads subdirectories too; ' if deeper else ''}{flag('allow_empty')} makes that a pass)"
         )
 
+    definitions, crd_problems = custom_definitions(records, options.crds)
+    records.extend(crd_problems)
     if options.all_contexts:
         chosen = factory.cached_contexts()
     else:
@@ -80,6 +105,7 @@ def run(options, factory):
         for t in chosen:
             for n in t.notes:
                 note(n)
+            t.adopt(definitions)
             if not t.has_schemas:
                 note(f"{t.label} has no OpenAPI schemas in the catalog: fields are not checked")
         answer = check.check(records, chosen, len(files))

@@ -30,6 +30,8 @@ class Source:
         self._kinds: Optional[dict] = None
         self._versions: Optional[dict] = None
         self._groups: Optional[dict] = None
+        self._custom_versions: dict = {}  # (group, version, kind) -> crds.definitions.CustomVersion
+        self._custom_schemas: dict = {}  # (group, version, kind) -> a CRD version's raw openAPIV3Schema
 
     # --- what it serves -----------------------------------------------------------
 
@@ -82,6 +84,40 @@ class Source:
             self._index()
         return self._kinds  # type: ignore[return-value]
 
+    @property
+    def custom_versions(self) -> dict:
+        """(group, version, kind) -> CustomVersion: what a CRD declares of that version (served, deprecated)."""
+        return self._custom_versions
+
+    def adopt(self, definitions: list) -> None:
+        """Serve the CRDs given (crds.definitions.CustomDefinition) as the target will once they are applied:
+        their group/versions, kinds and schemas stand in for whatever it had for the same kinds."""
+        from kubectl_apiinfo.model import APISnapshot, Group
+        from kubectl_apiinfo.sources.crds import definitions as crds
+
+        if not definitions:
+            return
+        merged = {g.name: g for g in self.snapshot.groups}
+        for added in crds.groups(definitions):
+            have = merged.get(added.name)
+            if have is None:
+                merged[added.name] = added
+                continue
+            versions = {gv.version: gv for gv in have.versions}
+            for gv in added.versions:
+                kinds = {r.kind for r in gv.resources}
+                kept = [r for r in versions[gv.version].resources if r.kind not in kinds] if gv.version in versions else []
+                versions[gv.version] = gv.replace(resources=kept + gv.resources)
+            merged[added.name] = Group(have.name, list(versions.values()), have.preferred)
+        self.snapshot = APISnapshot(self.snapshot.source, list(merged.values()))
+        self._kinds = self._versions = self._groups = None
+        for d in definitions:
+            for v in d.versions:
+                key = (d.group, v.version, v.kind)
+                self._custom_versions[key] = v
+                self._custom_schemas[key] = d.schemas.get(v.version)
+                self._schemas.pop(key, None)
+
     def _index(self) -> None:
         self._kinds, self._versions = {}, {}
         for g in self.snapshot.groups:
@@ -109,7 +145,13 @@ class Source:
         """(Definitions, the kind's root schema), or None where no schema is known; quietly, and remembered."""
         key = (group, version, kind)
         if key not in self._schemas:
-            self._schemas[key] = self.definitions(group_version(group, version), kind, quiet=True)
+            if key in self._custom_schemas:
+                from kubectl_apiinfo.sources.crds import definitions as crds
+
+                meta = self.schema("", "v1", "ConfigMap")  # the target's ObjectMeta, for a custom resource's metadata
+                self._schemas[key] = crds.root_schema(self._custom_schemas[key], meta[0] if meta else None)
+            else:
+                self._schemas[key] = self.definitions(group_version(group, version), kind, quiet=True)
         return self._schemas[key]
 
     def definitions(self, group_version: str, kind: str, quiet: bool = False):

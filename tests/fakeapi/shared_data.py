@@ -28,6 +28,11 @@ def location() -> Path:
     return Path(configured).absolute() if configured else DEFAULT
 
 
+def manifests_location() -> Path:
+    """The shared real manifests (rendered charts, examples): beside the Kubernetes data."""
+    return location().parent / "manifests"
+
+
 def present(path: Path) -> bool:
     return (Path(path) / "default-enabled.json").is_file()
 

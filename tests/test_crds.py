@@ -1,0 +1,162 @@
+"""check reads custom resources against the CustomResourceDefinitions it is given: in the input, or with --crds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import assert_one_line_error
+
+STACK = "rendered/prometheus-community-2021/kube-prometheus-stack.yaml"
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              free: {type: object, x-kubernetes-preserve-unknown-fields: true, properties: {known: {type: string}}}
+  - name: v1beta1
+    served: true
+    storage: false
+    deprecated: true
+    deprecationWarning: "example.com/v1beta1 Widget is going away; use example.com/v1"
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+  - name: v1alpha1
+    served: false
+    storage: false
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+"""
+
+WIDGETS = """\
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: typo}
+spec: {size: 1, sise: 2, free: {anything: 1}}
+---
+apiVersion: example.com/v1beta1
+kind: Widget
+metadata: {name: old}
+---
+apiVersion: example.com/v1alpha1
+kind: Widget
+metadata: {name: disabled}
+---
+apiVersion: example.com/v2
+kind: Widget
+metadata: {name: future}
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _findings(answer: dict) -> dict:
+    out: dict = {}
+    for f in answer["findings"]:
+        out.setdefault(f["name"], []).append(f)
+    return out
+
+
+def _check(cli, *args: str):
+    result = cli("check", *args, "--kube-version", "1.33", "-o", "json")
+    assert result.returncode in (0, 2, 3), result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_a_crd_in_the_stream_serves_its_resources_with_its_schema_and_lifecycle(cli, tmp_path):
+    both = _write(tmp_path, "chart.yaml", CRD + "---\n" + WIDGETS)
+    status, answer = _check(cli, "-f", str(both))
+    found = _findings(answer)
+    assert [(f["finding"], f["field"]) for f in found["typo"]] == [("unknown-field", "spec.sise")]
+    assert "CustomResourceDefinition widgets.example.com" in found["typo"][0]["detail"]
+    assert [f["finding"] for f in found["old"]] == ["deprecated"]
+    assert "going away; use example.com/v1" in found["old"][0]["detail"]  # the CRD's own warning
+    assert [f["finding"] for f in found["disabled"]] == ["not-served"] and "served: false" in found["disabled"][0]["detail"]
+    assert [f["finding"] for f in found["future"]] == ["not-served"]
+    assert "defines only v1, v1beta1, v1alpha1; use example.com/v1" in found["future"][0]["detail"]
+    assert status == 3
+
+
+def test_without_its_crd_a_custom_resource_is_an_unknown_kind_as_before(cli, tmp_path):
+    alone = _write(tmp_path, "widgets.yaml", WIDGETS)
+    status, answer = _check(cli, "-f", str(alone))
+    assert {f["finding"] for f in answer["findings"]} == {"unknown-kind"} and status == 0
+
+
+def test_crds_from_a_directory_given_with_the_crds_flag(cli, tmp_path):
+    (tmp_path / "crds" / "deep").mkdir(parents=True)
+    _write(tmp_path / "crds" / "deep", "widget.yaml", CRD)
+    only_deprecated = _write(tmp_path, "old.yaml", WIDGETS.split("---\n")[1])
+    status, answer = _check(cli, "-f", str(only_deprecated), "--crds", str(tmp_path / "crds"))
+    assert [f["finding"] for f in answer["findings"]] == ["deprecated"] and status == 2
+    assert answer["objects"] == 1  # a CRD given with --crds is read, not checked
+    assert_one_line_error(cli("check", "-f", str(only_deprecated), "--crds", str(tmp_path / "nope")), "--crds", "nope")
+
+
+def test_the_inputs_crd_wins_over_one_of_the_same_name_from_the_crds_flag(cli, tmp_path):
+    served_v1alpha1 = CRD.replace("    served: false\n", "    served: true\n")
+    flag_crds = _write(tmp_path, "flag-crds.yaml", served_v1alpha1)
+    stream = _write(tmp_path, "stream.yaml", CRD + "---\n" + WIDGETS.split("---\n")[2])
+    _, answer = _check(cli, "-f", str(stream), "--crds", str(flag_crds))
+    assert [f["finding"] for f in answer["findings"]] == ["not-served"]
+    _, answer = _check(cli, "-f", str(_write(tmp_path, "off.yaml", WIDGETS.split("---\n")[2])), "--crds", str(flag_crds))
+    assert answer["findings"] == []
+
+
+def test_a_v1beta1_crd_gives_its_shared_validation_schema_to_every_version(cli, tmp_path):
+    legacy = """\
+apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  version: v1
+  names: {kind: Gadget, plural: gadgets}
+  scope: Cluster
+  validation:
+    openAPIV3Schema:
+      properties:
+        spec: {properties: {colour: {type: string}}}
+---
+apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: g}
+spec: {color: red}
+"""
+    result = cli("check", "-f", str(_write(tmp_path, "legacy.yaml", legacy)), "--kube-version", "1.15", "-o", "json")
+    gadget = [f for f in json.loads(result.stdout)["findings"] if f["kind"] == "Gadget"]
+    assert [(f["finding"], f["field"]) for f in gadget] == [("unknown-field", "spec.color")]
+
+
+def test_a_rendered_chart_with_its_crds_has_its_custom_resources_checked(cli, tmp_path, shared_manifests):
+    stack = shared_manifests / STACK
+    _, answer = _check(cli, "-f", str(stack))
+    assert not [f for f in answer["findings"] if f["finding"] == "unknown-kind"]  # every CR's CRD is in the chart
+    text = stack.read_text()
+    marker = "kind: ServiceMonitor\nmetadata:\n  name: rel-kube-prometheus-stack-alertmanager\n"
+    assert marker in text
+    start = text.index(marker)
+    end = text.index("  endpoints:\n", start)
+    broken = _write(tmp_path, "stack.yaml", text[:end] + "  endpointz:\n" + text[end + len("  endpoints:\n"):])
+    _, answer = _check(cli, "-f", str(broken))
+    typo = [f for f in answer["findings"] if f["finding"] == "unknown-field"]
+    assert [(f["kind"], f["field"]) for f in typo] == [("ServiceMonitor", "spec.endpointz")]
+    assert "servicemonitors.monitoring.coreos.com" in typo[0]["detail"]
