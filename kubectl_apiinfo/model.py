@@ -210,6 +210,9 @@ SOURCE_FACTS = {
     "failed_group_versions": "failedGroupVersions",  # {group/version: why its discovery failed}
     "last_known": "lastKnown",  # {group/version: resources the previous snapshot had} for those
     "listing_digest": "listingDigest",  # a legacy server's group list, to notice a change without ETags
+    # {"group/version/Kind": {crd, served, storage, deprecated, warning}} from the cluster's CRDs
+    "custom_versions": "customResourceVersions",
+    "custom_versions_unknown": "customResourceVersionsUnknown",  # why its CRDs could not be listed
     # how this answer came to be (never stored)
     "age": "age",
     "from_cache": "fromCache",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 import pytest
 
@@ -22,22 +24,32 @@ RSS_BUDGET_MB = 200
 
 def _run_measured(env, *args: str, timeout: float = 120) -> tuple[subprocess.CompletedProcess, float]:
     """Run the command; (its result, its peak resident memory in MB), from the kernel's own count for that child."""
-    out, err = env.home / "stdout", env.home / "stderr"
+    out, err, peak = env.home / "stdout", env.home / "stderr", env.home / "peak"
+    # A child started from pytest inherits pytest's own peak (Linux keeps the high-water mark across exec), so a
+    # small launcher starts the command and reports that grandchild's peak alone.
+    launcher = (
+        "import os, subprocess, sys\n"
+        "p = subprocess.Popen(sys.argv[2:])\n"
+        "_, status, usage = os.wait4(p.pid, 0)\n"
+        "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
     with open(out, "wb") as o, open(err, "wb") as e:
-        process = subprocess.Popen([str(COMMAND), *args], stdout=o, stderr=e, env=env.env, cwd=env.home)
+        process = subprocess.Popen([sys.executable, "-c", launcher, str(peak), str(COMMAND), *args], stdout=o, stderr=e,
+                                   env=env.env, cwd=env.home, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)  # the launcher and the command under it
                 os.wait4(process.pid, 0)
                 pytest.fail(f"{args} ran over {timeout}s")
             time.sleep(0.05)
     process.returncode = os.waitstatus_to_exitcode(status)
     result = subprocess.CompletedProcess(process.args, process.returncode, out.read_text(), err.read_text())
-    return result, usage.ru_maxrss / 1024
+    return result, int(peak.read_text()) / 1024
 
 
 @pytest.mark.parametrize(

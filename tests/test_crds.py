@@ -160,3 +160,54 @@ def test_a_rendered_chart_with_its_crds_has_its_custom_resources_checked(cli, tm
     typo = [f for f in answer["findings"] if f["finding"] == "unknown-field"]
     assert [(f["kind"], f["field"]) for f in typo] == [("ServiceMonitor", "spec.endpointz")]
     assert "servicemonitors.monitoring.coreos.com" in typo[0]["detail"]
+
+
+CLUSTER_WIDGETS = """\
+apiVersion: g0001.example.com/v1
+kind: Widget
+metadata: {name: current}
+spec: {size: 1}
+---
+apiVersion: g0001.example.com/v1beta1
+kind: Widget
+metadata: {name: old}
+spec: {size: 1}
+---
+apiVersion: g0001.example.com/v1alpha1
+kind: Widget
+metadata: {name: disabled}
+spec: {size: 1}
+"""
+
+
+def test_a_clusters_crds_say_which_versions_are_deprecated_or_not_served(cli, fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken", crd_groups=1, crd_versions=["v1", "v1beta1"],
+                         crd_deprecated={"v1beta1": "g0001.example.com/v1beta1 Widget is deprecated; use v1"},
+                         crd_unserved=["v1alpha1"])
+    cli.env["KUBECONFIG"] = str(api.write_kubeconfig(tmp_path / "kubeconfig", context_name="prod"))
+    widgets = _write(tmp_path, "widgets.yaml", CLUSTER_WIDGETS)
+    result = cli("check", "-f", str(widgets), "-o", "json")
+    assert result.returncode == 3, result.stderr
+    found = _findings(json.loads(result.stdout))
+    assert "current" not in found
+    assert [f["finding"] for f in found["old"]] == ["deprecated"]
+    assert found["old"][0]["detail"].endswith(": g0001.example.com/v1beta1 Widget is deprecated; use v1")
+    assert [f["finding"] for f in found["disabled"]] == ["not-served"]
+    assert "served: false for v1alpha1; use g0001.example.com/v1" in found["disabled"][0]["detail"]
+    listed = [r for r in api.requests()["requests"] if r["path"].endswith("/customresourcedefinitions")]
+    assert listed and all("limit=" in r["query"] for r in listed)  # paged, as kubectl lists
+    api.stop()  # kept in the snapshot: answered offline too
+    offline = cli("check", "-f", str(widgets), "-o", "json", "--offline")
+    assert {f["name"]: f["finding"] for f in json.loads(offline.stdout)["findings"]} == {"old": "deprecated", "disabled": "not-served"}
+
+
+def test_crds_the_user_may_not_list_are_unknown_and_said_once(cli, fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken", crd_groups=1, crd_versions=["v1", "v1beta1"],
+                         crd_deprecated={"v1beta1": "going away"},
+                         status_override={"/apis/apiextensions.k8s.io/v1/customresourcedefinitions": 403})
+    cli.env["KUBECONFIG"] = str(api.write_kubeconfig(tmp_path / "kubeconfig", context_name="prod"))
+    result = cli("check", "-f", str(_write(tmp_path, "widgets.yaml", CLUSTER_WIDGETS.split("---\n")[1])))
+    assert result.returncode == 0, result.stderr  # discovery serves v1beta1; its deprecation is unknown, not absent
+    lines = [line for line in result.stderr.splitlines() if "CustomResourceDefinitions" in line]
+    assert len(lines) == 1 and "403 Forbidden" in lines[0] and "not reported" in lines[0], result.stderr
+    assert "t0ken" not in result.stderr

@@ -119,19 +119,19 @@ class Checker:
         return []
 
     def _kind(self, group: str, version: str, kind: str) -> list:
-        custom = self._custom(group, version, kind)
-        if custom is not None:
-            return custom
         resource = self.target.kinds.get((group, version, kind))
-        facts = releases.lifecycle_of(group, version, kind)
-        history = releases.history_of(group, version, kind)
         gv = group_version(group, version)
         where = self.target.label
-        release = self.release
         failed = self.target.failed_discovery.get(gv)
         if resource is None and failed is not None:  # unknown is not absent: the cluster's hiccup, not the manifest's
             text = f"{gv} {kind} is unknown in {where}: its discovery failed there ({failed}); retry with {flag('refresh')}"
             return [{"finding": DISCOVERY_FAILED, "detail": text, "reason": failed}]
+        custom = self._custom(group, version, kind)
+        if custom is not None:
+            return custom
+        facts = releases.lifecycle_of(group, version, kind)
+        history = releases.history_of(group, version, kind)
+        release = self.release
         if resource is None:
             builtin = history is not None or facts != releases.Lifecycle()
             replacement = self._replacement(group, version, kind, facts)

@@ -66,6 +66,21 @@ def custom_definitions(records: list, paths: list) -> tuple:
     return list(found.values()), problems
 
 
+def _warn_crds_unknown(chosen: list, records: list) -> None:
+    """One line per target whose CRDs could not be listed, when custom resources are checked against it."""
+    from kubectl_apiinfo.console import warn
+    from kubectl_apiinfo.sources.catalog import releases
+
+    builtin = releases.builtin_kinds()
+    groups = {check.split_api_version(str(r.obj.get("apiVersion", "")))[0] for r in records if hasattr(r, "obj")}
+    if not groups - set(builtin):
+        return
+    for t in chosen:
+        if t.custom_versions_unknown:
+            warn(f"the CustomResourceDefinitions of {t.label} could not be listed ({t.custom_versions_unknown}): "
+                 "deprecated or unserved CRD versions are not reported")
+
+
 def run(options, factory):
     import time
 
@@ -114,6 +129,7 @@ def run(options, factory):
             t.close()
     status = check.exit_status(answer, failing, options.ignore_deprecations)
     _warn_unknown(answer, failing)
+    _warn_crds_unknown(chosen, records)
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if not answer["findings"] and not answer["problems"] and options.output in ("table", "markdown", "csv"):
         where = ", ".join(t.label for t in chosen)

@@ -30,7 +30,7 @@ class Source:
         self._kinds: Optional[dict] = None
         self._versions: Optional[dict] = None
         self._groups: Optional[dict] = None
-        self._custom_versions: dict = {}  # (group, version, kind) -> crds.definitions.CustomVersion
+        self._custom_versions: Optional[dict] = None  # (group, version, kind) -> crds.definitions.CustomVersion
         self._custom_schemas: dict = {}  # (group, version, kind) -> a CRD version's raw openAPIV3Schema
 
     # --- what it serves -----------------------------------------------------------
@@ -86,8 +86,19 @@ class Source:
 
     @property
     def custom_versions(self) -> dict:
-        """(group, version, kind) -> CustomVersion: what a CRD declares of that version (served, deprecated)."""
+        """(group, version, kind) -> CustomVersion: what a CRD declares of that version (served, deprecated),
+        from the cluster's CRDs and those adopted."""
+        if self._custom_versions is None:
+            from kubectl_apiinfo.sources.crds import definitions as crds
+
+            self._custom_versions = crds.from_facts(self.snapshot.source.custom_versions)
         return self._custom_versions
+
+    @property
+    def custom_versions_unknown(self) -> Optional[str]:
+        """Why the cluster's CRDs could not be listed, where they could not and none were known before."""
+        source = self.snapshot.source
+        return source.custom_versions_unknown if source.custom_versions is None else None
 
     def adopt(self, definitions: list) -> None:
         """Serve the CRDs given (crds.definitions.CustomDefinition) as the target will once they are applied:
@@ -111,10 +122,13 @@ class Source:
             merged[added.name] = Group(have.name, list(versions.values()), have.preferred)
         self.snapshot = APISnapshot(self.snapshot.source, list(merged.values()))
         self._kinds = self._versions = self._groups = None
+        replaced = {(d.group, d.resource.kind) for d in definitions}
+        for key in [k for k in self.custom_versions if (k[0], k[2]) in replaced]:
+            del self.custom_versions[key]  # the cluster's versions of a CRD the input redefines
         for d in definitions:
             for v in d.versions:
                 key = (d.group, v.version, v.kind)
-                self._custom_versions[key] = v
+                self.custom_versions[key] = v
                 self._custom_schemas[key] = d.schemas.get(v.version)
                 self._schemas.pop(key, None)
 

@@ -13,6 +13,8 @@ Config keys (JSON object; relative paths are relative to the config file):
                      resource with served=True (one of release/snapshot)
     crd_groups       N synthetic CRD groups g0001.example.com ... (default 0)
     crd_versions     versions of each CRD group (default ["v1"])
+    crd_deprecated   {"v1beta1": "warning"}: those versions are deprecated in the CRDs the server lists
+    crd_unserved     ["v1alpha1"]: versions the CRDs declare with served: false (absent from discovery)
     metrics          true adds the aggregated API metrics.k8s.io/v1beta1
     git_version      /version's gitVersion (default: from the snapshot)
     aggregated       false = a legacy-only server (before 1.26) (default true)
@@ -1067,7 +1069,35 @@ class Handler(BaseHTTPRequestHandler):
         if len(segments) == 3 and segments[0] == "apis":
             self._resource_list(segments[1], segments[2], path, faults)
             return
+        if segments == ["apis", "apiextensions.k8s.io", "v1", "customresourcedefinitions"] and "apiextensions.k8s.io" in state.by_name:
+            self._crd_list(path, faults)
+            return
         self._status(404)
+
+    def _crd_list(self, path: str, faults: dict) -> None:
+        """The synthetic groups' CRDs, as 'kubectl get crd -o json' pages them (limit/continue)."""
+        config = self.server.state.config
+        query = dict(p.split("=", 1) for p in urlsplit(self.path).query.split("&") if "=" in p)
+        served = list(config.get("crd_versions", ["v1"]))
+        deprecated = dict(config.get("crd_deprecated", {}))
+        versions = [
+            {"name": v, "served": v in served, "storage": v == served[0], "schema": {"openAPIV3Schema": WIDGET_SPEC},
+             **({"deprecated": True, "deprecationWarning": deprecated[v]} if v in deprecated else {})}
+            for v in served + list(config.get("crd_unserved", []))
+        ]
+        items = [
+            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+             "metadata": {"name": f"widgets.g{i:04d}.example.com"},
+             "spec": {"group": f"g{i:04d}.example.com", "scope": "Namespaced", "versions": versions,
+                      "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"}}}
+            for i in range(1, int(config.get("crd_groups", 0)) + 1)
+        ]
+        start = int(unquote(query.get("continue", "0")) or 0)
+        limit = int(query.get("limit", "0")) or len(items) or 1
+        page, rest = items[start:start + limit], start + limit < len(items)
+        body = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitionList", "items": page,
+                "metadata": {"resourceVersion": "1", **({"continue": str(start + limit)} if rest else {})}}
+        self._send(200, dumps(body), "application/json", path, faults)
 
     def _openapi(self, segments: list[str], faults: dict) -> None:
         """/openapi/v3 (index), /openapi/v3/<group/version>?hash=..., /openapi/v2: as kube-openapi serves them."""

@@ -128,7 +128,7 @@ class CachedDiscovery:
         if entry is not None and not self._invalid:
             return self._revalidate(access, entry)
         try:
-            fetched = fetch_into(self.cache, access, flags.request_timeout, entry)
+            fetched = fetch_into(self.cache, access, flags.request_timeout, entry, crds_anew=self._invalid)
         except TransportError as e:
             if not e.unreachable and entry is None:
                 raise

@@ -32,8 +32,33 @@ def _last_known(previous: Optional[Entry], cache: SnapshotCache, failed: dict) -
     return known
 
 
-def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous: Optional[Entry], progress=None) -> Entry:
-    """Fetch discovery and store it; on any failure the previous snapshot stays as it was."""
+def _custom_versions(client, snapshot: APISnapshot, previous: Optional[Entry], anew: bool) -> tuple:
+    """(facts, why unknown) of the cluster's CRD versions: listed when discovery changed or anew is asked
+    (--refresh, refresh), else the previous snapshot's; a failed listing keeps the previous facts and says why."""
+    from kubectl_apiinfo.kube import custom_resources
+    from kubectl_apiinfo.kube.transport import TransportError
+
+    before = previous.snapshot.source if previous is not None else None
+    kept = before.custom_versions if before is not None else None
+    unchanged = not snapshot.groups  # discovery's 304s: its groups were not read again
+    if unchanged and before is not None and (kept == {} or (not anew and (kept is not None or before.custom_versions_unknown))):
+        # Discovery unchanged: so, most likely, are the CRDs; and a cluster that had none still has none.
+        return kept, before.custom_versions_unknown
+    if not unchanged:
+        served = snapshot.group(custom_resources.CRD_GROUP)
+        if served is None or not any(gv.version == "v1" for gv in served.versions):
+            return None, None  # no v1 CRDs (before 1.16), or a server without the group
+    try:
+        return custom_resources.version_facts(client), None
+    except TransportError as e:
+        return kept, str(e)
+
+
+def fetch_into(
+    cache: SnapshotCache, access, timeout: Optional[float], previous: Optional[Entry], progress=None, crds_anew: bool = False,
+) -> Entry:
+    """Fetch discovery (and what the cluster's CRDs say of their versions) and store it; on any failure the
+    previous snapshot stays as it was."""
     from kubectl_apiinfo.kube import discovery
     from kubectl_apiinfo.kube.transport import Client
 
@@ -46,13 +71,22 @@ def fetch_into(cache: SnapshotCache, access, timeout: Optional[float], previous:
         if fetched.not_modified and previous is not None and release != previous.snapshot.source.kubernetes_version:
             # Same discovery documents, another release (an upgrade that changed nothing we list): read it all again.
             fetched = discovery.fetch(client, name, None, progress)
+        custom, custom_unknown = _custom_versions(client, fetched.snapshot, previous, crds_anew)
     server_version = {k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))}
     now = time.time()
     if fetched.not_modified and previous is not None:
         entry = previous.replace(checked_at=now, server_version=server_version)
-        cache.touch(entry, now, server_version)
+        was = previous.snapshot.source
+        if (custom, custom_unknown) == (was.custom_versions, was.custom_versions_unknown):
+            cache.touch(entry, now, server_version)
+            return entry
+        full = cache.get(previous.identity) or previous  # the previous answer may hold only some groups
+        source = full.snapshot.source.replace(custom_versions=custom, custom_versions_unknown=custom_unknown)
+        entry = full.replace(checked_at=now, server_version=server_version, snapshot=APISnapshot(source, full.snapshot.groups))
+        cache.put(entry)
         return entry
     source = fetched.snapshot.source
+    source.custom_versions, source.custom_versions_unknown = custom, custom_unknown
     known = _last_known(previous, cache, source.failed_group_versions or {})
     if known:
         source.last_known = known

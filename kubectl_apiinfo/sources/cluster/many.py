@@ -48,7 +48,7 @@ def refresh_many(
             if access is None:
                 return label, None, "no cluster is configured (no kubeconfig)"
             label = access.context_name or access.display_server
-            entry = fetch_into(cache, access, timeout, cache.get(access.identity))
+            entry = fetch_into(cache, access, timeout, cache.get(access.identity), crds_anew=True)
             cache.remember_resolution(resolution_key(flags.replace(context=context), files), access.identity)
             return label, entry, None
         except UserError as e:

@@ -132,3 +132,22 @@ def root_schema(raw: Optional[dict], meta_defs) -> Optional[tuple]:
     properties["metadata"] = {"$ref": OBJECT_META} if meta_defs is not None else {"type": "object"}
     root["properties"] = properties
     return (meta_defs or schema_form.DocumentDefinitions({})), root
+
+
+def from_facts(facts) -> dict:
+    """(group, version, kind) -> CustomVersion from a cluster snapshot's customResourceVersions (a bundle's too:
+    an entry of the wrong shape is left out, never believed)."""
+    out: dict = {}
+    if not isinstance(facts, dict):
+        return out
+    for key, fact in facts.items():
+        group, _, rest = key.partition("/") if isinstance(key, str) else ("", "", "")
+        version, _, kind = rest.partition("/")
+        if not (group and version and kind and isinstance(fact, dict) and isinstance(fact.get("crd"), str)):
+            continue
+        flags = [fact.get(f) for f in ("served", "storage", "deprecated")]
+        if not all(isinstance(f, bool) for f in flags):
+            continue
+        warning = fact.get("warning") if isinstance(fact.get("warning"), str) else ""
+        out[(group, version, kind)] = CustomVersion(fact["crd"], group, version, kind, *flags, warning=warning)
+    return out

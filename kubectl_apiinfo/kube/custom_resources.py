@@ -1,0 +1,62 @@
+"""What a cluster's CustomResourceDefinitions say of each version: served, storage, deprecated.
+
+Discovery lists only the versions a CRD serves and never says one is
+deprecated, so check lists the CRDs themselves, page by page, and keeps those
+few fields (never the schemas, which the OpenAPI documents carry).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+from urllib.parse import quote
+
+from kubectl_apiinfo.kube.discovery_documents import ACCEPT_JSON
+from kubectl_apiinfo.kube.transport import Client, TransportError
+
+CRD_GROUP = "apiextensions.k8s.io"
+CRD_LIST = f"/apis/{CRD_GROUP}/v1/customresourcedefinitions"
+PAGE = 100  # CRDs per request: a page of large CRDs stays well under the response bound
+MAX_PAGES = 1000
+WARNING_CHARS = 300  # a deprecationWarning longer than this is cut: it is repeated in findings
+
+
+def version_facts(client: Client) -> dict:
+    """{"group/version/Kind": {crd, served, storage, deprecated, warning}} for every version of every CRD.
+
+    A TransportError (403 for a user who may not list CRDs) is the caller's to report: unknown, not absent."""
+    facts: dict = {}
+    token: Optional[str] = None
+    for _ in range(MAX_PAGES):
+        path = f"{CRD_LIST}?limit={PAGE}" + (f"&continue={quote(token, safe='')}" if token else "")
+        page = client.get_json(path, ACCEPT_JSON)
+        items = page.get("items")
+        if not isinstance(items, list):
+            raise TransportError(f"{client.server} sent no CustomResourceDefinition list for {CRD_LIST}")
+        for item in items:
+            facts.update(_versions(item))
+        meta = page.get("metadata") if isinstance(page.get("metadata"), dict) else {}
+        token = meta.get("continue") if isinstance(meta.get("continue"), str) else None
+        if not token:
+            return facts
+    raise TransportError(f"{client.server} kept paging {CRD_LIST} past {MAX_PAGES} pages")
+
+
+def _versions(item) -> dict:
+    if not isinstance(item, dict):
+        return {}
+    spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
+    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    group, kind, name = spec.get("group"), names.get("kind"), meta.get("name")
+    if not all(isinstance(v, str) and v for v in (group, kind, name)):
+        return {}
+    out = {}
+    for v in spec.get("versions") or []:
+        if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not v["name"]:
+            continue
+        warning = v.get("deprecationWarning") if isinstance(v.get("deprecationWarning"), str) else ""
+        out[f"{group}/{v['name']}/{kind}"] = {
+            "crd": name, "served": v.get("served") is not False, "storage": v.get("storage") is True,
+            "deprecated": v.get("deprecated") is True, "warning": warning[:WARNING_CHARS],
+        }
+    return out
