@@ -182,13 +182,12 @@ class Checker:
             shapes = self._shapes[(group, version, kind)] = _Shapes(defs)  # one walk of the schema per kind
         unknown = _UnknownFields(shapes)
         unknown.walk(root, obj, ())
-        paths = unknown.paths
         out = []
         gv = group_version(group, version)
-        for path in paths:
+        for path, keyed in unknown.found:
             dotted = ".".join(path)
             added = self._added_in(gv, kind, path)
-            text = f"{dotted} is not a field of {gv} {kind} in {self.target.label}"
+            text = f"{dotted}{_map_keys_text(keyed)} is not a field of {gv} {kind} in {self.target.label}"
             if added and self.release and _later(added, self.release):
                 text += f"; it was added in {added}"
             elif added:
@@ -203,6 +202,19 @@ class Checker:
         if key not in self._added:
             self._added[key] = field_added_in(gv, kind, path)
         return self._added[key]
+
+
+def _map_keys_text(keyed: tuple) -> str:
+    """' (in properties[spec].properties[a])': the map keys explain's notation leaves out, from the first
+    map's field to the last key, so the user finds the place; '' where the path crosses no map."""
+    first = next((i for i, step in enumerate(keyed) if isinstance(step, tuple)), None)
+    if first is None:
+        return ""
+    last = max(i for i, step in enumerate(keyed) if isinstance(step, tuple))
+    text = ""
+    for step in keyed[max(first - 1, 0):last + 1]:
+        text += f"[{step[0]}]" if isinstance(step, tuple) else (f".{step}" if text else step)
+    return f" (in {text})"
 
 
 def field_added_in(gv: str, kind: str, path: tuple) -> Optional[str]:
@@ -244,15 +256,16 @@ class _Shapes:
         return shape
 
     def _shape(self, schema: dict, seen: frozenset) -> tuple:
-        """(properties, items, open): open where unknown fields are allowed (a map, free-form or preserving)."""
+        """(properties, items, values, open): values is a map's value schema; open where any key and value
+        is allowed (free-form, preserving unknown fields, additionalProperties: true)."""
         ref = schema.get("$ref")
         if isinstance(ref, str) and ref:
             if ref in seen:
-                return {}, None, True
+                return {}, None, None, True
             seen = seen | {ref}
         resolved = self.defs.resolve(schema)
         properties: dict = {}
-        items = None
+        items = values = None
         open_ = bool(resolved.get("x-kubernetes-preserve-unknown-fields"))
         p = resolved.get("properties")
         if isinstance(p, dict):
@@ -261,26 +274,31 @@ class _Shapes:
         if isinstance(i, dict) and i:
             items = i
         extra = resolved.get("additionalProperties")
-        if extra is True or (isinstance(extra, dict) and extra):
-            open_ = True  # a map: its keys are the user's (maps are not checked)
+        if extra is True:
+            open_ = True
+        elif isinstance(extra, dict) and extra:
+            values = extra  # a map: its keys are the user's, its values are checked against this
         for alternative in resolved.get("allOf") or []:
             if isinstance(alternative, dict):
-                sub_props, sub_items, sub_open = self._shape(alternative, seen)
+                sub_props, sub_items, sub_values, sub_open = self._shape(alternative, seen)
                 properties.update(sub_props)
                 items = items or sub_items
+                values = values or sub_values
                 open_ = open_ or sub_open
-        return properties, items, open_
+        return properties, items, values, open_
 
 
 class _UnknownFields:
-    """The paths of an object's fields its schema does not have, each once, in the order met.
+    """The fields of an object its schema does not have: (explain's path, the path with map keys), each
+    explain path once, in the order met (as a list's elements, a map's values share their paths).
 
     A YAML alias makes one value appear at many places: each (value, schema) pair is walked once, so an
-    object costs its size, not its expansion, and its unknown fields are reported where first met."""
+    object costs its size, not its expansion, and its unknown fields are reported where first met.
+    A path steps into a map's value with the key as a 1-tuple, which explain's notation leaves out."""
 
     def __init__(self, shapes: _Shapes):
         self.shapes = shapes
-        self.paths: list = []
+        self.found: list = []
         self._seen: set = set()
         self._walked: set = set()
 
@@ -289,25 +307,32 @@ class _UnknownFields:
         if pair in self._walked:
             return
         self._walked.add(pair)
-        properties, items, open_ = self.shapes.of(schema)
+        properties, items, values, open_ = self.shapes.of(schema)
         if isinstance(value, dict):
-            if open_ or not properties:
-                return  # a map, a free-form object (RawExtension, JSON) or one that preserves unknown fields
+            if open_ or not (properties or values):
+                return  # a free-form object (RawExtension, JSON), one that preserves unknown fields, any map
             for key, sub in value.items():
                 if not path and key == "status":
                     continue  # the server's, not the user's
                 field = properties.get(key)
-                if field is None:
-                    here = path + (str(key),)
-                    if here not in self._seen:
-                        self._seen.add(here)
-                        self.paths.append(here)
-                elif isinstance(sub, (dict, list)):
-                    self.walk(field, sub, path + (key,))
+                if field is not None:
+                    if isinstance(sub, (dict, list)):
+                        self.walk(field, sub, path + (key,))
+                elif values is not None:
+                    if isinstance(sub, (dict, list)):
+                        self.walk(values, sub, path + ((str(key),),))
+                else:
+                    self._unknown(path + (str(key),))
         elif isinstance(value, list) and items is not None:
             for element in value:
                 if isinstance(element, (dict, list)):
                     self.walk(items, element, path)
+
+    def _unknown(self, keyed: tuple) -> None:
+        path = tuple(step for step in keyed if not isinstance(step, tuple))
+        if path not in self._seen:
+            self._seen.add(path)
+            self.found.append((path, keyed))
 
 
 # --- the answer -----------------------------------------------------------------
