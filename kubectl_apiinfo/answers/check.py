@@ -233,10 +233,37 @@ def _names_below(gv: str, kind: str, parent: tuple) -> tuple:
     out = []
     for release in schemas.schema_releases():
         got = find(release)
-        found = schema_form.locate(got[0], got[1], list(parent)) if got is not None else None
-        if found is not None:
-            out.append((release, schema_form.step_names(got[0], found.target)))
+        if got is None:
+            continue
+        defs, schema = got
+        for name in parent:  # a step at a time, as the walk does, to read a JSONSchemaPropsOr* as what it holds
+            found = schema_form.locate(defs, _either(defs, schema)[0] or schema, [name])
+            if found is None:
+                break
+            schema = found.field
+        else:
+            out.append((release, schema_form.step_names(defs, defs.resolve(_either(defs, schema)[0] or schema))))
     return tuple(out)
+
+
+# JSONSchemaPropsOrBool, OrArray and OrStringArray marshal themselves, so the OpenAPI documents give them no
+# fields; as an object each is a JSONSchemaProps, and an OrArray's list holds JSONSchemaProps.
+_EITHER = {"JSONSchemaPropsOrBool": False, "JSONSchemaPropsOrArray": True, "JSONSchemaPropsOrStringArray": False}
+
+
+def _either(defs, schema: dict) -> tuple:
+    """(the JSONSchemaProps a JSONSchemaPropsOr* reference stands for, whether its list holds them too),
+    else (None, False): only while the documents leave the wrapper free-form."""
+    all_of = schema.get("allOf") if isinstance(schema, dict) else None
+    if isinstance(all_of, list) and len(all_of) == 1 and "$ref" not in schema:
+        schema = all_of[0]  # v3's {allOf: [{$ref}]}
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    prefix, _, name = ref.rpartition(".") if isinstance(ref, str) else ("", "", "")
+    wrapper = defs.definition(ref) if name in _EITHER else None
+    if wrapper is None or any(wrapper.get(k) for k in ("properties", "items", "additionalProperties", "allOf")):
+        return None, False
+    props = defs.definition(f"{prefix}.JSONSchemaProps")
+    return (props, _EITHER[name]) if props else (None, False)
 
 
 class _Shapes:
@@ -266,12 +293,15 @@ class _Shapes:
         resolved = self.defs.resolve(schema)
         properties: dict = {}
         items = values = None
+        props, array = _either(self.defs, schema)
+        if props is not None:
+            resolved, items = props, (props if array else None)
         open_ = bool(resolved.get("x-kubernetes-preserve-unknown-fields"))
         p = resolved.get("properties")
         if isinstance(p, dict):
             properties.update(p)
         i = resolved.get("items")
-        if isinstance(i, dict) and i:
+        if isinstance(i, dict) and i and props is None:
             items = i
         extra = resolved.get("additionalProperties")
         if extra is True:
