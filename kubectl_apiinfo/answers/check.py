@@ -204,12 +204,12 @@ class Checker:
         return self._added[key]
 
 
-def _map_keys_text(keyed: tuple) -> str:
+def _map_keys_text(keyed: Optional[tuple]) -> str:
     """' (in properties[spec].properties[a])': the map keys explain's notation leaves out, from the first
     map's field to the last key, so the user finds the place; '' where the path crosses no map."""
-    first = next((i for i, step in enumerate(keyed) if isinstance(step, tuple)), None)
-    if first is None:
+    if not keyed:
         return ""
+    first = next(i for i, step in enumerate(keyed) if isinstance(step, tuple))
     last = max(i for i, step in enumerate(keyed) if isinstance(step, tuple))
     text = ""
     for step in keyed[max(first - 1, 0):last + 1]:
@@ -319,12 +319,12 @@ class _Shapes:
 
 
 class _UnknownFields:
-    """The fields of an object its schema does not have: (explain's path, the path with map keys), each
-    explain path once, in the order met (as a list's elements, a map's values share their paths).
+    """The fields of an object its schema does not have: (explain's path, the path with map keys, or None
+    where it crosses no map), each explain path once, in the order met (as a list's elements, a map's values
+    share their paths). The keyed path holds a map key as a 1-tuple and ends at the field's parent.
 
     A YAML alias makes one value appear at many places: each (value, schema) pair is walked once, so an
-    object costs its size, not its expansion, and its unknown fields are reported where first met.
-    A path steps into a map's value with the key as a 1-tuple, which explain's notation leaves out."""
+    object costs its size, not its expansion, and its unknown fields are reported where first met."""
 
     def __init__(self, shapes: _Shapes):
         self.shapes = shapes
@@ -332,7 +332,7 @@ class _UnknownFields:
         self._seen: set = set()
         self._walked: set = set()
 
-    def walk(self, schema: dict, value, path: tuple) -> None:
+    def walk(self, schema: dict, value, path: tuple, keyed: Optional[tuple] = None) -> None:
         pair = (id(value), id(schema))
         if pair in self._walked:
             return
@@ -347,22 +347,19 @@ class _UnknownFields:
                 field = properties.get(key)
                 if field is not None:
                     if isinstance(sub, (dict, list)):
-                        self.walk(field, sub, path + (key,))
+                        self.walk(field, sub, path + (key,), keyed and keyed + (key,))
                 elif values is not None:
-                    if isinstance(sub, (dict, list)):
-                        self.walk(values, sub, path + ((str(key),),))
+                    if isinstance(sub, (dict, list)):  # explain's notation steps into a map value without its key
+                        self.walk(values, sub, path, (keyed or path) + ((str(key),),))
                 else:
-                    self._unknown(path + (str(key),))
+                    here = path + (str(key),)
+                    if here not in self._seen:
+                        self._seen.add(here)
+                        self.found.append((here, keyed))
         elif isinstance(value, list) and items is not None:
             for element in value:
                 if isinstance(element, (dict, list)):
-                    self.walk(items, element, path)
-
-    def _unknown(self, keyed: tuple) -> None:
-        path = tuple(step for step in keyed if not isinstance(step, tuple))
-        if path not in self._seen:
-            self._seen.add(path)
-            self.found.append((path, keyed))
+                    self.walk(items, element, path, keyed)
 
 
 # --- the answer -----------------------------------------------------------------
