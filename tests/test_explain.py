@@ -276,6 +276,11 @@ CLUSTER_PATHS = [
     ("widgets.spec.ports.protocol",),
     ("widgets.spec.size",),
     ("widgets.spec.labels",),
+    # Map values, list items and a field with no type (only x-kubernetes-* flags): kubectl's maps and lists.
+    ("widgets.spec.annotations",),
+    ("widgets.spec.limits",),
+    ("widgets.spec.extensions",),
+    ("widgets.spec.opaque",),
     ("widgets.spec.template.containers.env",),
     ("widgets.status.phase",),
     ("widgets", "--recursive"),
@@ -286,6 +291,30 @@ CLUSTER_PATHS = [
     ("customresourcedefinitions.spec.versions.schema", "--recursive"),
     ("horizontalpodautoscalers.spec", "--api-version", "autoscaling/v1"),
 ]
+
+
+def test_a_value_with_only_x_kubernetes_flags_is_still_there():
+    """A structural schema may give a map's values, a list's items or a field nothing but
+    x-kubernetes-preserve-unknown-fields or x-kubernetes-int-or-string; kubectl counts such a schema as
+    present (map[string]Object, []Object), so the form keeps the flag instead of leaving {} (absent)."""
+    from kubectl_apiinfo.sources.openapi import schema_form
+
+    defs = schema_form.DocumentDefinitions({})
+    raw = {
+        "type": "object",
+        "properties": {
+            "notes": {"type": "object", "additionalProperties": {"x-kubernetes-preserve-unknown-fields": True}},
+            "limits": {"type": "object", "additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "string"}],
+                                                                  "x-kubernetes-int-or-string": True}},
+            "extras": {"type": "array", "items": {"x-kubernetes-preserve-unknown-fields": True}},
+            "opaque": {"x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
+    form = schema_form.normalize(raw)
+    assert schema_form.normalize(form) == form  # what a bundle brings is checked this way
+    types = {name: schema_form.type_guess(defs, sub) for name, sub, _ in schema_form.field_names(defs, form)}
+    assert types == {"extras": "[]Object", "limits": "map[string]Object", "notes": "map[string]Object", "opaque": "Object"}
+    assert schema_form.locate(defs, form, ["opaque"]) is not None
 
 
 def _paths(server) -> list:

@@ -523,6 +523,15 @@ WIDGET_SPEC: dict[str, Any] = {
         },
         "config": {"description": "Free-form configuration.", "type": "object", "x-kubernetes-preserve-unknown-fields": True},
         "priority": {"description": "Scheduling priority.", "type": "integer", "enum": [0, 10, 1000000]},
+        # Values with no type, as structural schemas allow: kubectl still calls these maps and lists.
+        "annotations": {"description": "Notes of any shape, by name.", "type": "object",
+                        "additionalProperties": {"x-kubernetes-preserve-unknown-fields": True}},
+        "limits": {"description": "Limits by resource name.", "type": "object",
+                   "additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "string"}],
+                                            "x-kubernetes-int-or-string": True}},
+        "extensions": {"description": "Extensions of any shape.", "type": "array",
+                       "items": {"x-kubernetes-preserve-unknown-fields": True}},
+        "opaque": {"x-kubernetes-preserve-unknown-fields": True},
     },
 }
 WIDGET_STATUS: dict[str, Any] = {
