@@ -565,6 +565,34 @@ def test_plaintext_matches_kubectl_for_other_releases(fake_apiserver, kubectl, e
         assert (got.returncode, got.stdout) == (0, want.stdout), (args, got.stderr)
 
 
+@pytest.mark.parametrize("release", ["1.15", "1.20", "1.22"])
+def test_plaintext_of_a_release_before_openapi_v3_is_kubectls_v2_layout(fake_apiserver, kubectl, env, tmp_path, release):
+    """A server of a release before 1.24 serves no /openapi/v3 by default, so kubectl explain prints its v2
+    layout there; the offline answer for that release is what kubectl prints against such a server."""
+    server = fake_apiserver(release=release, token="t")  # the data has no v3 documents before 1.23: /openapi/v2 only
+    kenv = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    for args in (("deployments",), ("deployments.spec",), ("pods.spec.containers",), ("deployments.spec", "--recursive"),
+                 ("services.spec.ports.targetPort",), ("nodes.status.capacity",), ("pods.metadata.labels",)):
+        want = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                              capture_output=True, text=True, env=kenv, timeout=120)
+        assert want.returncode == 0, want.stderr
+        assert want.stdout.startswith("KIND:     ")
+        got = explain(env, *args, "-o", "plaintext", "--kube-version", release)
+        assert (got.returncode, got.stdout) == (0, want.stdout), (args, got.stderr)
+    text = explain(env, "deployments.spec", "--kube-version", release)
+    assert text.stdout.startswith("KIND:     Deployment\n") and "\nHISTORY (" in text.stdout, text.stderr
+
+
+def test_openapi_v3_layout_starts_with_the_release_that_served_it_by_default(env):
+    """1.23's OpenAPIV3 gate is alpha (off): its servers, like older ones, get kubectl's v2 layout; 1.24's is on."""
+    old = explain(env, "deployments.spec", "-o", "plaintext", "--kube-version", "1.23")
+    assert old.stdout.startswith("KIND:     Deployment\nVERSION:  apps/v1\n\nRESOURCE: spec <Object>\n"), old.stderr
+    new = explain(env, "deployments.spec", "-o", "plaintext", "--kube-version", "1.24")
+    assert new.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: spec <DeploymentSpec>\n")
+    # The v2 layout is what -o plaintext-openapiv2 prints for the same release.
+    assert old.stdout == explain(env, "deployments.spec", "-o", "plaintext-openapiv2", "--kube-version", "1.23").stdout
+
+
 def test_a_crd_offline_without_its_document_says_what_to_do(fake_apiserver, env, tmp_path):
     server = fake_apiserver(release="1.33", crd_groups=1, token="t")
     env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))

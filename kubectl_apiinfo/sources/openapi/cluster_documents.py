@@ -188,9 +188,10 @@ class ClusterDocuments:
         root = defs.definition(name) if name else None
         return (defs, root) if root is not None else None
 
-    def v2_only(self) -> bool:
+    def v2_only(self) -> Optional[bool]:
+        """Whether the server answered /openapi/v2 only; None when no index of it is cached."""
         index = self.store.index(self.identity)
-        return bool(index and index.get("v2"))
+        return None if index is None else bool(index.get("v2"))
 
     def close(self) -> None:
         self.fetcher.close()
