@@ -603,6 +603,27 @@ def test_a_crd_offline_without_its_document_says_what_to_do(fake_apiserver, env,
                           "none is cached for fake", "refresh --schemas")
 
 
+def test_a_group_the_server_publishes_no_document_for_says_so(fake_apiserver, env, tmp_path):
+    """An aggregated API may publish no OpenAPI document: the server's /openapi/v3 index has no entry for it.
+    That is said as such, without advice to run again; only where no index was ever had is it not known."""
+    server = fake_apiserver(release="1.33", metrics=True, token="t", openapi_unpublished=["metrics.k8s.io/v1beta1"])
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert "apis/metrics.k8s.io/v1beta1" not in json.loads(server.fetch("/openapi/v3")[2])["paths"]
+    server.reset()
+    # Unknown: discovery is cached, the index never read, and --offline keeps it so.
+    assert subprocess.run([str(COMMAND), "podmetrics"], capture_output=True, text=True, env=env).returncode == 0
+    assert not [p for p in _paths(server) if p.startswith("/openapi")]
+    unknown = explain(env, "podmetrics.containers", "-o", "plaintext", "--offline")
+    assert_one_line_error(unknown, "no OpenAPI document of metrics.k8s.io/v1beta1 is cached for fake", "refresh --schemas")
+    published_none = "fake publishes no OpenAPI document for metrics.k8s.io/v1beta1, so its fields cannot be explained"
+    reached = explain(env, "podmetrics.containers", "-o", "plaintext")
+    assert_one_line_error(reached, published_none)
+    assert "/openapi/v3" in _paths(server) and "refresh" not in reached.stderr
+    # The cached index says the same with the server gone.
+    server.stop()
+    assert_one_line_error(explain(env, "podmetrics", "-o", "plaintext"), published_none)
+
+
 def test_a_cached_cluster_explains_within_its_ttl_and_revalidates_after(fake_apiserver, env, tmp_path):
     server = fake_apiserver(release="1.33", crd_groups=1, token="s3cret")
     env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))

@@ -234,6 +234,8 @@ class ClusterSnapshot(Source):
                 f"{self.name} publishes no schema for {group_version} {kind} in its OpenAPI "
                 "document (a CRD without a schema has none), so its fields cannot be explained"
             )
+        if self.documents is not None and self.documents.publishes(group_version) is False:
+            return f"{self.name} publishes no OpenAPI document for {group_version}, so its fields cannot be explained"
         if self.documents is not None:
             return (
                 f"no OpenAPI document of {group_version} is cached for {self.name}; run once while it is "

@@ -24,6 +24,9 @@ Config keys (JSON object; relative paths are relative to the config file):
                      into a skip)
     openapi_release  the release whose OpenAPI documents are served (default: release,
                      else the snapshot's Kubernetes version)
+    openapi_unpublished  ["metrics.k8s.io/v1beta1"]: group/versions served with no OpenAPI
+                     document (none in /openapi/v3's index; a group not built in has
+                     none in /openapi/v2 either), as an aggregated API that publishes none
 
   transport and authentication
     host, port       default 127.0.0.1 and 0 (a free port)
@@ -717,6 +720,7 @@ class OpenAPIDocuments:
         self.v3_enabled = bool(config.get("openapi_v3", True))
         self.v2_enabled = bool(config.get("openapi_v2", True))
         self.v3_configured = self.v3_enabled
+        self.unpublished = {_gv_path(*gv.rpartition("/")[::2]) for gv in config.get("openapi_unpublished", [])}
         self.lock = threading.Lock()
         self._docs: dict[str, Optional[bytes]] = {}
         self._index: Optional[bytes] = None
@@ -764,7 +768,7 @@ class OpenAPIDocuments:
             if gv_path in self._docs:
                 return self._docs[gv_path]
         raw = None
-        if gv_path in self.served:
+        if gv_path in self.served and gv_path not in self.unpublished:
             path = self._builtin_file(gv_path)
             if path.exists():
                 raw = dumps(json.loads(gzip.decompress(path.read_bytes())))
@@ -801,7 +805,7 @@ class OpenAPIDocuments:
             for gvk in d.get("x-kubernetes-group-version-kind") or []
         }
         for gv_path in sorted(self.served):
-            if gv_path not in builtin and not self._builtin_file(gv_path).exists():
+            if gv_path not in builtin and gv_path not in self.unpublished and not self._builtin_file(gv_path).exists():
                 group, version, resources = self.served[gv_path]
                 for name, d in synthetic_document(group, version, resources, {})["components"]["schemas"].items():
                     spec["definitions"].setdefault(name, v3_to_v2(d))
