@@ -100,3 +100,35 @@ def test_explain_completes_field_paths_and_leaves_room_for_the_next_dot(tmp_path
     assert found == ["deployments.spec.template.spec.containers.resources"], "1.26 has no resizePolicy"
     found, directive = complete(env, "explain", "deploy")
     assert "deployments" in found and directive == ":4"
+
+
+def test_a_cached_cluster_completes_field_paths_from_its_cached_documents(fake_apiserver, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken", crd_groups=2)
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert subprocess.run([str(COMMAND), "explain", "widgets.spec"], env=env, capture_output=True).returncode == 0
+    api.reset()
+    for reachable in (True, False):
+        found, directive = complete(env, "explain", "widgets.spec.po")
+        assert (found, directive) == (["widgets.spec.ports"], ":6")
+        assert complete(env, "explain", "widgets.spec.a")[0] == ["widgets.spec.annotations"]
+        # apps/v1's document is not cached: the catalog release of the cluster's version answers, as explain does.
+        assert complete(env, "explain", "deployments.spec.rep")[0] == ["deployments.spec.replicas"]
+        # No document of g0002 is cached: nothing, quietly (complete() checks stderr).
+        assert complete(env, "explain", "widgets.g0002.example.com.spec.po")[0] == []
+        if reachable:
+            assert api.requests()["count"] == 0, "completion never asks the server"
+            api.stop()
+
+
+def test_field_path_completion_prints_nothing_but_candidates(fake_apiserver, kubectl, tmp_path):
+    """The sources warn as a query would; completing, nothing reaches the terminal but candidates."""
+    env = clean_env(tmp_path, KUBECONFIG=str(tmp_path / "no-such-file"))
+    assert complete(env, "explain", "deployments.sp")[0] == ["deployments.spec"]
+    # Nothing of ours cached, kubectl's caches only: they answer, without a warning.
+    api = fake_apiserver(release="1.33", token="t0ken", crd_groups=1)
+    env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")),
+                    KUBECACHEDIR=str(tmp_path / "kube-cache"))
+    explained = subprocess.run([str(kubectl), "explain", "widgets.spec"], env=env, capture_output=True, text=True, timeout=120)
+    assert explained.returncode == 0, explained.stderr
+    api.stop()
+    assert complete(env, "explain", "widgets.spec.po")[0] == ["widgets.spec.ports"]

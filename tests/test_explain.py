@@ -276,6 +276,11 @@ CLUSTER_PATHS = [
     ("widgets.spec.ports.protocol",),
     ("widgets.spec.size",),
     ("widgets.spec.labels",),
+    # Map values, list items and a field with no type (only x-kubernetes-* flags): kubectl's maps and lists.
+    ("widgets.spec.annotations",),
+    ("widgets.spec.limits",),
+    ("widgets.spec.extensions",),
+    ("widgets.spec.opaque",),
     ("widgets.spec.template.containers.env",),
     ("widgets.status.phase",),
     ("widgets", "--recursive"),
@@ -286,6 +291,30 @@ CLUSTER_PATHS = [
     ("customresourcedefinitions.spec.versions.schema", "--recursive"),
     ("horizontalpodautoscalers.spec", "--api-version", "autoscaling/v1"),
 ]
+
+
+def test_a_value_with_only_x_kubernetes_flags_is_still_there():
+    """A structural schema may give a map's values, a list's items or a field nothing but
+    x-kubernetes-preserve-unknown-fields or x-kubernetes-int-or-string; kubectl counts such a schema as
+    present (map[string]Object, []Object), so the form keeps the flag instead of leaving {} (absent)."""
+    from kubectl_apiinfo.sources.openapi import schema_form
+
+    defs = schema_form.DocumentDefinitions({})
+    raw = {
+        "type": "object",
+        "properties": {
+            "notes": {"type": "object", "additionalProperties": {"x-kubernetes-preserve-unknown-fields": True}},
+            "limits": {"type": "object", "additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "string"}],
+                                                                  "x-kubernetes-int-or-string": True}},
+            "extras": {"type": "array", "items": {"x-kubernetes-preserve-unknown-fields": True}},
+            "opaque": {"x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
+    form = schema_form.normalize(raw)
+    assert schema_form.normalize(form) == form  # what a bundle brings is checked this way
+    types = {name: schema_form.type_guess(defs, sub) for name, sub, _ in schema_form.field_names(defs, form)}
+    assert types == {"extras": "[]Object", "limits": "map[string]Object", "notes": "map[string]Object", "opaque": "Object"}
+    assert schema_form.locate(defs, form, ["opaque"]) is not None
 
 
 def _paths(server) -> list:
@@ -536,6 +565,34 @@ def test_plaintext_matches_kubectl_for_other_releases(fake_apiserver, kubectl, e
         assert (got.returncode, got.stdout) == (0, want.stdout), (args, got.stderr)
 
 
+@pytest.mark.parametrize("release", ["1.15", "1.20", "1.22"])
+def test_plaintext_of_a_release_before_openapi_v3_is_kubectls_v2_layout(fake_apiserver, kubectl, env, tmp_path, release):
+    """A server of a release before 1.24 serves no /openapi/v3 by default, so kubectl explain prints its v2
+    layout there; the offline answer for that release is what kubectl prints against such a server."""
+    server = fake_apiserver(release=release, token="t")  # the data has no v3 documents before 1.23: /openapi/v2 only
+    kenv = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    for args in (("deployments",), ("deployments.spec",), ("pods.spec.containers",), ("deployments.spec", "--recursive"),
+                 ("services.spec.ports.targetPort",), ("nodes.status.capacity",), ("pods.metadata.labels",)):
+        want = subprocess.run([str(kubectl), "explain", *args, "--cache-dir", str(tmp_path / "kc")],
+                              capture_output=True, text=True, env=kenv, timeout=120)
+        assert want.returncode == 0, want.stderr
+        assert want.stdout.startswith("KIND:     ")
+        got = explain(env, *args, "-o", "plaintext", "--kube-version", release)
+        assert (got.returncode, got.stdout) == (0, want.stdout), (args, got.stderr)
+    text = explain(env, "deployments.spec", "--kube-version", release)
+    assert text.stdout.startswith("KIND:     Deployment\n") and "\nHISTORY (" in text.stdout, text.stderr
+
+
+def test_openapi_v3_layout_starts_with_the_release_that_served_it_by_default(env):
+    """1.23's OpenAPIV3 gate is alpha (off): its servers, like older ones, get kubectl's v2 layout; 1.24's is on."""
+    old = explain(env, "deployments.spec", "-o", "plaintext", "--kube-version", "1.23")
+    assert old.stdout.startswith("KIND:     Deployment\nVERSION:  apps/v1\n\nRESOURCE: spec <Object>\n"), old.stderr
+    new = explain(env, "deployments.spec", "-o", "plaintext", "--kube-version", "1.24")
+    assert new.stdout.startswith("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: spec <DeploymentSpec>\n")
+    # The v2 layout is what -o plaintext-openapiv2 prints for the same release.
+    assert old.stdout == explain(env, "deployments.spec", "-o", "plaintext-openapiv2", "--kube-version", "1.23").stdout
+
+
 def test_a_crd_offline_without_its_document_says_what_to_do(fake_apiserver, env, tmp_path):
     server = fake_apiserver(release="1.33", crd_groups=1, token="t")
     env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
@@ -544,6 +601,27 @@ def test_a_crd_offline_without_its_document_says_what_to_do(fake_apiserver, env,
     out = explain(env, "widgets.spec", "-o", "plaintext")
     assert_one_line_error(out, "the OpenAPI document of g0001.example.com/v1 could not be read (cannot connect",
                           "none is cached for fake", "refresh --schemas")
+
+
+def test_a_group_the_server_publishes_no_document_for_says_so(fake_apiserver, env, tmp_path):
+    """An aggregated API may publish no OpenAPI document: the server's /openapi/v3 index has no entry for it.
+    That is said as such, without advice to run again; only where no index was ever had is it not known."""
+    server = fake_apiserver(release="1.33", metrics=True, token="t", openapi_unpublished=["metrics.k8s.io/v1beta1"])
+    env = dict(env, KUBECONFIG=str(server.write_kubeconfig(tmp_path / "kubeconfig")))
+    assert "apis/metrics.k8s.io/v1beta1" not in json.loads(server.fetch("/openapi/v3")[2])["paths"]
+    server.reset()
+    # Unknown: discovery is cached, the index never read, and --offline keeps it so.
+    assert subprocess.run([str(COMMAND), "podmetrics"], capture_output=True, text=True, env=env).returncode == 0
+    assert not [p for p in _paths(server) if p.startswith("/openapi")]
+    unknown = explain(env, "podmetrics.containers", "-o", "plaintext", "--offline")
+    assert_one_line_error(unknown, "no OpenAPI document of metrics.k8s.io/v1beta1 is cached for fake", "refresh --schemas")
+    published_none = "fake publishes no OpenAPI document for metrics.k8s.io/v1beta1, so its fields cannot be explained"
+    reached = explain(env, "podmetrics.containers", "-o", "plaintext")
+    assert_one_line_error(reached, published_none)
+    assert "/openapi/v3" in _paths(server) and "refresh" not in reached.stderr
+    # The cached index says the same with the server gone.
+    server.stop()
+    assert_one_line_error(explain(env, "podmetrics", "-o", "plaintext"), published_none)
 
 
 def test_a_cached_cluster_explains_within_its_ttl_and_revalidates_after(fake_apiserver, env, tmp_path):

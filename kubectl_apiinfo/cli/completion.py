@@ -171,8 +171,14 @@ def main(argv: Optional[list[str]] = None) -> None:
     if args and args[0] in ("__complete", "__completeNoDesc"):
         args = args[1:]
     words, partial = (args[:-1], args[-1]) if args else ([], "")
+    import contextlib
+    import io
+
     try:
-        found, directive = candidates(words, partial)
+        # The sources warn as a query would (a KUBECONFIG naming no file, kubectl's cache answering):
+        # the shell would print that over the command line.
+        with contextlib.redirect_stderr(io.StringIO()):
+            found, directive = candidates(words, partial)
     except Exception:  # noqa: BLE001 - a broken kubeconfig or cache must not break the shell
         found, directive = [], NO_FILE_COMPLETION
     sys.stdout.write("".join(f"{c}\n" for c in found) + f":{directive}\n")

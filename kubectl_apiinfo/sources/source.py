@@ -13,7 +13,12 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.errors import UserError, flag
-from kubectl_apiinfo.model import APISnapshot, group_version
+from kubectl_apiinfo.model import APISnapshot, group_version, parse_release
+
+# The first release whose API servers serve /openapi/v3 by default: the OpenAPIV3 feature gate is alpha,
+# off, in 1.23 and beta, on, from 1.24 (k8s.io/apiserver pkg/features/kube_features.go; KEP-2896).
+# kubectl explain against an older server finds no /openapi/v3 and prints its v2 layout.
+FIRST_OPENAPI_V3 = (1, 24)
 
 
 class Source:
@@ -173,8 +178,10 @@ class Source:
         return _catalog_root(self.schema_release, group_version, kind)
 
     def v2_only(self, group_version: str) -> bool:
-        """The cluster serves no /openapi/v3, so kubectl's explain prints its older (v2) layout."""
-        return False
+        """The server serves no /openapi/v3, so kubectl's explain prints its older (v2) layout: as a
+        server of a release before /openapi/v3 was on by default does."""
+        release = parse_release(self.release or "")
+        return release is not None and release < FIRST_OPENAPI_V3
 
     def missing_kind(self, group_version: str, kind: str) -> str:
         return f"{self.schema_label} has no schema for {group_version} {kind}"
@@ -274,7 +281,8 @@ class ClusterSnapshot(Source):
         return None
 
     def v2_only(self, group_version: str) -> bool:
-        return self.documents is not None and self.documents.v2_only()
+        served = self.documents.v2_only() if self.documents is not None else None
+        return super().v2_only(group_version) if served is None else served  # its release says when unread
 
     def missing_kind(self, group_version: str, kind: str) -> str:
         if self.documents is not None and self.documents.document(group_version) is not None:
@@ -282,6 +290,8 @@ class ClusterSnapshot(Source):
                 f"{self.name} publishes no schema for {group_version} {kind} in its OpenAPI "
                 "document (a CRD without a schema has none), so its fields cannot be explained"
             )
+        if self.documents is not None and self.documents.publishes(group_version) is False:
+            return f"{self.name} publishes no OpenAPI document for {group_version}, so its fields cannot be explained"
         if self.documents is not None:
             return (
                 f"no OpenAPI document of {group_version} is cached for {self.name}; run once while it is "

@@ -26,6 +26,9 @@ Config keys (JSON object; relative paths are relative to the config file):
                      into a skip)
     openapi_release  the release whose OpenAPI documents are served (default: release,
                      else the snapshot's Kubernetes version)
+    openapi_unpublished  ["metrics.k8s.io/v1beta1"]: group/versions served with no OpenAPI
+                     document (none in /openapi/v3's index; a group not built in has
+                     none in /openapi/v2 either), as an aggregated API that publishes none
 
   transport and authentication
     host, port       default 127.0.0.1 and 0 (a free port)
@@ -525,6 +528,15 @@ WIDGET_SPEC: dict[str, Any] = {
         },
         "config": {"description": "Free-form configuration.", "type": "object", "x-kubernetes-preserve-unknown-fields": True},
         "priority": {"description": "Scheduling priority.", "type": "integer", "enum": [0, 10, 1000000]},
+        # Values with no type, as structural schemas allow: kubectl still calls these maps and lists.
+        "annotations": {"description": "Notes of any shape, by name.", "type": "object",
+                        "additionalProperties": {"x-kubernetes-preserve-unknown-fields": True}},
+        "limits": {"description": "Limits by resource name.", "type": "object",
+                   "additionalProperties": {"anyOf": [{"type": "integer"}, {"type": "string"}],
+                                            "x-kubernetes-int-or-string": True}},
+        "extensions": {"description": "Extensions of any shape.", "type": "array",
+                       "items": {"x-kubernetes-preserve-unknown-fields": True}},
+        "opaque": {"x-kubernetes-preserve-unknown-fields": True},
     },
 }
 WIDGET_STATUS: dict[str, Any] = {
@@ -710,6 +722,7 @@ class OpenAPIDocuments:
         self.v3_enabled = bool(config.get("openapi_v3", True))
         self.v2_enabled = bool(config.get("openapi_v2", True))
         self.v3_configured = self.v3_enabled
+        self.unpublished = {_gv_path(*gv.rpartition("/")[::2]) for gv in config.get("openapi_unpublished", [])}
         self.lock = threading.Lock()
         self._docs: dict[str, Optional[bytes]] = {}
         self._index: Optional[bytes] = None
@@ -757,7 +770,7 @@ class OpenAPIDocuments:
             if gv_path in self._docs:
                 return self._docs[gv_path]
         raw = None
-        if gv_path in self.served:
+        if gv_path in self.served and gv_path not in self.unpublished:
             path = self._builtin_file(gv_path)
             if path.exists():
                 raw = dumps(json.loads(gzip.decompress(path.read_bytes())))
@@ -794,7 +807,7 @@ class OpenAPIDocuments:
             for gvk in d.get("x-kubernetes-group-version-kind") or []
         }
         for gv_path in sorted(self.served):
-            if gv_path not in builtin and not self._builtin_file(gv_path).exists():
+            if gv_path not in builtin and gv_path not in self.unpublished and not self._builtin_file(gv_path).exists():
                 group, version, resources = self.served[gv_path]
                 for name, d in synthetic_document(group, version, resources, {})["components"]["schemas"].items():
                     spec["definitions"].setdefault(name, v3_to_v2(d))

@@ -106,6 +106,8 @@ class ClusterDocuments:
         self.can_fetch = can_fetch and not flags.offline
         self.fetcher = Fetcher(flags)
         self.failed: dict = {}
+        self.index_read = False
+        self.index: Optional[dict] = None  # the index document() went by: the server's list of documents
 
     def _index(self, store: SchemaStore, force: bool = False) -> Optional[dict]:
         index = store.index(self.identity)
@@ -150,6 +152,7 @@ class ClusterDocuments:
         path = gv_path(group_version)
         store = self.store
         index = self._index(store)
+        self.index, self.index_read = index, True
         for attempt in (1, 2):
             if index is None:
                 return None
@@ -171,13 +174,22 @@ class ClusterDocuments:
                 actual, doc = self.fetcher.document(path, digest)
             except TransportError as e:
                 if attempt == 1 and " 301 " in f"{e} ":
-                    index = self._index(store, force=True)  # a stale hash: the index changed
+                    index = self.index = self._index(store, force=True)  # a stale hash: the index changed
                     continue
                 self.failed[group_version] = str(e)
                 return None
             store_verified(store, self.identity, index, path, digest, actual, doc, self.name)
             return doc
         return None
+
+    def publishes(self, group_version: str) -> Optional[bool]:
+        """Whether the server's index of documents names one of group_version; None when no index could be
+        had (unreachable, and none cached)."""
+        if not self.index_read:
+            self.document(group_version)
+        if self.index is None:
+            return None
+        return gv_path(group_version) in self.index["paths"] or "*" in self.index["paths"]
 
     def definitions(self, group_version: str, kind: str):
         doc = self.document(group_version)
@@ -188,9 +200,10 @@ class ClusterDocuments:
         root = defs.definition(name) if name else None
         return (defs, root) if root is not None else None
 
-    def v2_only(self) -> bool:
+    def v2_only(self) -> Optional[bool]:
+        """Whether the server answered /openapi/v2 only; None when no index of it is cached."""
         index = self.store.index(self.identity)
-        return bool(index and index.get("v2"))
+        return None if index is None else bool(index.get("v2"))
 
     def close(self) -> None:
         self.fetcher.close()

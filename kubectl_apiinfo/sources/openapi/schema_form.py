@@ -3,10 +3,11 @@ its v3 documents, or a cluster's /openapi/v3 (or /openapi/v2) answer.
 
 The form is OpenAPI v3's as kubectl's explain reads it, trimmed to what explain
 uses: description, type, format, items, additionalProperties, properties,
-required, enum, default, allOf and $ref (and x-kubernetes-preserve-unknown-fields,
-for check), where $ref is a bare definition name
-("io.k8s.api.apps.v1.DeploymentSpec").  A v2 reference with siblings becomes
-``allOf: [{$ref}]`` plus the siblings, as a v3 server serves it.
+required, enum, default, allOf and $ref, where $ref is a bare definition name
+("io.k8s.api.apps.v1.DeploymentSpec"), and the two flags that let a CRD's value
+have no type (x-kubernetes-preserve-unknown-fields, x-kubernetes-int-or-string).
+A v2 reference with siblings becomes ``allOf: [{$ref}]`` plus the siblings, as a
+v3 server serves it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 HASH_DIGITS = 16
 PACKS = 256  # definition packs in the catalog; a name always lands in the same one
-_KEPT = ("description", "type", "format", "required", "enum", "default", "x-kubernetes-preserve-unknown-fields")
+# The two flags: a structural schema may have nothing else, and kubectl counts such a
+# schema as present (a map's values, an array's items, a field), where {} would be absent.
+_UNTYPED_FLAGS = ("x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string")
+_KEPT = ("description", "type", "format", "required", "enum", "default", *_UNTYPED_FLAGS)
 # What explain can print: a value of another type, from a careless server or a doctored bundle, is left out.
 _KEPT_TYPES = {
     "description": lambda v: isinstance(v, str),
@@ -29,8 +33,7 @@ _KEPT_TYPES = {
     "required": lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v),
     "enum": lambda v: isinstance(v, list),
     "default": lambda v: True,
-    # a CRD's subtree whose unknown fields the API server keeps: check must not call them unknown
-    "x-kubernetes-preserve-unknown-fields": lambda v: v is True,
+    **{flag: (lambda v: isinstance(v, bool)) for flag in _UNTYPED_FLAGS},
 }
 _V2_PREFIX = "#/definitions/"
 V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
