@@ -211,7 +211,7 @@ class StaleRules:
         note, removed = when
         detail = f"{path}: {stale} is not served in {where}" + (f" ({note})" if note else "")
         named, served = None, None
-        if replacement is not None:
+        if replacement is not None and not note.startswith("served from"):  # a replacement of what is to come: no
             g, v, plural = replacement
             named = _gr(g, plural) if rbac else f"{group_version(g, v)} {plural}"
             named += f"/{sub}" if sub else ""
@@ -268,10 +268,18 @@ class StaleRules:
                     out.append(self.finding(path, f"{g or 'the core group'} (any version)", self.when(ever, g)))
                 continue
             live += [(g, v) for v in named if v in have]
-            for v in (v for v in named if v not in have):
+            for v in named:
                 ever = by_version.get((g, v), [])
-                if not ever and any(w in have for w in named):
-                    continue  # a version of another group in the cross product: the rule still matches g
+                if v in have:  # served still, without a resource it had (extensions/v1beta1 deployments in 1.21)
+                    for r in resources:
+                        had = [e for e in ever if e.resource == r.partition("/")[0]]
+                        if had and not self.has([(g, v)], had[0].resource):
+                            explained.add(had[0].resource)
+                            out.append(self.finding(path, f"{group_version(g, v)} {r}", self.when(had),
+                                                    _replacement_of(had), sub=r.partition("/")[2]))
+                    continue
+                if not ever and any(w in have or (g, w) in by_version for w in named if w != v):
+                    continue  # a version of another group in the cross product (extensions/v1 beside apps/v1)
                 explained.update(e.resource for e in ever)
                 gv = group_version(g, v)
                 mine = [(r, [e for e in ever if e.resource == r.partition("/")[0]]) for r in resources]
