@@ -21,8 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.answers.rules import STALE_RULE, StaleRules
+from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
 
