@@ -8,6 +8,8 @@ served set and schemas:
   unknown-field   a field the target's schema for that kind lacks (with the release that added it)
   unknown-kind    a kind the target does not know at all: a CRD it does not serve (a warning)
   discovery-failed  unknown: the target's discovery of its group/version failed (a warning, not the manifest's fault)
+  stale-rule      a rule (RBAC, admission webhook or policy, APIService) names an API the target does not serve
+                  (answers/rules.py; a warning: the object applies, the rule just grants or matches nothing there)
   invalid         input that could not be read (file and line)
 """
 
@@ -19,6 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
+from kubectl_apiinfo.answers.rules import STALE_RULE, StaleRules
 from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
@@ -26,7 +29,7 @@ from kubectl_apiinfo.sources.catalog import releases
 NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED, INVALID = (
     "not-served", "off-by-default", "deprecated", "unknown-field", "unknown-kind", "discovery-failed", "invalid",
 )
-FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED)
+FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED, STALE_RULE)
 DEFAULT_FAIL_ON = (NOT_SERVED, OFF_BY_DEFAULT, UNKNOWN_FIELD, DEPRECATED)
 # Exit statuses (README: "Exit status").
 OK, ERROR, ONLY_DEPRECATIONS, BLOCKING = 0, 1, 2, 3
@@ -420,6 +423,7 @@ def check(records: list, targets: list, files: int) -> dict:
 
 def target_findings(objects: list, target, too_deep: list) -> list:
     checker = Checker(target)
+    rules = StaleRules(target, objects)
     found = []
     context = target.context
     for m in objects:
@@ -445,6 +449,8 @@ def target_findings(objects: list, target, too_deep: list) -> list:
                 continue
             for f in fields:
                 found.append({**common, **f})
+        for f in rules.findings(group, kind, obj):
+            found.append({**common, **f})
     return found
 
 
