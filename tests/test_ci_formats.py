@@ -158,7 +158,7 @@ def test_sarif_is_valid_and_has_a_result_per_finding_with_relative_paths(cli, tm
     assert nothing.returncode == 0 and _valid_sarif(nothing.stdout, sarif_schema)["runs"][0]["results"] == []
 
 
-def test_sarif_paths_are_uris_and_odd_names_stay_valid(cli, tmp_path, sarif_schema):
+def test_sarif_paths_are_uris_and_odd_names_stay_valid_sarif_and_xml(cli, tmp_path, sarif_schema):
     odd = _write(tmp_path, "my manifests#1.yaml", (
         'apiVersion: extensions/v1beta1\nkind: Ingress\n'
         'metadata: {name: "x\\e[31mred\\nfake\\u202e\\"", namespace: .nan}\nspec: {}\n'
@@ -171,6 +171,9 @@ def test_sarif_paths_are_uris_and_odd_names_stay_valid(cli, tmp_path, sarif_sche
     absolute = _valid_sarif(cli("check", str(odd), "--kube-version", "1.25", "-o", "sarif").stdout, sarif_schema)
     uri = absolute["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == odd.as_uri()
+    junit = cli("check", str(odd), "--kube-version", "1.25", "-o", "junit").stdout  # XML may not hold ESC at all
+    [case] = _cases(list(_junit(junit))[0])
+    assert case.name.startswith("Ingress/x\\x1b[31mred\\nfake\\u202e\"") and case.classname == str(odd)
 
 
 # --- github --------------------------------------------------------------------------------
@@ -246,6 +249,25 @@ def test_all_contexts_give_a_case_result_and_annotation_per_object_and_context(c
     assert len(github) == len(answer["findings"])
     assert any(line.startswith(f"::warning file={LEGACY},line=19,title=deprecated (old)::") for line in github)
     assert any(line.startswith(f"::error file={LEGACY},line=19,title=not-served (new)::") for line in github)
+
+
+def test_real_helm_charts_in_every_format(cli, sarif_schema):
+    """262 charts of helm/charts stable/ (2019), rendered: the formats agree with -o json and stay valid."""
+    charts = ROOT.parent / "shared" / "manifests" / "rendered" / "helm-stable-2019"
+    if not charts.is_dir():
+        pytest.skip(f"the shared manifests are absent ({charts})")
+    args = ("check", "-R", "-f", str(charts), "--kube-version", "1.29")
+    answer = json.loads(cli(*args, "-o", "json").stdout)
+    summary = answer["summary"]
+    assert summary["findings"] == len(answer["findings"]) > 500 and summary["byFinding"]["not-served"] > 500
+    xml = _junit(cli(*args, "-o", "junit").stdout)
+    assert xml.tests == answer["objects"] and xml.failures == len(
+        {(f["file"], f["line"]) for f in answer["findings"] if f["finding"] in summary["failOn"]})
+    sarif = _valid_sarif(cli(*args, "-o", "sarif").stdout, sarif_schema)["runs"][0]["results"]
+    assert len(sarif) == summary["findings"] and sum(r["level"] == "error" for r in sarif) == summary["failing"]
+    github = cli(*args, "-o", "github")
+    assert github.returncode == 3 and len(github.stdout.splitlines()) == summary["findings"]
+    assert github.stderr.splitlines()[-1].startswith(f"{summary['findings']} findings: ")
 
 
 # --- counts, file arguments, imports --------------------------------------------------------
