@@ -430,12 +430,7 @@ def target_findings(objects: list, target, too_deep: list) -> list:
         obj = m.obj
         api_version, kind = obj["apiVersion"], obj["kind"]
         group, version = split_api_version(api_version)
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        name = meta.get("name") or meta.get("generateName") or ""
-        common = {
-            "location": m.location, "file": m.file, "line": m.line, "source": m.source or None,
-            "apiVersion": api_version, "kind": kind, "name": str(name), "namespace": meta.get("namespace"),
-        }
+        common = identity(m)
         if context:
             common["context"] = context
         kind_findings = checker.kind_findings(group, version, kind)
@@ -458,16 +453,53 @@ def exit_status(answer: dict, fail_on, ignore_deprecations: bool) -> int:
     """0 nothing found; 2 only deprecations; 3 anything else chosen to fail; 1 input that could not be read."""
     if answer["problems"]:
         return ERROR
-    kinds = {f["finding"] for f in answer["findings"]} & set(fail_on)
-    if ignore_deprecations:
-        kinds.discard(DEPRECATED)
+    kinds = {f["finding"] for f in answer["findings"]} & set(failing_findings(fail_on, ignore_deprecations))
     if kinds - {DEPRECATED}:
         return BLOCKING
     return ONLY_DEPRECATIONS if kinds else OK
 
 
-def summary(answer: dict) -> dict:
+def failing_findings(fail_on, ignore_deprecations: bool) -> list:
+    """The findings that fail a check, as exit_status counts them, in FINDINGS order."""
+    return [f for f in FINDINGS if f in fail_on and not (ignore_deprecations and f == DEPRECATED)]
+
+
+def summary(answer: dict, fail_on, ignore_deprecations: bool) -> dict:
+    """-o json's summary: how many of each finding, how many fail, and in how many objects and files."""
     counts: dict = {}
     for f in answer["findings"]:
         counts[f["finding"]] = counts.get(f["finding"], 0) + 1
-    return counts
+    failing = failing_findings(fail_on, ignore_deprecations)
+    objects = {object_key(f) for f in answer["findings"]}  # an object found in several contexts is one object
+    return {
+        "findings": len(answer["findings"]),
+        "byFinding": {name: counts[name] for name in FINDINGS if name in counts},
+        "failing": sum(n for name, n in counts.items() if name in failing),
+        "failOn": failing,
+        "objectsWithFindings": len(objects),
+        "filesWithFindings": len({key[0] for key in objects}),
+        "problems": len(answer["problems"]),
+    }
+
+
+def object_key(record: dict) -> tuple:
+    """What tells one object of the input from another, in a finding or in checked_objects()."""
+    return record["file"], record["line"], record["apiVersion"], record["kind"], record["name"]
+
+
+def identity(m) -> dict:
+    """How a finding names its object: where it is, and its apiVersion, kind, name and namespace."""
+    obj = m.obj
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    name = meta.get("name") or meta.get("generateName") or ""
+    return {
+        "location": m.location, "file": m.file, "line": m.line, "source": m.source or None,
+        "apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": str(name), "namespace": meta.get("namespace"),
+    }
+
+
+def checked_objects(records: list) -> list:
+    """Every object read, in input order, named as its findings name it: -o junit makes each a test case."""
+    from kubectl_apiinfo.inputs.manifests import Problem
+
+    return [identity(m) for m in records if not isinstance(m, Problem)]

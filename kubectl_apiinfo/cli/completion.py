@@ -118,7 +118,7 @@ def _values(option_or_argument, words: list[str], partial: str) -> tuple[list[st
         if "." in partial:
             return _field_paths(words, partial)
         return [n for n in resource_names(words) if n.startswith(partial)], NO_FILE_COMPLETION
-    metavar = option_or_argument.metavar
+    metavar = option_or_argument.metavar.strip("[].")  # an argument's "[FILE]..." completes as a FILE
     if metavar == "FILE":
         return [], FILE_COMPLETION
     if metavar == "DIR":

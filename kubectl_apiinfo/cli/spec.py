@@ -200,8 +200,15 @@ SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH,
 SHOW_FORMATS = ("table", "wide", "json", "yaml", "name")
 EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
 LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")  # resources, versions, releases, refresh, cache list
-CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv")
+CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "github")
 DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
+
+# check's positional FILEs are -f's files as a file list gives them (pre-commit, xargs): one name each, never
+# split at commas, since a file's name may hold one.
+FILES = Argument(
+    "files", "[FILE]...", "Manifests to check, as with -f, one path each (for pre-commit and xargs).",
+    required=False, repeatable=True,
+)
 
 RESOURCE = Argument(
     "resource", "RESOURCE", "plural, singular, short name, Kind, resource.group or resource.version.group",
@@ -300,7 +307,8 @@ COMMANDS = (
         "check",
         "Check manifests against a release, the cluster or every cached context: APIs not served, off by default "
         "or deprecated there, and fields its schemas lack. Exit status 0: nothing found; 2: only deprecations; "
-        "3: anything else; 1: an error.",
+        "3: anything else; 1: an error. -o junit, sarif and github are for CI.",
+        arguments=(FILES,),
         options=(
             FILENAME, RECURSIVE, KUBE_VERSION, ALL_CONTEXTS, OUTPUT.with_choices(CHECK_FORMATS, "table"), NO_HEADERS,
             CRDS, IGNORE_DEPRECATIONS, FAIL_ON, ALLOW_EMPTY, *CLUSTER_OPTIONS,

@@ -7,6 +7,8 @@ from kubectl_apiinfo.printers import pick
 from kubectl_apiinfo.printers.upgrade import CHECK as FORMATS
 
 _PROGRESS_AFTER = 1.0  # seconds: a quick check shows no progress line
+# Outputs whose reader wants the counts on stderr; the others carry them (json, yaml, junit, sarif).
+_READ_BY_PEOPLE = ("table", "markdown", "csv", "github")
 
 
 def fail_on(values) -> tuple:
@@ -24,6 +26,16 @@ def _named(given: list, files: list) -> str:
         return "on stdin"
     names = ", ".join(shorten(str(g)) for g in given[:3]) + (f" and {len(given) - 3} more" if len(given) > 3 else "")
     return f"in {names} ({len(files)} file{'s' * (len(files) != 1)})" if files != list(given) else f"in {names}"
+
+
+def _summary_line(summary: dict) -> str:
+    """'3 findings: 2 not-served, 1 deprecated in 2 objects of 1 file'."""
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'s' * (count != 1)}"
+
+    counts = ", ".join(f"{count} {name}" for name, count in summary["byFinding"].items())
+    return (f"{n(summary['findings'], 'finding')}: {counts} in {n(summary['objectsWithFindings'], 'object')} "
+            f"of {n(summary['filesWithFindings'], 'file')}")
 
 
 def _warn_unknown(answer: dict, failing: tuple) -> None:
@@ -87,9 +99,10 @@ def run(options, factory):
     from kubectl_apiinfo.inputs import manifests
 
     failing = fail_on(options.fail_on)
-    if not options.filename:
-        raise UserError("check needs manifests: -f FILE, -f DIR (with -R for subdirectories) or -f - for stdin")
-    files = manifests.expand(options.filename, options.recursive)  # a missing path is refused before any work
+    given = list(options.filename or []) + list(options.files or [])
+    if not given:
+        raise UserError("check needs manifests: -f FILE, -f DIR (with -R for subdirectories), -f - for stdin, or FILE arguments")
+    files = manifests.expand(given, options.recursive)  # a missing path is refused before any work
     started = time.monotonic()
     show = progress_wanted()
     shown = False
@@ -104,9 +117,9 @@ def run(options, factory):
     if not records and not options.allow_empty:  # a failed `helm template` must not pass
         import os
 
-        deeper = not options.recursive and any(p != "-" and os.path.isdir(p) for p in options.filename)
+        deeper = not options.recursive and any(p != "-" and os.path.isdir(p) for p in given)
         raise UserError(
-            f"no objects {_named(options.filename, files)}; nothing was checked "
+            f"no objects {_named(given, files)}; nothing was checked "
             f"({flag('recursive') + ' reads subdirectories too; ' if deeper else ''}{flag('allow_empty')} makes that a pass)"
         )
 
@@ -130,8 +143,14 @@ def run(options, factory):
     status = check.exit_status(answer, failing, options.ignore_deprecations)
     _warn_unknown(answer, failing)
     _warn_crds_unknown(chosen, records)
-    factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
-    if not answer["findings"] and not answer["problems"] and options.output in ("table", "markdown", "csv"):
+    answer["summary"] = check.summary(answer, failing, options.ignore_deprecations)
+    printer = pick(FORMATS, options.output)
+    if options.output == "junit":  # each object is a test case, those that passed too
+        answer["checked"] = check.checked_objects(records)
+    factory.out(printer(answer, options.no_headers))
+    if answer["findings"] and not answer["problems"] and options.output in _READ_BY_PEOPLE:
+        note(_summary_line(answer["summary"]))  # with problems, the error is stderr's one line
+    if not answer["findings"] and not answer["problems"] and options.output in _READ_BY_PEOPLE:
         where = ", ".join(t.label for t in chosen)
         objects, count = answer["objects"], len(files)
         verb = "is" if objects == 1 else "are"

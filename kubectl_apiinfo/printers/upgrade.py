@@ -1,11 +1,12 @@
 """Output of check and diff: kubectl-style tables, GitHub markdown (tabulate, imported
-only for -o markdown), csv (the csv module), json and yaml.  CHECK and DIFF are their
-tables of printers; a new format for one of them is a printer function in its table
-(and the word in cli/spec.py)."""
+only for -o markdown), csv (the csv module), json and yaml; check's CI formats (junit,
+sarif, github) are printers/ci.py's.  CHECK and DIFF are their tables of printers; a new
+format for one of them is a printer function in its table (and the word in cli/spec.py)."""
 
 from __future__ import annotations
 
 from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.printers import ci
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import tabwrite
 
@@ -89,6 +90,9 @@ CHECK = {
     "yaml": lambda answer, no_headers: to_yaml(answer),
     "markdown": lambda answer, no_headers: _markdown(check_rows(answer), no_headers),
     "csv": lambda answer, no_headers: _csv(check_rows(answer), no_headers),
+    "junit": ci.junit,
+    "sarif": ci.sarif,
+    "github": ci.github,
 }
 
 DIFF = {
