@@ -33,6 +33,7 @@ _SPECIAL = {
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "a mapping", "array": "a list"}
 _SHORT = 40
+_CONSTRAINTS = ("special", "format", "enum", "pattern", "minLength", "maxLength", "x-kubernetes-int-or-string")
 
 
 def given(value) -> str:
@@ -149,6 +150,8 @@ class Views:
                     merged.setdefault(key, value)
         if merged.get("format") == "int-or-string" and "special" not in merged:
             merged["special"] = "int-or-string"
+        if merged.get("type") in ("string", "boolean") and not any(k in merged for k in _CONSTRAINTS):
+            merged["plain"] = str if merged["type"] == "string" else bool  # most fields: a type test is all
         return merged
 
 
@@ -186,6 +189,9 @@ class Values:
     # --- the walk ----------------------------------------------------------------
 
     def walk(self, schema: dict, value, path: tuple) -> None:
+        view = self.views.of(schema)
+        if type(value) is view.get("plain"):
+            return
         if isinstance(value, (dict, list)):
             pair = (id(value), id(schema))
             if pair in self._walked:
@@ -193,7 +199,6 @@ class Values:
             self._walked.add(pair)
         if value is None:
             return  # an optional null is the field unset; a required one is reported by its parent
-        view = self.views.of(schema)
         special = view.get("special")
         if special:
             self._special(special, view, value, path)
@@ -206,7 +211,9 @@ class Values:
         if not wanted and isinstance(value, dict) and view.get("properties"):
             wanted = "object"  # a definition that names its fields but not its type
         if wanted not in _TYPE_WORDS:
-            return  # no type: anything goes (RawExtension, JSON, a preserving field)
+            return  # no type: anything goes (JSON, JSONSchemaPropsOrBool, an int-or-string's oneOf)
+        if wanted == "object" and self.builtin and not view.get("properties") and not view.get("additionalProperties"):
+            return  # a RawExtension: Go takes any JSON there
         actual = _type_of(value)
         if wanted == "number" and actual == "integer":
             actual = "number"
