@@ -6,6 +6,9 @@ served set and schemas:
   off-by-default  in the release, but a default API server does not serve it
   deprecated      served, deprecated (with the planned removal)
   unknown-field   a field the target's schema for that kind lacks (with the release that added it)
+  invalid-value   a value the target's schema refuses: its type, range, enum, pattern or format (answers/values.py)
+  missing-required  a field the target's schema requires is absent or null
+  duplicate-key   two entries of a keyed list (x-kubernetes-list-type map or set) with the same key
   unknown-kind    a kind the target does not know at all: a CRD it does not serve (a warning)
   discovery-failed  unknown: the target's discovery of its group/version failed (a warning, not the manifest's fault)
   stale-rule      a rule (RBAC, admission webhook or policy, APIService) names an API the target does not serve
@@ -29,8 +32,10 @@ from kubectl_apiinfo.sources.catalog import releases
 NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED, INVALID = (
     "not-served", "off-by-default", "deprecated", "unknown-field", "unknown-kind", "discovery-failed", "invalid",
 )
-FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, UNKNOWN_KIND, DISCOVERY_FAILED, STALE_RULE)
-DEFAULT_FAIL_ON = (NOT_SERVED, OFF_BY_DEFAULT, UNKNOWN_FIELD, DEPRECATED)
+INVALID_VALUE, MISSING_REQUIRED, DUPLICATE_KEY = "invalid-value", "missing-required", "duplicate-key"
+FINDINGS = (NOT_SERVED, OFF_BY_DEFAULT, DEPRECATED, UNKNOWN_FIELD, INVALID_VALUE, MISSING_REQUIRED, DUPLICATE_KEY,
+            UNKNOWN_KIND, DISCOVERY_FAILED, STALE_RULE)
+DEFAULT_FAIL_ON = (NOT_SERVED, OFF_BY_DEFAULT, UNKNOWN_FIELD, INVALID_VALUE, MISSING_REQUIRED, DUPLICATE_KEY, DEPRECATED)
 # Exit statuses (README: "Exit status").
 OK, ERROR, ONLY_DEPRECATIONS, BLOCKING = 0, 1, 2, 3
 
@@ -59,6 +64,8 @@ class Checker:
         self._kind_findings: dict = {}
         self._added: dict = {}
         self._shapes: dict = {}
+        self._values: dict = {}
+        self._views: dict = {}
 
     # --- the kind ------------------------------------------------------------
 
@@ -230,7 +237,21 @@ class Checker:
             elif self.target.default_server or releases.history_of(group, version, kind) is not None:
                 text += "; no Kubernetes release has it (a typo, or a field of another version?)"
             out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": added})
+        out.extend(self._value_rules(group, version, kind, defs).check(root, obj))
         return out
+
+    def _value_rules(self, group: str, version: str, kind: str, defs):
+        from kubectl_apiinfo.answers import values
+
+        key = (group, version, kind)
+        rules = self._values.get(key)
+        if rules is None:
+            views = self._views.get(id(defs))
+            if views is None or views.defs is not defs:
+                views = self._views[id(defs)] = values.Views(defs)  # one merge of each schema per target
+            builtin = group in releases.builtin_kinds()
+            rules = self._values[key] = values.Values(views, builtin, secret=builtin and (group, kind) == ("", "Secret"))
+        return rules
 
     def _added_in(self, gv: str, kind: str, path: tuple) -> Optional[str]:
         key = (gv, kind, path)

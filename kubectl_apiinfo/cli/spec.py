@@ -180,8 +180,8 @@ ALLOW_EMPTY = Option(
 FAIL_ON = Option(
     "--fail-on", STRINGS, metavar="FINDINGS",
     help="The findings that fail (exit status 3, or 2 for deprecated alone): any of not-served, off-by-default, "
-    "unknown-field, deprecated, unknown-kind, discovery-failed, stale-rule; default: all but unknown-kind, "
-    "discovery-failed and stale-rule.",
+    "unknown-field, invalid-value, missing-required, duplicate-key, deprecated, unknown-kind, discovery-failed, "
+    "stale-rule; default: all but unknown-kind, discovery-failed and stale-rule.",
 )
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 

@@ -385,7 +385,8 @@ def fake_apiserver(tmp_path_factory, certs: Certs) -> Iterator:
 
     Options: release="1.33" | snapshot=APISnapshot/dict/path, aggregated=True,
     token=None, client_cert_auth=False, metrics=False, crd_groups=0,
-    crd_versions=["v1"], http=False, git_version=None, and the faults
+    crd_versions=["v1"], http=False, git_version=None, widget_spec=None (the Widget CRD's spec schema
+    instead of server.WIDGET_SPEC), and the faults
     fail_group_versions, unauthorized, latency_ms, malformed, status_override.
     """
     started: list[FakeAPIServer] = []

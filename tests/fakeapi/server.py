@@ -12,6 +12,7 @@ Config keys (JSON object; relative paths are relative to the config file):
     snapshot         path of an APISnapshot JSON file (to_dict form); every
                      resource with served=True (one of release/snapshot)
     crd_groups       N synthetic CRD groups g0001.example.com ... (default 0)
+    widget_spec      the Widget CRD's spec schema, instead of WIDGET_SPEC (a test's enum, pattern, bounds)
     crd_versions     versions of each CRD group (default ["v1"])
     crd_deprecated   {"v1beta1": "warning"}: those versions are deprecated in the CRDs the server lists
     crd_unserved     ["v1alpha1"]: versions the CRDs declare with served: false (absent from discovery)
@@ -831,6 +832,9 @@ class State:
 
     def __init__(self, config: dict, base: Path):
         self.config = config
+        if isinstance(config.get("widget_spec"), dict):  # a test's own Widget spec schema (enum, pattern, bounds, ...)
+            WIDGET_SPEC.clear()
+            WIDGET_SPEC.update(config["widget_spec"])
         self.snapshot = build_snapshot(config, base)
         self.groups = [ServedGroup(g) for g in self.snapshot.groups]
         self.groups = [g for g in self.groups if g.versions]

@@ -3,11 +3,13 @@ its v3 documents, or a cluster's /openapi/v3 (or /openapi/v2) answer.
 
 The form is OpenAPI v3's as kubectl's explain reads it, trimmed to what explain
 uses: description, type, format, items, additionalProperties, properties,
-required, enum, default, allOf and $ref, where $ref is a bare definition name
-("io.k8s.api.apps.v1.DeploymentSpec"), and the two flags that let a CRD's value
-have no type (x-kubernetes-preserve-unknown-fields, x-kubernetes-int-or-string).
-A v2 reference with siblings becomes ``allOf: [{$ref}]`` plus the siblings, as a
-v3 server serves it.
+required, enum, default, allOf and $ref, plus the validation keywords a server
+checks on write (check's values: nullable, pattern, the bounds, the x-kubernetes
+list, int-or-string, preserve and embedded markers), where $ref is a bare definition name
+("io.k8s.api.apps.v1.DeploymentSpec").  A v2 reference with siblings becomes
+``allOf: [{$ref}]`` plus the siblings, as a v3 server serves it.  A CRD's value may
+carry nothing but the preserve or int-or-string flag: kept, it stays present
+(a map's values, an array's items, a field) where {} would read as absent.
 """
 
 from __future__ import annotations
@@ -21,11 +23,28 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 HASH_DIGITS = 16
 PACKS = 256  # definition packs in the catalog; a name always lands in the same one
-# The two flags: a structural schema may have nothing else, and kubectl counts such a
-# schema as present (a map's values, an array's items, a field), where {} would be absent.
-_UNTYPED_FLAGS = ("x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string")
-_KEPT = ("description", "type", "format", "required", "enum", "default", *_UNTYPED_FLAGS)
-# What explain can print: a value of another type, from a careless server or a doctored bundle, is left out.
+_KEPT = ("description", "type", "format", "required", "enum", "default")
+# What check's values need besides (answers/values.py): the keywords a server validates on write.
+_VALIDATION = (
+    "nullable", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
+    "minLength", "maxLength", "minProperties", "maxProperties", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
+    "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _flag(v) -> bool:
+    return isinstance(v, bool)
+
+
+# What explain can print, or check can use: a value of another type, from a careless server or a doctored bundle, is left out.
 _KEPT_TYPES = {
     "description": lambda v: isinstance(v, str),
     "type": lambda v: isinstance(v, str),
@@ -33,7 +52,14 @@ _KEPT_TYPES = {
     "required": lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v),
     "enum": lambda v: isinstance(v, list),
     "default": lambda v: True,
-    **{flag: (lambda v: isinstance(v, bool)) for flag in _UNTYPED_FLAGS},
+    "nullable": _flag, "pattern": lambda v: isinstance(v, str),
+    "minimum": _number, "maximum": _number, "exclusiveMinimum": _flag, "exclusiveMaximum": _flag,
+    "minItems": _count, "maxItems": _count, "minLength": _count, "maxLength": _count,
+    "minProperties": _count, "maxProperties": _count,
+    "x-kubernetes-list-type": lambda v: isinstance(v, str),
+    "x-kubernetes-list-map-keys": lambda v: isinstance(v, list) and all(isinstance(k, str) for k in v),
+    "x-kubernetes-int-or-string": _flag, "x-kubernetes-preserve-unknown-fields": _flag,
+    "x-kubernetes-embedded-resource": _flag,
 }
 _V2_PREFIX = "#/definitions/"
 V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
@@ -51,7 +77,7 @@ def normalize(schema: Any, v2: bool = False) -> dict:
     if not isinstance(schema, dict):
         return {}
     out: dict = {}
-    for key in _KEPT:
+    for key in _KEPT + _VALIDATION:
         if key in schema and _KEPT_TYPES[key](schema[key]):
             out[key] = schema[key]
     if isinstance(schema.get("properties"), dict):
