@@ -99,13 +99,16 @@ def test_fail_on_chooses_what_fails(cli, tmp_path):
 
 
 def test_diff_1_24_1_25_lists_the_removals_and_a_resources_new_fields(cli):
-    answer = cli.json("diff", "1.24", "1.25", "deployments")
-    removed = {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "removed"}
+    everything = cli.json("diff", "1.24", "1.25")
+    removed = {r["groupVersion"] for r in everything["groupVersions"] if r["change"] == "removed"}
     assert {"batch/v1beta1", "policy/v1beta1", "autoscaling/v2beta1", "discovery.k8s.io/v1beta1",
             "events.k8s.io/v1beta1", "node.k8s.io/v1beta1"} <= removed
-    assert {"policy/v1beta1", "batch/v1beta1"} & {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "added"} == set()
-    gone = {r["kind"] for r in answer["resources"] if r["change"] == "removed"}
+    assert {"policy/v1beta1", "batch/v1beta1"} & {r["groupVersion"] for r in everything["groupVersions"] if r["change"] == "added"} == set()
+    gone = {r["kind"] for r in everything["resources"] if r["change"] == "removed"}
     assert "PodSecurityPolicy" in gone
+    assert everything["fields"] == []
+    answer = cli.json("diff", "1.24", "1.25", "deployments")
+    assert (answer["groupVersions"], answer["resources"]) == ([], [])  # apps/v1 stays, nothing else serves Deployment
     added = {(r["groupVersion"], r["kind"], r["field"]) for r in answer["fields"] if r["change"] == "added"}
     assert ("apps/v1", "Deployment", "spec.template.spec.hostUsers") in added
     assert {r["kind"] for r in answer["fields"]} == {"Deployment"}
@@ -677,6 +680,29 @@ def test_diff_names_kinds_a_surviving_group_version_stops_serving(cli):
     assert not [r for r in reverse["resources"] if r["change"] == "version-removed"]
 
 
+def test_diff_of_one_resource_is_about_that_resource_in_every_section(cli):
+    """Issue 18: 'diff 1.21 1.22 csidrivers' listed every group/version and resource that changed, then
+    CSIDriver's fields. With a RESOURCE every section is about it: the group/versions that serve it on either
+    side, its own resource rows (every group that serves the word on either side), its fields."""
+    answer = cli.json("diff", "1.21", "1.22", "csidrivers")
+    assert answer["groupVersions"] == []  # storage.k8s.io/v1beta1 lives on in 1.22 (CSIStorageCapacity)
+    assert [(r["change"], r["resource"]) for r in answer["resources"]] == [("version-removed", "csidrivers.storage.k8s.io")]
+    assert {r["kind"] for r in answer["fields"]} == {"CSIDriver"}
+    table = cli("diff", "1.21", "1.22", "csidrivers")
+    assert table.returncode == 0, table.stderr
+    assert [row.split()[:3] for row in table.stdout.splitlines()[1:3]] == [
+        ["resource", "version-removed", "csidrivers.storage.k8s.io"], ["field", "added", "storage.k8s.io/v1"]]
+    # Ingress moved group: kubectl on 1.21 names ingresses.extensions first, so its removal is on topic
+    ingress = cli.json("diff", "1.21", "1.22", "ingresses")
+    assert {(r["change"], r["groupVersion"]) for r in ingress["groupVersions"]} == {
+        ("removed", "extensions/v1beta1"), ("removed", "networking.k8s.io/v1beta1")}
+    assert [(r["change"], r["resource"]) for r in ingress["resources"]] == [("removed", "ingresses.extensions")]
+    assert {r["kind"] for r in ingress["fields"]} == {"Ingress"}
+    for output in ("yaml", "csv", "markdown"):
+        text = cli("diff", "1.21", "1.22", "ingresses", "-o", output).stdout
+        assert "extensions/v1beta1" in text and "rbac.authorization.k8s.io" not in text and "csinodes" not in text, output
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -712,6 +738,9 @@ def test_diff_with_a_cluster_whose_discovery_failed_says_unknown_not_removed(cli
         assert [r["change"] for r in rows] == ["unknown"], rows
         assert "discovery failed in prod" in rows[0]["detail"] and "--refresh" in rows[0]["detail"]
         assert not [r for r in answer["resources"] if r["resource"] in ("jobs.batch", "cronjobs.batch")]
+    # narrowed to a resource, the failed group/version is still named when it might serve it, and only then
+    assert [r["groupVersion"] for r in cli.json("diff", "1.33", "prod", "cronjobs")["groupVersions"]] == ["batch/v1"]
+    assert cli.json("diff", "1.33", "prod", "deployments")["groupVersions"] == []
 
 
 def test_diff_of_a_release_and_a_cluster_of_that_release_lists_no_defaults_and_no_crd_as_default(cli, fake_apiserver, tmp_path):
