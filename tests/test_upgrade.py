@@ -99,13 +99,16 @@ def test_fail_on_chooses_what_fails(cli, tmp_path):
 
 
 def test_diff_1_24_1_25_lists_the_removals_and_a_resources_new_fields(cli):
-    answer = cli.json("diff", "1.24", "1.25", "deployments")
-    removed = {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "removed"}
+    everything = cli.json("diff", "1.24", "1.25")
+    removed = {r["groupVersion"] for r in everything["groupVersions"] if r["change"] == "removed"}
     assert {"batch/v1beta1", "policy/v1beta1", "autoscaling/v2beta1", "discovery.k8s.io/v1beta1",
             "events.k8s.io/v1beta1", "node.k8s.io/v1beta1"} <= removed
-    assert {"policy/v1beta1", "batch/v1beta1"} & {r["groupVersion"] for r in answer["groupVersions"] if r["change"] == "added"} == set()
-    gone = {r["kind"] for r in answer["resources"] if r["change"] == "removed"}
+    assert {"policy/v1beta1", "batch/v1beta1"} & {r["groupVersion"] for r in everything["groupVersions"] if r["change"] == "added"} == set()
+    gone = {r["kind"] for r in everything["resources"] if r["change"] == "removed"}
     assert "PodSecurityPolicy" in gone
+    assert everything["fields"] == []
+    answer = cli.json("diff", "1.24", "1.25", "deployments")
+    assert (answer["groupVersions"], answer["resources"]) == ([], [])  # apps/v1 stays, nothing else serves Deployment
     added = {(r["groupVersion"], r["kind"], r["field"]) for r in answer["fields"] if r["change"] == "added"}
     assert ("apps/v1", "Deployment", "spec.template.spec.hostUsers") in added
     assert {r["kind"] for r in answer["fields"]} == {"Deployment"}
@@ -262,6 +265,14 @@ def test_crd_fields_are_checked_against_the_clusters_schema_and_offline_afterwar
     assert (again.returncode, json.loads(again.stdout)["findings"]) == (3, answer["findings"]), again.stderr
 
 
+def test_a_single_context_without_its_documents_says_which_fields_went_unchecked(cli, widget_cluster):
+    assert cli("refresh").returncode == 0  # the snapshot, no OpenAPI document
+    result = cli("check", "-f", str(MANIFESTS / "crd-objects.json"), "--offline")
+    lines = [line for line in result.stderr.splitlines() if "were not checked" in line]
+    assert lines == ["warning: fields of CRDs in fake were not checked: no OpenAPI document cached; "
+                     "run 'kubectl apiinfo refresh --schemas'"], result.stderr
+
+
 def test_a_cluster_serving_a_deprecated_api_exits_2(cli, fake_apiserver, tmp_path):
     from kubectl_apiinfo.sources.catalog import releases
 
@@ -307,6 +318,61 @@ def test_all_contexts_adds_a_context_column(cli, fake_apiserver, tmp_path):
     assert cron == {"old": "deprecated", "new": "not-served"}
     table = cli("check", "-f", str(MANIFESTS / "legacy.yaml"), "--all-contexts").stdout.splitlines()
     assert table[0].split()[:2] == ["CONTEXT", "LOCATION"]
+
+
+def _two_contexts(cli, tmp_path, first, second, names=("east", "west")) -> None:
+    config = yaml.safe_load(first.write_kubeconfig(tmp_path / "a", context_name=names[0]).read_text())
+    other = yaml.safe_load(second.write_kubeconfig(tmp_path / "b", context_name=names[1]).read_text())
+    for section in ("clusters", "users", "contexts"):
+        config[section] += other[section]
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+
+
+def test_all_contexts_checks_crd_fields_in_every_context_or_says_it_could_not(cli, fake_apiserver, tmp_path):
+    """Issue 18: --all-contexts read each context's cached snapshot and left its OpenAPI documents unfetched, so a
+    CRD object's unknown field went unreported ("No findings") unless kubectl's HTTP cache happened to hold them.
+    Each context fetches its documents as a single-context check does; one that cannot says so, once."""
+    east = fake_apiserver(release="1.33", crd_groups=1, token="east-token")
+    west = fake_apiserver(release="1.33", crd_groups=1, token="west-token")
+    _two_contexts(cli, tmp_path, east, west)
+    kube_cache = tmp_path / "kubectl-cache"  # kubectl's HTTP cache, empty: no answer may lean on it
+    cli.env["KUBECACHEDIR"] = str(kube_cache)
+    widget = _write(tmp_path, "widget.yaml", (
+        "apiVersion: g0001.example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: small, colour: blue}\n"))
+    args = ("check", "-f", str(widget), "--all-contexts")
+    assert cli("refresh", "--all-contexts").returncode == 0  # snapshots only: no OpenAPI document is cached
+
+    def unchecked(result) -> list:
+        return sorted(line for line in result.stderr.splitlines() if "were not checked" in line)
+
+    def warning(context: str) -> str:
+        return (f"warning: fields of CRDs in context {context} were not checked: no OpenAPI document cached; "
+                f"run 'kubectl apiinfo refresh --schemas --context {context}'")
+
+    offline = cli(*args, "--offline")
+    assert offline.returncode == 0, offline.stderr
+    assert unchecked(offline) == [warning("east"), warning("west")], offline.stderr
+    assert "fine for" not in offline.stderr  # never a plain "No findings ... fine" for fields not checked
+
+    reachable = cli(*args, "-o", "json")
+    assert reachable.returncode == 3, reachable.stderr
+    found = {(f["context"], f["field"]) for f in json.loads(reachable.stdout)["findings"]}
+    assert found == {("east", "spec.colour"), ("west", "spec.colour")}
+    assert unchecked(reachable) == [], reachable.stderr
+    again = cli(*args, "--offline", "-o", "json")  # now cached: offline answers the same
+    assert {(f["context"], f["field"]) for f in json.loads(again.stdout)["findings"]} == found, again.stderr
+
+    # a fresh cache, east out of reach: west fetches and reports, east says it could not check
+    fresh = ("--cache-dir", str(tmp_path / "fresh"))
+    assert cli("refresh", "--all-contexts", *fresh).returncode == 0
+    east.stop()
+    split = cli(*args, *fresh, "-o", "json")
+    assert split.returncode == 3, split.stderr
+    assert {(f["context"], f["field"]) for f in json.loads(split.stdout)["findings"]} == {("west", "spec.colour")}
+    [line] = unchecked(split)
+    assert line.startswith("warning: fields of CRDs in context east were not checked: no OpenAPI document cached")
+    assert line.endswith("run 'kubectl apiinfo refresh --schemas --context east'")
 
 
 def test_diff_a_release_against_a_cached_cluster(cli, widget_cluster):
@@ -681,6 +747,29 @@ def test_diff_names_kinds_a_surviving_group_version_stops_serving(cli):
     assert not [r for r in reverse["resources"] if r["change"] == "version-removed"]
 
 
+def test_diff_of_one_resource_is_about_that_resource_in_every_section(cli):
+    """Issue 18: 'diff 1.21 1.22 csidrivers' listed every group/version and resource that changed, then
+    CSIDriver's fields. With a RESOURCE every section is about it: the group/versions that serve it on either
+    side, its own resource rows (every group that serves the word on either side), its fields."""
+    answer = cli.json("diff", "1.21", "1.22", "csidrivers")
+    assert answer["groupVersions"] == []  # storage.k8s.io/v1beta1 lives on in 1.22 (CSIStorageCapacity)
+    assert [(r["change"], r["resource"]) for r in answer["resources"]] == [("version-removed", "csidrivers.storage.k8s.io")]
+    assert {r["kind"] for r in answer["fields"]} == {"CSIDriver"}
+    table = cli("diff", "1.21", "1.22", "csidrivers")
+    assert table.returncode == 0, table.stderr
+    assert [row.split()[:3] for row in table.stdout.splitlines()[1:3]] == [
+        ["resource", "version-removed", "csidrivers.storage.k8s.io"], ["field", "added", "storage.k8s.io/v1"]]
+    # Ingress moved group: kubectl on 1.21 names ingresses.extensions first, so its removal is on topic
+    ingress = cli.json("diff", "1.21", "1.22", "ingresses")
+    assert {(r["change"], r["groupVersion"]) for r in ingress["groupVersions"]} == {
+        ("removed", "extensions/v1beta1"), ("removed", "networking.k8s.io/v1beta1")}
+    assert [(r["change"], r["resource"]) for r in ingress["resources"]] == [("removed", "ingresses.extensions")]
+    assert {r["kind"] for r in ingress["fields"]} == {"Ingress"}
+    for output in ("yaml", "csv", "markdown"):
+        text = cli("diff", "1.21", "1.22", "ingresses", "-o", output).stdout
+        assert "extensions/v1beta1" in text and "rbac.authorization.k8s.io" not in text and "csinodes" not in text, output
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -716,6 +805,9 @@ def test_diff_with_a_cluster_whose_discovery_failed_says_unknown_not_removed(cli
         assert [r["change"] for r in rows] == ["unknown"], rows
         assert "discovery failed in prod" in rows[0]["detail"] and "--refresh" in rows[0]["detail"]
         assert not [r for r in answer["resources"] if r["resource"] in ("jobs.batch", "cronjobs.batch")]
+    # narrowed to a resource, the failed group/version is still named when it might serve it, and only then
+    assert [r["groupVersion"] for r in cli.json("diff", "1.33", "prod", "cronjobs")["groupVersions"]] == ["batch/v1"]
+    assert cli.json("diff", "1.33", "prod", "deployments")["groupVersions"] == []
 
 
 def test_diff_of_a_release_and_a_cluster_of_that_release_lists_no_defaults_and_no_crd_as_default(cli, fake_apiserver, tmp_path):

@@ -6,6 +6,9 @@ version changed; and, for one
 resource or for all (--fields), the field changes of every group/version both
 sides have a schema of: fields added and removed (the topmost only: a new
 struct's own fields come with it), type changes and required changes.
+
+With one resource every section is about it: the group/versions that serve it
+on either side and its own resource rows, not every change between the two.
 """
 
 from __future__ import annotations
@@ -56,12 +59,15 @@ def _deprecated_in(target, gv_key, gv) -> Optional[str]:
     return latest
 
 
-def group_versions(a, b) -> list:
+def group_versions(a, b, wanted: Optional[set] = None) -> list:
+    """Every group/version's change; with wanted ((group, plural) pairs), only those serving one of them."""
     rows = []
     failed = {**a.failed_discovery, **b.failed_discovery}
     for key in sorted(set(a.versions) | set(b.versions) | {_split(gv) for gv in failed},
                       key=lambda k: (k[0], version_priority_key(k[1]))):
         gv = group_version(*key)
+        if wanted is not None and not _about(a, b, key, gv in failed, wanted):
+            continue
         before, after = a.versions.get(key), b.versions.get(key)
         if gv in failed and (before is None or after is None):
             where = b.label if gv in b.failed_discovery else a.label
@@ -91,6 +97,18 @@ def group_versions(a, b) -> list:
     return rows
 
 
+def _about(a, b, key: tuple, failed: bool, wanted: set) -> bool:
+    """Whether a group/version serves a wanted resource on either side; one whose discovery failed might."""
+    group = key[0]
+    if failed:
+        return any(g == group for g, _ in wanted)
+    for side in (a, b):
+        gv = side.versions.get(key)
+        if gv is not None and any((group, r.name) in wanted for r in gv.resources):
+            return True
+    return False
+
+
 def _split(gv: str) -> tuple:
     group, _, version = gv.rpartition("/")
     return group, version
@@ -114,11 +132,14 @@ def _served_resources(target) -> dict:
     return found
 
 
-def resources(a, b) -> list:
+def resources(a, b, wanted: Optional[set] = None) -> list:
+    """Every resource's change; with wanted ((group, plural) pairs), only theirs."""
     before, after = _served_resources(a), _served_resources(b)
     unknown_groups = {_split(gv)[0] for gv in {**a.failed_discovery, **b.failed_discovery}}
     rows = []
     for key in sorted(set(before) | set(after)):
+        if wanted is not None and key not in wanted:
+            continue
         group, plural = key
         name = f"{plural}.{group}" if group else plural
         x, y = before.get(key), after.get(key)
@@ -230,20 +251,30 @@ def _compare(gv: str, kind: str, before: dict, after: dict) -> list:
     return rows
 
 
-def kinds_to_compare(a, b, resource: Optional[str], all_fields: bool) -> list:
-    """(group, version, kind) both sides contain: all of them with --fields, else those of one resource."""
-    common = sorted(set(a.kinds) & set(b.kinds))
-    if all_fields:
-        return common
+def named(a, b, resource: Optional[str]) -> Optional[set]:
+    """(group, plural) of every resource the word names on either side; None without a word.
+
+    Both sides, because a resource that moved group is one thing to its user: on 1.21
+    'ingresses' is ingresses.extensions first, on 1.22 ingresses.networking.k8s.io.
+    """
     if not resource:
-        return []
+        return None
     from kubectl_apiinfo.answers.resolve import resolve
     from kubectl_apiinfo.errors import UserError
 
-    matches = resolve(b.snapshot, resource) or resolve(a.snapshot, resource)
-    if not matches:
+    wanted = {(m.group.name, m.name) for side in (a, b) for m in resolve(side.snapshot, resource)}
+    if not wanted:
         raise UserError(f"neither {a.label} nor {b.label} has a resource type {resource!r} ('kubectl apiinfo resources' lists them)")
-    wanted = {(m.group.name, m.name) for m in matches}
+    return wanted
+
+
+def kinds_to_compare(a, b, wanted: Optional[set], all_fields: bool) -> list:
+    """(group, version, kind) both sides contain: all of them with --fields, else those of the wanted resources."""
+    common = sorted(set(a.kinds) & set(b.kinds))
+    if all_fields:
+        return common
+    if not wanted:
+        return []
     keys = []
     for key in common:
         group, version, kind = key
@@ -254,7 +285,8 @@ def kinds_to_compare(a, b, resource: Optional[str], all_fields: bool) -> list:
 
 
 def diff(a, b, resource: Optional[str] = None, all_fields: bool = False) -> dict:
-    kinds = kinds_to_compare(a, b, resource, all_fields)
+    wanted = named(a, b, resource)
+    kinds = kinds_to_compare(a, b, wanted, all_fields)
     notes = []
     if (resource or all_fields) and not (a.has_schemas and b.has_schemas):
         missing = a if not a.has_schemas else b
@@ -264,8 +296,8 @@ def diff(a, b, resource: Optional[str] = None, all_fields: bool = False) -> dict
         "from": a.describe(),
         "to": b.describe(),
         "resource": resource,
-        "groupVersions": group_versions(a, b),
-        "resources": resources(a, b),
+        "groupVersions": group_versions(a, b, wanted),
+        "resources": resources(a, b, wanted),
         "fields": field_changes(a, b, kinds) if kinds else [],
         "notes": notes,
     }

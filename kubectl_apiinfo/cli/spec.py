@@ -319,12 +319,12 @@ COMMANDS = (
     Command(
         "diff",
         "What changes between two releases or cached clusters: group/versions, resources and, for RESOURCE "
-        "(or all with --fields), fields. FROM and TO are releases (1.29, v1.29.3) or context names; "
+        "(or all with --fields), fields. With RESOURCE every section is about it alone. FROM and TO are releases (1.29, v1.29.3) or context names; "
         "context/NAME names a context that looks like a release.",
         arguments=(
             Argument("before", "FROM", "A release (1.29) or a cached context's name.", completer=RELEASES),
             Argument("after", "TO", "A release (1.33) or a cached context's name.", completer=RELEASES),
-            Argument("resource", "[RESOURCE]", "Compare this resource's fields too.", required=False, completer=RESOURCES),
+            Argument("resource", "[RESOURCE]", "Only this resource's changes: the group/versions serving it, its own rows and its fields.", required=False, completer=RESOURCES),
         ),
         options=(FIELDS, OUTPUT.with_choices(DIFF_FORMATS, "table"), NO_HEADERS, KUBECONFIG, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE),
         handler="diff",

@@ -93,6 +93,22 @@ def _warn_crds_unknown(chosen: list, records: list) -> None:
                  "deprecated or unserved CRD versions are not reported")
 
 
+def _warn_unchecked(targets: list) -> bool:
+    """One line per target whose CRD fields went unchecked for want of its OpenAPI documents; whether any did."""
+    from kubectl_apiinfo.console import warn
+
+    for t in targets:
+        reasons = sorted({why for why in t.unchecked.values() if why})
+        why = "no OpenAPI document cached" + (f" ({reasons[0]})" if reasons else "")
+        if t.context:
+            where, fetch = f"context {t.context}", f"refresh {flag('schemas')} {flag('context')} {t.context}"
+        else:
+            where, fetch = t.name, f"refresh {flag('schemas')}"
+        if t.unchecked:
+            warn(f"fields of CRDs in {where} were not checked: {why}; run 'kubectl apiinfo {fetch}'")
+    return any(t.unchecked for t in targets)
+
+
 def run(options, factory):
     import time
 
@@ -143,6 +159,7 @@ def run(options, factory):
     status = check.exit_status(answer, failing, options.ignore_deprecations)
     _warn_unknown(answer, failing)
     _warn_crds_unknown(chosen, records)
+    unchecked = _warn_unchecked(chosen)
     answer["summary"] = check.summary(answer, failing, options.ignore_deprecations)
     printer = pick(FORMATS, options.output)
     if options.output == "junit":  # each object is a test case, those that passed too
@@ -154,7 +171,11 @@ def run(options, factory):
         where = ", ".join(t.label for t in chosen)
         objects, count = answer["objects"], len(files)
         verb = "is" if objects == 1 else "are"
-        note(f"No findings: {objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)} {verb} fine for {where}.")
+        what = f"{objects} object{'s' * (objects != 1)} in {count} file{'s' * (count != 1)}"
+        if unchecked:  # not "fine": some fields were not looked at
+            note(f"No findings in what could be checked: {what} against {where}, except the fields named above.")
+        else:
+            note(f"No findings: {what} {verb} fine for {where}.")
     problems = answer["problems"]
     if problems:
         more = f" (and {len(problems) - 1} more; the rest was checked)" if len(problems) > 1 else "; the rest was checked"

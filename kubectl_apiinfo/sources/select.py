@@ -31,13 +31,15 @@ def release(text: Optional[str], context: str = "", note: str = "") -> CatalogRe
 
 
 def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] = None, schemas: bool = False,
-              context: str = "") -> Source:
+              context: str = "", cached: bool = False) -> Source:
     """The release --kube-version names, else the cluster the flags name (its cached snapshot while it may
     answer), else the catalog.  With words, a cluster's snapshot may hold only the groups they name; with
-    schemas, a cluster source reads its OpenAPI documents (fetched once, then cached)."""
+    schemas, a cluster source reads its OpenAPI documents (fetched once, then cached).  cached: the snapshot
+    comes from the cache alone, while the documents are still fetched unless --offline."""
     if kube_version:
         return release(kube_version, context)
-    discovery = CachedDiscovery(flags, lambda: open_cache(flags), lambda version: version in releases.release_names())
+    read = flags.replace(offline=True) if cached else flags
+    discovery = CachedDiscovery(read, lambda: open_cache(flags), lambda version: version in releases.release_names())
     try:
         snapshot = discovery.remembered(words) if schemas else None
         if snapshot is None:
@@ -143,11 +145,11 @@ def cached_contexts(flags) -> list:
     from kubectl_apiinfo.sources.cluster.many import refresh_targets
 
     contexts = refresh_targets(flags, True)
-    offline = flags.offline or not flags.refresh
 
     def one(context):
         try:
-            return for_query(flags.replace(context=context, offline=offline), schemas=True, context=context)
+            # A cached snapshot, but documents fetched as for one context: else a CRD's fields go unchecked.
+            return for_query(flags.replace(context=context), schemas=True, context=context, cached=not flags.refresh)
         except UserError as e:
             return e
 

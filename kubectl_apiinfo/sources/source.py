@@ -31,6 +31,7 @@ class Source:
         self.context = context  # set for --all-contexts rows
         self.notes: list = []  # what to tell the user about where the answer comes from
         self.schema_label = label  # where explain's schemas come from, as its answer says
+        self.unchecked: dict = {}  # {group/version: why} whose kinds had no schema to be had: fields not checked
         self._schemas: dict = {}
         self._kinds: Optional[dict] = None
         self._versions: Optional[dict] = None
@@ -278,6 +279,8 @@ class ClusterSnapshot(Source):
                 f"the OpenAPI document of {group_version} could not be read ({failed}) and none is cached for "
                 f"{self.name}; 'kubectl apiinfo refresh {flag('schemas')}' fetches them all while it is reachable"
             )
+        if group_version in self.documents.missing:  # not a kind its document lacks (a CRD without a schema)
+            self.unchecked[group_version] = failed or ""
         return None
 
     def v2_only(self, group_version: str) -> bool:

@@ -108,10 +108,11 @@ class ClusterDocuments:
         self.failed: dict = {}
         self.index_read = False
         self.index: Optional[dict] = None  # the index document() went by: the server's list of documents
+        self.missing: set = set()  # group/versions with no document to be had: cached, kubectl's or fetched
 
     def _index(self, store: SchemaStore, force: bool = False) -> Optional[dict]:
         index = store.index(self.identity)
-        if (index is None or force or self.revalidate) and self.can_fetch:
+        if (index is None or force or self.revalidate) and self.can_fetch and "/openapi/v3" not in self.failed:
             from kubectl_apiinfo.kube.transport import TransportError
 
             try:
@@ -194,6 +195,7 @@ class ClusterDocuments:
     def definitions(self, group_version: str, kind: str):
         doc = self.document(group_version)
         if doc is None:
+            self.missing.add(group_version)
             return None
         defs = schema_form.DocumentDefinitions(doc["defs"])
         name = doc["kinds"].get(group_version, {}).get(kind)
