@@ -18,6 +18,7 @@ import yaml
 from junitparser import Error, Failure, JUnitXml
 
 from conftest import COMMAND, ROOT, clean_env
+from kubectl_apiinfo.answers.check import DEFAULT_FAIL_ON
 
 MANIFESTS = Path(__file__).parent / "manifests"
 LEGACY = str(MANIFESTS / "legacy.yaml")  # 4 objects, each with a failing finding against 1.25
@@ -133,6 +134,14 @@ def test_junit_input_problems_are_errors_and_nothing_found_is_all_passed(cli, tm
 
 
 # --- sarif ---------------------------------------------------------------------------------
+
+
+def test_every_finding_has_a_sarif_rule():
+    """A finding without its rule would end the sarif output with an error: each one check can give has one."""
+    from kubectl_apiinfo.answers import check
+    from kubectl_apiinfo.printers import ci
+
+    assert set(check.FINDINGS) | {check.INVALID} == set(ci.RULES)
 
 
 def test_sarif_is_valid_and_has_a_result_per_finding_with_relative_paths(cli, tmp_path, sarif_schema):
@@ -279,7 +288,7 @@ def test_json_has_a_summary_and_the_table_a_line_of_counts(cli, tmp_path):
     answer = json.loads(cli(*args, "-o", "json", "--ignore-deprecations").stdout)
     assert answer["summary"] == {
         "findings": 5, "byFinding": {"not-served": 3, "deprecated": 1, "unknown-field": 1}, "failing": 4,
-        "failOn": ["not-served", "off-by-default", "unknown-field"], "objectsWithFindings": 5, "filesWithFindings": 2,
+        "failOn": [f for f in DEFAULT_FAIL_ON if f != "deprecated"], "objectsWithFindings": 5, "filesWithFindings": 2,
         "problems": 0,
     }
     table = cli(*args)

@@ -166,17 +166,17 @@ CLUSTER_WIDGETS = """\
 apiVersion: g0001.example.com/v1
 kind: Widget
 metadata: {name: current}
-spec: {size: 1}
+spec: {size: small}
 ---
 apiVersion: g0001.example.com/v1beta1
 kind: Widget
 metadata: {name: old}
-spec: {size: 1}
+spec: {size: small}
 ---
 apiVersion: g0001.example.com/v1alpha1
 kind: Widget
 metadata: {name: disabled}
-spec: {size: 1}
+spec: {size: small}
 """
 
 

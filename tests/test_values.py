@@ -8,6 +8,7 @@ schema a fake API server serves (enum, pattern, bounds, ...).
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -240,19 +241,30 @@ def corpus_values(cli, release: str) -> set:
         pytest.skip(f"no corpus at {CORPUS}")
     result = cli("check", "-f", str(CORPUS), "-R", "--kube-version", release, "-o", "json", cwd=CORPUS, timeout=120)
     answer = json.loads(result.stdout)
-    return {(str(Path(f["file"]).resolve().relative_to(CORPUS)), f["finding"], f["path"])
+    return {(str(Path(f["file"]).resolve().relative_to(CORPUS)), f["finding"], f["path"], f["kind"])
             for f in answer["findings"] if f["finding"] in VALUE_FINDINGS}
 
 
 def test_the_corpus_at_1_29_has_exactly_the_known_value_errors(cli):
+    found = corpus_values(cli, "1.29")
     # every other chart of the corpus that 1.29 serves stays clean
-    assert corpus_values(cli, "1.29") == KNOWN_AT_1_29
+    assert {f[:3] for f in found if f[3] != "PrometheusRule"} == KNOWN_AT_1_29
+    # The corpus is one stream, holding kube-prometheus-stack's CRDs: other charts' PrometheusRules are read
+    # against them, and a rule list a template left empty is refused as the API server would (a null spec is
+    # pruned, then missing), which kubernetes-validate, having no CRD schemas, cannot see.
+    custom = {f[:3] for f in found if f[3] == "PrometheusRule"}
+    assert ("rendered/bitnami-2021/nginx-ingress-controller.yaml", "missing-required", "spec") in custom
+    assert ("rendered/helm-stable-2019/airflow.yaml", "invalid-value", "spec.groups") in custom
+    for file, _, path in custom:
+        text = (CORPUS / file).read_text()
+        assert "kind: PrometheusRule" in text
+        assert path != "spec" or re.search(r"kind: PrometheusRule\n(?:.*\n)*?spec:\n(?:---|\Z)", text), (file, path)
 
 
 def test_the_corpus_at_1_22_has_the_null_max_replicas_of_hpas(cli):
     found = corpus_values(cli, "1.22")
     for chart in ("rendered/bitnami-2021/nginx.yaml", "rendered/helm-stable-2019/traefik.yaml", "rendered/helm-stable-2020/traefik.yaml"):
-        assert (chart, "missing-required", "spec.maxReplicas") in found
+        assert (chart, "missing-required", "spec.maxReplicas", "HorizontalPodAutoscaler") in found
 
 
 # --- a custom resource, its schema served by a cluster ----------------------------------

@@ -26,6 +26,14 @@ RULES = {
                    "deprecated and will be removed in the release the message names."),
     "unknown-field": ("Unknown field", "The target's schema for the object's kind has no such field: a typo, or a field "
                       "of a later release; the API server would drop or refuse it."),
+    "invalid-value": ("Invalid value", "The target's schema refuses the value: its type, range, quantity or time "
+                      "grammar, enum, pattern, bounds or format; the API server would reject the object."),
+    "missing-required": ("Missing required field", "The target's schema requires the field, and the object leaves it "
+                         "out or null; the API server would reject the object."),
+    "duplicate-key": ("Duplicate key", "Two entries of a keyed list (x-kubernetes-list-type map or set) have the same "
+                      "key; the API server would reject the object or merge the entries."),
+    "stale-rule": ("Stale rule", "A rule in the object (RBAC, admission webhook or policy, APIService) names an API the "
+                   "target does not serve: it grants or matches nothing there."),
     "unknown-kind": ("Unknown kind", "The target does not know the kind: a custom resource whose "
                      "CustomResourceDefinition the target does not serve."),
     "discovery-failed": ("Discovery failed", "The cluster's discovery of the object's group/version failed, so the "
