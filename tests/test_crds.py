@@ -211,3 +211,21 @@ def test_crds_the_user_may_not_list_are_unknown_and_said_once(cli, fake_apiserve
     lines = [line for line in result.stderr.splitlines() if "CustomResourceDefinitions" in line]
     assert len(lines) == 1 and "403 Forbidden" in lines[0] and "not reported" in lines[0], result.stderr
     assert "t0ken" not in result.stderr
+
+
+def test_a_crd_later_in_the_input_or_in_json_serves_the_resources_before_it(cli, tmp_path):
+    """Objects are checked a file at a time; the CRDs of the whole input are read first, wherever they stand."""
+    import subprocess
+
+    import yaml
+
+    from conftest import COMMAND
+
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in", "a-widgets.yaml", WIDGETS.split("---\n")[0])
+    _write(tmp_path / "in", "z-crd.json", json.dumps(yaml.safe_load(CRD), indent=1))
+    _, answer = _check(cli, "-f", str(tmp_path / "in"))
+    assert [(f["finding"], f["field"]) for f in answer["findings"]] == [("unknown-field", "spec.sise")]
+    piped = subprocess.run([str(COMMAND), "check", "-f", "-", "--kube-version", "1.33", "-o", "json"],
+                           input=WIDGETS.split("---\n")[0] + "---\n" + CRD, capture_output=True, text=True, env=cli.env)
+    assert [f["field"] for f in json.loads(piped.stdout)["findings"]] == ["spec.sise"], piped.stderr

@@ -262,30 +262,64 @@ class Checker:
 # --- the answer -----------------------------------------------------------------
 
 
+class CheckRun:
+    """A check fed a batch of records at a time (a file's): the objects need not all be held at once, so
+    memory stays flat in their number.  Findings come out target by target, each in input order."""
+
+    def __init__(self, targets: list, defining: list = (), identities: bool = False):
+        self.targets = targets
+        # StaleRules needs the input's CRDs and APIServices before any rule is judged: given whole, up front.
+        self.checkers = [(Checker(t), StaleRules(t, list(defining))) for t in targets]
+        self.found: list = [[] for _ in targets]
+        self.problems: list = []
+        self.too_deep: list = []  # objects nested deeper than a check can walk: each one problem
+        self.objects = 0
+        self.groups: set = set()  # the API groups of the objects read
+        self.checked: "Optional[list]" = [] if identities else None  # -o junit makes each object a test case
+
+    def add(self, records) -> None:
+        from kubectl_apiinfo.inputs.manifests import Problem
+
+        objects = []
+        for r in records:
+            if isinstance(r, Problem):
+                self.problems.append(r)
+            else:
+                objects.append(r)
+        self.objects += len(objects)
+        for m in objects:
+            self.groups.add(split_api_version(m.obj["apiVersion"])[0])
+        if self.checked is not None:
+            self.checked.extend(identity(m) for m in objects)
+        for (checker, rules), found in zip(self.checkers, self.found):
+            found.extend(target_findings(objects, checker, rules, self.too_deep))
+
+    def answer(self, files: int) -> dict:
+        """The -o json answer: every finding of every object against every target, and the input's problems."""
+        from kubectl_apiinfo.inputs.manifests import Problem
+
+        problems = self.problems + [Problem(m.file, m.line, "nested too deeply to check") for m in dict.fromkeys(self.too_deep)]
+        return {
+            "kind": "CheckResult",
+            "targets": [t.describe() for t in self.targets],
+            "files": files,
+            "objects": self.objects,
+            "findings": [f for found in self.found for f in found],
+            "problems": [{"file": p.file, "line": p.line, "location": p.location, "message": p.message} for p in problems],
+        }
+
+
 def check(records: list, targets: list, files: int) -> dict:
-    """The -o json answer: every finding of every object against every target, and the input's problems."""
+    """The -o json answer for records read whole (the in-process callers; the command streams a CheckRun)."""
     from kubectl_apiinfo.inputs.manifests import Problem
 
-    problems = [r for r in records if isinstance(r, Problem)]
-    objects = [r for r in records if not isinstance(r, Problem)]
-    findings = []
-    too_deep: list = []  # objects nested deeper than a check can walk: each one problem, the rest still checked
-    for target in targets:
-        findings.extend(target_findings(objects, target, too_deep))
-    problems += [Problem(m.file, m.line, "nested too deeply to check") for m in dict.fromkeys(too_deep)]
-    return {
-        "kind": "CheckResult",
-        "targets": [t.describe() for t in targets],
-        "files": files,
-        "objects": len(objects),
-        "findings": findings,
-        "problems": [{"file": p.file, "line": p.line, "location": p.location, "message": p.message} for p in problems],
-    }
+    run = CheckRun(targets, [r for r in records if not isinstance(r, Problem)])
+    run.add(records)
+    return run.answer(files)
 
 
-def target_findings(objects: list, target, too_deep: list) -> list:
-    checker = Checker(target)
-    rules = StaleRules(target, objects)
+def target_findings(objects: list, checker: "Checker", rules: StaleRules, too_deep: list) -> list:
+    target = checker.target
     found = []
     context = target.context
     for m in objects:
@@ -358,10 +392,3 @@ def identity(m) -> dict:
         "location": m.location, "file": m.file, "line": m.line, "source": m.source or None,
         "apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": str(name), "namespace": meta.get("namespace"),
     }
-
-
-def checked_objects(records: list) -> list:
-    """Every object read, in input order, named as its findings name it: -o junit makes each a test case."""
-    from kubectl_apiinfo.inputs.manifests import Problem
-
-    return [identity(m) for m in records if not isinstance(m, Problem)]

@@ -323,13 +323,16 @@ class StaleRules:
         return [self.finding("spec", group_version(g, v), self.when(_history()[1].get((g, v), []), g))]
 
 
+DEFINING_KINDS = ("CustomResourceDefinition", "APIService")  # the kinds whose objects define API groups
+
+
 def _defined_groups(objects: list) -> set:
     """Groups a CustomResourceDefinition or an APIService among the objects defines: they may be served
     once these manifests are applied, whatever the target says now."""
     found = set()
     for m in objects:
         obj = m.obj
-        if obj.get("kind") not in ("CustomResourceDefinition", "APIService"):
+        if obj.get("kind") not in DEFINING_KINDS:
             continue
         spec = obj.get("spec")
         if isinstance(spec, dict) and isinstance(spec.get("group"), str):

@@ -1,10 +1,16 @@
 """kubectl apiinfo check -f PATH: will these manifests apply on a release, the cluster, or every cached context?"""
 
+import re
+
 from kubectl_apiinfo.answers import check
 from kubectl_apiinfo.console import note, progress, progress_wanted
 from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.printers import pick
 from kubectl_apiinfo.printers.upgrade import CHECK as FORMATS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
 
 _PROGRESS_AFTER = 1.0  # seconds: a quick check shows no progress line
 # Outputs whose reader wants the counts on stderr; the others carry them (json, yaml, junit, sarif).
@@ -55,7 +61,7 @@ def _warn_unknown(answer: dict, failing: tuple) -> None:
     )
 
 
-def custom_definitions(records: list, paths: list) -> tuple:
+def custom_definitions(objects: list, paths: list) -> tuple:
     """(the CRDs the custom resources are read against, the problems of reading --crds): those of --crds, then
     the input's own, which win for a CRD of the same name (they are the ones applied with the resources)."""
     from kubectl_apiinfo.inputs import manifests
@@ -70,7 +76,7 @@ def custom_definitions(records: list, paths: list) -> tuple:
         for r in manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path):
             (problems if isinstance(r, manifests.Problem) else given).append(r)
     found: dict = {}
-    for m in [*given, *(r for r in records if not isinstance(r, manifests.Problem))]:
+    for m in [*given, *objects]:
         if crds.is_crd(m.obj):
             d = crds.read(m.obj, m.location)
             if d is not None:
@@ -78,13 +84,12 @@ def custom_definitions(records: list, paths: list) -> tuple:
     return list(found.values()), problems
 
 
-def _warn_crds_unknown(chosen: list, records: list) -> None:
+def _warn_crds_unknown(chosen: list, groups: set) -> None:
     """One line per target whose CRDs could not be listed, when custom resources are checked against it."""
     from kubectl_apiinfo.console import warn
     from kubectl_apiinfo.sources.catalog import releases
 
     builtin = releases.builtin_kinds()
-    groups = {check.split_api_version(str(r.obj.get("apiVersion", "")))[0] for r in records if hasattr(r, "obj")}
     if not groups - set(builtin):
         return
     for t in chosen:
@@ -109,6 +114,48 @@ def _warn_unchecked(targets: list) -> bool:
     return any(t.unchecked for t in targets)
 
 
+# A file that may define APIs (a CRD, an APIService) is read whole before any object is checked: its CRDs
+# serve the custom resources of the whole input, wherever they stand.  Matching more than that only costs a parse.
+_DEFINES = re.compile(r"""\bkind["']?\s*:\s*["']?(?:CustomResourceDefinition|APIService)\b""")
+
+
+class _Input:
+    """The files -f named, each read when asked (twice at most); stdin read once and kept."""
+
+    def __init__(self, files: list):
+        self.files = files
+        self._stdin: Optional[str] = None
+
+    def text(self, path: str) -> str:
+        from kubectl_apiinfo.inputs import manifests
+
+        if path != "-":
+            return manifests.read_text(path)
+        if self._stdin is None:
+            self._stdin = manifests.read_text(path)
+        return self._stdin
+
+    def records(self, path: str) -> list:
+        from kubectl_apiinfo.inputs import manifests
+
+        return list(manifests.parse(self.text(path), "<stdin>" if path == "-" else path))
+
+    def survey(self) -> tuple:
+        """(the objects that define APIs, whether anything at all was read): a first pass that parses only the
+        files that may define APIs, and files until the first object, to tell an empty input."""
+        from kubectl_apiinfo.answers.rules import DEFINING_KINDS
+
+        defining, anything = [], False
+        for path in self.files:
+            text = self.text(path)
+            if anything and not _DEFINES.search(text):
+                continue
+            records = self.records(path)
+            anything = anything or bool(records)
+            defining.extend(r for r in records if getattr(r, "obj", {}).get("kind") in DEFINING_KINDS)
+        return defining, anything
+
+
 def run(options, factory):
     import time
 
@@ -119,18 +166,9 @@ def run(options, factory):
     if not given:
         raise UserError("check needs manifests: -f FILE, -f DIR (with -R for subdirectories), -f - for stdin, or FILE arguments")
     files = manifests.expand(given, options.recursive)  # a missing path is refused before any work
-    started = time.monotonic()
-    show = progress_wanted()
-    shown = False
-    records = []
-    for i, path in enumerate(files, 1):
-        records.extend(manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path))
-        if show and (shown or time.monotonic() - started > _PROGRESS_AFTER):
-            shown = True
-            progress(f"read {i}/{len(files)} files, {len(records)} objects")
-    if shown:
-        progress(f"read {len(files)}/{len(files)} files, {len(records)} objects", done=True)
-    if not records and not options.allow_empty:  # a failed `helm template` must not pass
+    source = _Input(files)
+    defining, anything = source.survey()
+    if not anything and not options.allow_empty:  # a failed `helm template` must not pass
         import os
 
         deeper = not options.recursive and any(p != "-" and os.path.isdir(p) for p in given)
@@ -139,8 +177,7 @@ def run(options, factory):
             f"({flag('recursive') + ' reads subdirectories too; ' if deeper else ''}{flag('allow_empty')} makes that a pass)"
         )
 
-    definitions, crd_problems = custom_definitions(records, options.crds)
-    records.extend(crd_problems)
+    definitions, crd_problems = custom_definitions(defining, options.crds)
     if options.all_contexts:
         chosen = factory.cached_contexts()
     else:
@@ -152,18 +189,29 @@ def run(options, factory):
             t.adopt(definitions)
             if not t.has_schemas:
                 note(f"{t.label} has no OpenAPI schemas in the catalog: fields are not checked")
-        answer = check.check(records, chosen, len(files))
+        checking = check.CheckRun(chosen, defining, identities=options.output == "junit")
+        started = time.monotonic()
+        show, shown = progress_wanted(), False
+        for i, path in enumerate(files, 1):
+            checking.add(source.records(path))  # a file's objects at a time: memory flat in their number
+            if show and (shown or time.monotonic() - started > _PROGRESS_AFTER):
+                shown = True
+                progress(f"checked {i}/{len(files)} files, {checking.objects} objects")
+        if shown:
+            progress(f"checked {len(files)}/{len(files)} files, {checking.objects} objects", done=True)
+        checking.add(crd_problems)
+        answer = checking.answer(len(files))
     finally:
         for t in chosen:
             t.close()
     status = check.exit_status(answer, failing, options.ignore_deprecations)
     _warn_unknown(answer, failing)
-    _warn_crds_unknown(chosen, records)
+    _warn_crds_unknown(chosen, checking.groups)
     unchecked = _warn_unchecked(chosen)
     answer["summary"] = check.summary(answer, failing, options.ignore_deprecations)
     printer = pick(FORMATS, options.output)
-    if options.output == "junit":  # each object is a test case, those that passed too
-        answer["checked"] = check.checked_objects(records)
+    if checking.checked is not None:  # -o junit: each object is a test case, those that passed too
+        answer["checked"] = checking.checked
     factory.out(printer(answer, options.no_headers))
     if answer["findings"] and not answer["problems"] and options.output in _READ_BY_PEOPLE:
         note(_summary_line(answer["summary"]))  # with problems, the error is stderr's one line
