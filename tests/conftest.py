@@ -81,6 +81,15 @@ def cli(tmp_path: Path) -> CLI:
     return CLI(home)
 
 
+def crd_head(kind: str, plural: str, group: str = "example.com") -> str:
+    """A v1 CustomResourceDefinition's YAML up to its versions list: the tests' CRDs differ only below it."""
+    return (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        f"metadata: {{name: {plural}.{group}}}\nspec:\n  group: {group}\n"
+        f"  names: {{kind: {kind}, plural: {plural}}}\n  scope: Namespaced\n  versions:\n"
+    )
+
+
 def assert_one_line_error(result, *fragments: str) -> None:
     """A failure the kubectl way: non-zero, one line on stderr, no traceback."""
     assert result.returncode != 0, result.stdout

@@ -9,20 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import K8S_DATA
+from conftest import K8S_DATA, crd_head
 
 SCHEMA = "spec.versions.schema.openAPIV3Schema"
 CORPUS = K8S_DATA.parent / "manifests"  # the shared data's real manifests ($K8S_DATA/../manifests)
 
-WIDGET = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets}
-  scope: Namespaced
-  versions:
+WIDGET = crd_head("Widget", "widgets") + """\
   - name: v1
     served: true
     storage: true
@@ -44,15 +36,7 @@ spec:
 """
 
 # Every JSONSchemaProps*Or* form, each right once and wrong once: only the planted keys are findings.
-GADGET = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: gadgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Gadget, plural: gadgets}
-  scope: Namespaced
-  versions:
+GADGET = crd_head("Gadget", "gadgets") + """\
   - name: v1
     served: true
     storage: true

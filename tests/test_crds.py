@@ -5,19 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, crd_head
 
 STACK = "rendered/prometheus-community-2021/kube-prometheus-stack.yaml"
 
-CRD = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets}
-  scope: Namespaced
-  versions:
+CRD = crd_head("Widget", "widgets") + """\
   - name: v1
     served: true
     storage: true
