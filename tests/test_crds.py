@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import assert_one_line_error, crd_head
 
 STACK = "rendered/prometheus-community-2021/kube-prometheus-stack.yaml"
@@ -221,3 +223,16 @@ def test_a_crd_later_in_the_input_or_in_json_serves_the_resources_before_it(cli,
     piped = subprocess.run([str(COMMAND), "check", "-f", "-", "--kube-version", "1.33", "-o", "json"],
                            input=WIDGETS.split("---\n")[0] + "---\n" + CRD, capture_output=True, text=True, env=cli.env)
     assert [f["field"] for f in json.loads(piped.stdout)["findings"]] == ["spec.sise"], piped.stderr
+
+
+@pytest.mark.parametrize("versions", ["versions: 5", "versions: {v1: {served: true}}", "version: 7", "versions: [3, {served: true}]"])
+def test_a_crd_of_the_wrong_shape_serves_nothing_and_breaks_nothing(cli, tmp_path, versions):
+    """A CRD the API server would refuse defines nothing: it is itself a finding, its custom resources stay
+    unknown kinds, and the run ends as any check does, with no internal error."""
+    broken = crd_head("Widget", "widgets").replace("  versions:\n", f"  {versions}\n")
+    result = cli("check", "-f", str(_write(tmp_path, "broken.yaml", broken + "---\n" + WIDGETS.split("---\n")[0])),
+                 "--kube-version", "1.33", "-o", "json")
+    assert result.returncode == 3 and "unexpected" not in result.stderr, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [f["finding"] for f in findings if f["kind"] == "Widget"] == ["unknown-kind"]
+    assert {f["finding"] for f in findings if f["kind"] == "CustomResourceDefinition"} & {"invalid-value", "missing-required"}

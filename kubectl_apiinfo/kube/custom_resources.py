@@ -51,7 +51,7 @@ def _versions(item) -> dict:
     if not all(isinstance(v, str) and v for v in (group, kind, name)):
         return {}
     out = {}
-    for v in spec.get("versions") or []:
+    for v in spec.get("versions") if isinstance(spec.get("versions"), list) else []:
         if not isinstance(v, dict) or not isinstance(v.get("name"), str) or not v["name"]:
             continue
         warning = v.get("deprecationWarning") if isinstance(v.get("deprecationWarning"), str) else ""

@@ -65,6 +65,10 @@ def _map(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _strings(value) -> list:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -79,7 +83,7 @@ def read(obj: dict, where: str) -> Optional[CustomDefinition]:
         return None
     shared_schema = _map(_map(spec.get("validation")).get("openAPIV3Schema")) or None  # v1beta1: every version's
     shared_subresources = _map(spec.get("subresources"))
-    entries = [v for v in spec.get("versions") or [] if isinstance(v, dict) and _text(v.get("name"))]
+    entries = [v for v in _list(spec.get("versions")) if isinstance(v, dict) and _text(v.get("name"))]
     if not entries and _text(spec.get("version")):  # v1beta1's single-version form
         entries = [{"name": spec["version"], "served": True, "storage": True}]
     if not entries:
