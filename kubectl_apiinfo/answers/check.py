@@ -309,15 +309,6 @@ class CheckRun:
         }
 
 
-def check(records: list, targets: list, files: int) -> dict:
-    """The -o json answer for records read whole (the in-process callers; the command streams a CheckRun)."""
-    from kubectl_apiinfo.inputs.manifests import Problem
-
-    run = CheckRun(targets, [r for r in records if not isinstance(r, Problem)])
-    run.add(records)
-    return run.answer(files)
-
-
 def target_findings(objects: list, checker: "Checker", rules: StaleRules, too_deep: list) -> list:
     target = checker.target
     found = []

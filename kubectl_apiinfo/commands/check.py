@@ -61,7 +61,7 @@ def _warn_unknown(answer: dict, failing: tuple) -> None:
     )
 
 
-def custom_definitions(objects: list, paths: list) -> tuple:
+def custom_definitions(objects: list, paths: list, source: "_Input") -> tuple:
     """(the CRDs the custom resources are read against, the problems of reading --crds): those of --crds, then
     the input's own, which win for a CRD of the same name (they are the ones applied with the resources)."""
     from kubectl_apiinfo.inputs import manifests
@@ -73,7 +73,7 @@ def custom_definitions(objects: list, paths: list) -> tuple:
     except UserError as e:
         raise UserError(f"{flag('crds')}: {e}") from None
     for path in files:
-        for r in manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path):
+        for r in source.records(path):
             (problems if isinstance(r, manifests.Problem) else given).append(r)
     found: dict = {}
     for m in [*given, *objects]:
@@ -103,14 +103,15 @@ def _warn_unchecked(targets: list) -> bool:
     from kubectl_apiinfo.console import warn
 
     for t in targets:
+        if not t.unchecked:
+            continue
         reasons = sorted({why for why in t.unchecked.values() if why})
         why = "no OpenAPI document cached" + (f" ({reasons[0]})" if reasons else "")
         if t.context:
             where, fetch = f"context {t.context}", f"refresh {flag('schemas')} {flag('context')} {t.context}"
         else:
             where, fetch = t.name, f"refresh {flag('schemas')}"
-        if t.unchecked:
-            warn(f"fields of CRDs in {where} were not checked: {why}; run 'kubectl apiinfo {fetch}'")
+        warn(f"fields of CRDs in {where} were not checked: {why}; run 'kubectl apiinfo {fetch}'")
     return any(t.unchecked for t in targets)
 
 
@@ -177,7 +178,7 @@ def run(options, factory):
             f"({flag('recursive') + ' reads subdirectories too; ' if deeper else ''}{flag('allow_empty')} makes that a pass)"
         )
 
-    definitions, crd_problems = custom_definitions(defining, options.crds)
+    definitions, crd_problems = custom_definitions(defining, options.crds, source)
     if options.all_contexts:
         chosen = factory.cached_contexts()
     else:

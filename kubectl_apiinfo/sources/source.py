@@ -109,7 +109,7 @@ class Source:
     def adopt(self, definitions: list) -> None:
         """Serve the CRDs given (crds.definitions.CustomDefinition) as the target will once they are applied:
         their group/versions, kinds and schemas stand in for whatever it had for the same kinds."""
-        from kubectl_apiinfo.model import APISnapshot, Group
+        from kubectl_apiinfo.model import Group
         from kubectl_apiinfo.sources.crds import definitions as crds
 
         if not definitions:

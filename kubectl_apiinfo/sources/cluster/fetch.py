@@ -32,7 +32,7 @@ def _last_known(previous: Optional[Entry], cache: SnapshotCache, failed: dict) -
     return known
 
 
-def _custom_versions(client, snapshot: APISnapshot, previous: Optional[Entry], anew: bool) -> tuple:
+def _custom_versions(client, snapshot: APISnapshot, not_modified: bool, previous: Optional[Entry], anew: bool) -> tuple:
     """(facts, why unknown) of the cluster's CRD versions: listed when discovery changed or anew is asked
     (--refresh, refresh), else the previous snapshot's; a failed listing keeps the previous facts and says why."""
     from kubectl_apiinfo.kube import custom_resources
@@ -40,14 +40,13 @@ def _custom_versions(client, snapshot: APISnapshot, previous: Optional[Entry], a
 
     before = previous.snapshot.source if previous is not None else None
     kept = before.custom_versions if before is not None else None
-    unchanged = not snapshot.groups  # discovery's 304s: its groups were not read again
-    if unchanged and before is not None and (kept == {} or (not anew and (kept is not None or before.custom_versions_unknown))):
-        # Discovery unchanged: so, most likely, are the CRDs; and a cluster that had none still has none.
-        return kept, before.custom_versions_unknown
-    if not unchanged:
-        served = snapshot.group(custom_resources.CRD_GROUP)
-        if served is None or not any(gv.version == "v1" for gv in served.versions):
-            return None, None  # no v1 CRDs (before 1.16), or a server without the group
+    if not_modified and before is not None:
+        had_none = kept == {}  # discovery unchanged: a cluster that served no CRD still serves none
+        known = kept is not None or before.custom_versions_unknown
+        if had_none or (known and not anew):
+            return kept, before.custom_versions_unknown
+    elif not any(gv.version == "v1" for gv in getattr(snapshot.group(custom_resources.CRD_GROUP), "versions", ())):
+        return None, None  # no v1 CRDs (before 1.16), or a server without the group
     try:
         return custom_resources.version_facts(client), None
     except TransportError as e:
@@ -71,7 +70,7 @@ def fetch_into(
         if fetched.not_modified and previous is not None and release != previous.snapshot.source.kubernetes_version:
             # Same discovery documents, another release (an upgrade that changed nothing we list): read it all again.
             fetched = discovery.fetch(client, name, None, progress)
-        custom, custom_unknown = _custom_versions(client, fetched.snapshot, previous, crds_anew)
+        custom, custom_unknown = _custom_versions(client, fetched.snapshot, fetched.not_modified, previous, crds_anew)
     server_version = {k: str(v) for k, v in fetched.server_version.items() if isinstance(v, (str, int))}
     now = time.time()
     if fetched.not_modified and previous is not None:
