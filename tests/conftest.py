@@ -81,6 +81,22 @@ def cli(tmp_path: Path) -> CLI:
     return CLI(home)
 
 
+def use_contexts(cli: CLI, folder: Path, servers: dict) -> None:
+    """One kubeconfig with a context per fake API server ({context name: server}), made cli's KUBECONFIG."""
+    import yaml
+
+    merged: dict = {}
+    for name, server in servers.items():
+        config = yaml.safe_load(server.write_kubeconfig(folder / f"kubeconfig-{name}", context_name=name).read_text())
+        if not merged:
+            merged = config
+            continue
+        for section in ("clusters", "users", "contexts"):
+            merged[section] += config[section]
+    (folder / "kubeconfig").write_text(yaml.safe_dump(merged))
+    cli.env["KUBECONFIG"] = str(folder / "kubeconfig")
+
+
 def crd_head(kind: str, plural: str, group: str = "example.com") -> str:
     """A v1 CustomResourceDefinition's YAML up to its versions list: the tests' CRDs differ only below it."""
     return (

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from junitparser import Error, Failure, JUnitXml
 
-from conftest import COMMAND, ROOT, clean_env
+from conftest import COMMAND, ROOT, clean_env, use_contexts
 from kubectl_apiinfo.answers.check import DEFAULT_FAIL_ON
 
 MANIFESTS = Path(__file__).parent / "manifests"
@@ -233,12 +233,7 @@ def test_every_format_reads_stdin_and_says_nothing_found(cli, tmp_path, sarif_sc
 def test_all_contexts_give_a_case_result_and_annotation_per_object_and_context(cli, fake_apiserver, tmp_path, sarif_schema):
     a = fake_apiserver(release="1.24", token="a-token")
     b = fake_apiserver(release="1.33", token="b-token")
-    config = yaml.safe_load(a.write_kubeconfig(tmp_path / "a", context_name="old").read_text())
-    other = yaml.safe_load(b.write_kubeconfig(tmp_path / "b", context_name="new").read_text())
-    for section in ("clusters", "users", "contexts"):
-        config[section] += other[section]
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
-    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    use_contexts(cli, tmp_path, {"old": a, "new": b})
     assert cli("refresh", "--all-contexts").returncode == 0
     args = ("check", "-f", LEGACY, "--all-contexts")
     answer = json.loads(cli(*args, "-o", "json").stdout)

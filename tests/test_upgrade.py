@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import COMMAND, ROOT, assert_one_line_error
+from conftest import COMMAND, ROOT, assert_one_line_error, use_contexts
 
 MANIFESTS = Path(__file__).parent / "manifests"
 
@@ -301,12 +301,7 @@ def test_a_cluster_serving_a_deprecated_api_exits_2(cli, fake_apiserver, tmp_pat
 def test_all_contexts_adds_a_context_column(cli, fake_apiserver, tmp_path):
     a = fake_apiserver(release="1.24", token="a-token")
     b = fake_apiserver(release="1.33", crd_groups=1, token="b-token")
-    config = yaml.safe_load(a.write_kubeconfig(tmp_path / "a", context_name="old").read_text())
-    other = yaml.safe_load(b.write_kubeconfig(tmp_path / "b", context_name="new").read_text())
-    for section in ("clusters", "users", "contexts"):
-        config[section] += other[section]
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
-    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
+    use_contexts(cli, tmp_path, {"old": a, "new": b})
     assert cli("refresh", "--all-contexts").returncode == 0
     a.stop()
     b.stop()  # every cached context answers offline
@@ -320,22 +315,13 @@ def test_all_contexts_adds_a_context_column(cli, fake_apiserver, tmp_path):
     assert table[0].split()[:2] == ["CONTEXT", "LOCATION"]
 
 
-def _two_contexts(cli, tmp_path, first, second, names=("east", "west")) -> None:
-    config = yaml.safe_load(first.write_kubeconfig(tmp_path / "a", context_name=names[0]).read_text())
-    other = yaml.safe_load(second.write_kubeconfig(tmp_path / "b", context_name=names[1]).read_text())
-    for section in ("clusters", "users", "contexts"):
-        config[section] += other[section]
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
-    cli.env["KUBECONFIG"] = str(tmp_path / "kubeconfig")
-
-
 def test_all_contexts_checks_crd_fields_in_every_context_or_says_it_could_not(cli, fake_apiserver, tmp_path):
     """Issue 18: --all-contexts read each context's cached snapshot and left its OpenAPI documents unfetched, so a
     CRD object's unknown field went unreported ("No findings") unless kubectl's HTTP cache happened to hold them.
     Each context fetches its documents as a single-context check does; one that cannot says so, once."""
     east = fake_apiserver(release="1.33", crd_groups=1, token="east-token")
     west = fake_apiserver(release="1.33", crd_groups=1, token="west-token")
-    _two_contexts(cli, tmp_path, east, west)
+    use_contexts(cli, tmp_path, {"east": east, "west": west})
     kube_cache = tmp_path / "kubectl-cache"  # kubectl's HTTP cache, empty: no answer may lean on it
     cli.env["KUBECACHEDIR"] = str(kube_cache)
     widget = _write(tmp_path, "widget.yaml", (
