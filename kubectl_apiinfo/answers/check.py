@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.answers.rules import STALE_RULE, StaleRules
-from kubectl_apiinfo.answers.unknown_fields import Shapes, UnknownFields, field_added_in, map_keys_text
+from kubectl_apiinfo.answers.schema_walks import SchemaWalks
+from kubectl_apiinfo.answers.unknown_fields import map_keys_text
 from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
@@ -55,16 +56,14 @@ def _later(a: str, b: str) -> bool:
 
 
 class Checker:
-    """Findings of one target for any number of objects; remembers what it looked up."""
+    """Findings of one target for any number of objects; remembers what it looked up, and shares its
+    schema walks with the other targets of the same walks."""
 
-    def __init__(self, target):
+    def __init__(self, target, walks: Optional[SchemaWalks] = None):
         self.target = target
         self.release = target.release
+        self.walks = walks if walks is not None else SchemaWalks()
         self._kind_findings: dict = {}
-        self._added: dict = {}
-        self._shapes: dict = {}
-        self._values: dict = {}
-        self._views: dict = {}
 
     # --- the kind ------------------------------------------------------------
 
@@ -207,27 +206,24 @@ class Checker:
 
     # --- fields ----------------------------------------------------------------
 
-    def field_findings(self, group: str, version: str, kind: str, obj: dict) -> list:
+    def field_findings(self, group: str, version: str, kind: str, obj: dict, number: int = -1) -> list:
+        """number: the object's place in the input, under which its walks are shared (-1: not shared)."""
         found = self.target.schema(group, version, kind)
         if found is None:
             return []
         defs, root = found
-        shapes = self._shapes.get((group, version, kind))
-        if shapes is None:
-            shapes = self._shapes[(group, version, kind)] = Shapes(defs)  # one walk of the schema per kind
-        unknown = UnknownFields(shapes)
-        unknown.walk(root, obj, ())
+        unknown, value_findings = self.walks.walk(defs, root, group, kind, obj, number)
         out = []
         gv = group_version(group, version)
         custom = self.target.custom_versions.get((group, version, kind))
-        for path, keyed in unknown.found:
+        for path, keyed in unknown:
             dotted = ".".join(path)
             if custom is not None and path[0] != "metadata":  # the CRD's schema, not a release's: no history to tell
                 text = (f"{dotted}{map_keys_text(keyed)} is not a field of {gv} {kind} in the schema of its "
                         f"CustomResourceDefinition {custom.crd}")
                 out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": None})
                 continue
-            added = self._added_in(gv, kind, path)
+            added = self.walks.added_in(gv, kind, path)
             text = f"{dotted}{map_keys_text(keyed)} is not a field of {gv} {kind} in {self.target.label}"
             if added and self.release and _later(added, self.release):
                 text += f"; it was added in {added}"
@@ -236,42 +232,35 @@ class Checker:
             elif self.target.default_server or releases.history_of(group, version, kind) is not None:
                 text += "; no Kubernetes release has it (a typo, or a field of another version?)"
             out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": added})
-        out.extend(self._value_rules(group, version, kind, defs).check(root, obj))
+        out.extend(value_findings)
         return out
-
-    def _value_rules(self, group: str, version: str, kind: str, defs):
-        from kubectl_apiinfo.answers import values
-
-        key = (group, version, kind)
-        rules = self._values.get(key)
-        if rules is None:
-            views = self._views.get(id(defs))
-            if views is None or views.defs is not defs:
-                views = self._views[id(defs)] = values.Views(defs)  # one merge of each schema per target
-            builtin = group in releases.builtin_kinds()
-            rules = self._values[key] = values.Values(views, builtin, secret=builtin and (group, kind) == ("", "Secret"))
-        return rules
-
-    def _added_in(self, gv: str, kind: str, path: tuple) -> Optional[str]:
-        key = (gv, kind, path)
-        if key not in self._added:
-            self._added[key] = field_added_in(gv, kind, path)
-        return self._added[key]
 
 
 # --- the answer -----------------------------------------------------------------
 
 
 def check(records: list, targets: list, files: int) -> dict:
-    """The -o json answer: every finding of every object against every target, and the input's problems."""
+    """The -o json answer: every finding of every object against every target, and the input's problems.
+
+    Targets are checked a release at a time (their findings still listed in the targets' order), each
+    sharing the schema walks of the others of its release, and putting its schemas away once done: a
+    hundred contexts cost a few releases' schemas, in time and in memory."""
     from kubectl_apiinfo.inputs.manifests import Problem
 
     problems = [r for r in records if isinstance(r, Problem)]
     objects = [r for r in records if not isinstance(r, Problem)]
-    findings = []
-    too_deep: list = []  # objects nested deeper than a check can walk: each one problem, the rest still checked
-    for target in targets:
-        findings.extend(target_findings(objects, target, too_deep))
+    by_target: dict = {}  # target's place -> (its findings, its objects nested deeper than a check can walk)
+    walks, walking = SchemaWalks(), None
+    for i in sorted(range(len(targets)), key=lambda i: targets[i].release or ""):
+        target = targets[i]
+        if target.release != walking:
+            walks.clear()
+            walking = target.release
+        deep: list = []
+        by_target[i] = (target_findings(objects, target, deep, walks), deep)
+        target.drop_schemas()
+    findings = [f for i in range(len(targets)) for f in by_target[i][0]]
+    too_deep = [m for i in range(len(targets)) for m in by_target[i][1]]
     problems += [Problem(m.file, m.line, "nested too deeply to check") for m in dict.fromkeys(too_deep)]
     return {
         "kind": "CheckResult",
@@ -283,12 +272,12 @@ def check(records: list, targets: list, files: int) -> dict:
     }
 
 
-def target_findings(objects: list, target, too_deep: list) -> list:
-    checker = Checker(target)
+def target_findings(objects: list, target, too_deep: list, walks: Optional[SchemaWalks] = None) -> list:
+    checker = Checker(target, walks)
     rules = StaleRules(target, objects)
     found = []
     context = target.context
-    for m in objects:
+    for number, m in enumerate(objects):
         obj = m.obj
         api_version, kind = obj["apiVersion"], obj["kind"]
         group, version = split_api_version(api_version)
@@ -300,7 +289,7 @@ def target_findings(objects: list, target, too_deep: list) -> list:
             found.append({**common, **f})
         if not kind_findings or kind_findings[0]["finding"] in (DEPRECATED, OFF_BY_DEFAULT):
             try:
-                fields = checker.field_findings(group, version, kind, obj)
+                fields = checker.field_findings(group, version, kind, obj, number)
             except RecursionError:
                 too_deep.append(m)
                 continue
