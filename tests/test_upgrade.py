@@ -398,6 +398,72 @@ def test_markdown_cells_keep_pipes_escaped(cli, tmp_path):
     assert len(rows) == 4 and all(r.count("|") - r.count("\\|") == 6 for r in rows)
 
 
+def test_all_contexts_of_one_release_walk_each_object_once_and_answer_as_each_context_alone(cli, fake_apiserver, tmp_path, monkeypatch):
+    """Issue 19: a hundred contexts cost a hundred times one (1.6 GB, 3.6x the time of 20).  Contexts whose schemas
+    are one document walk each object once; the answer is still each context's own, in the kubeconfig's order,
+    whatever order the releases come in.  The budgets live in benchmarks/bench_contexts.py."""
+    from kubectl_apiinfo.answers import check, schema_walks
+    from kubectl_apiinfo.inputs import manifests
+    from kubectl_apiinfo.sources import select
+    from kubectl_apiinfo.sources.cluster.flags import ClusterFlags
+
+    new = fake_apiserver(release="1.33", crd_groups=1, token="new-token")
+    old = fake_apiserver(release="1.30", token="old-token")
+    names = ["c0", "c1", "c2", "c3", "c4"]
+    servers = [new, old, new, new, old]  # the releases interleaved
+    configs = [yaml.safe_load(s.write_kubeconfig(tmp_path / n, context_name=n).read_text()) for n, s in zip(names, servers)]
+    config = configs[0]
+    for other in configs[1:]:
+        for section in ("clusters", "users", "contexts"):
+            config[section] += other[section]
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(config))
+    cli.env.update(KUBECONFIG=str(tmp_path / "kubeconfig"), KUBECTL_APIINFO_CACHE_DIR=str(tmp_path / "cache"))
+    assert cli("refresh", "--all-contexts", "--schemas").returncode == 0
+    new.stop()
+    old.stop()
+    path = _write(tmp_path, "mixed.yaml", (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 3x\n  replicaz: 1\n"
+        "  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {labels: {app: d}}\n"
+        "    spec: {containers: [{name: c, image: i, colour: red}]}\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\ndata: {a: 1}\nbinaryDta: {}\n"
+        "---\napiVersion: g0001.example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: huge, colour: blue}\n"
+        "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: i}\n"
+    ))
+    every = cli("check", "-f", str(path), "--all-contexts", "--offline", "-o", "json")
+    assert every.returncode == 3, every.stderr
+    answer = json.loads(every.stdout)
+    assert [t["context"] for t in answer["targets"]] == names
+    assert [f["context"] for f in answer["findings"]] == sorted(f["context"] for f in answer["findings"])
+    for name in names:
+        alone = json.loads(cli("check", "-f", str(path), "--context", name, "--offline", "-o", "json").stdout)
+        mine = [{k: v for k, v in f.items() if k != "context"} for f in answer["findings"] if f["context"] == name]
+        assert mine == alone["findings"], name
+    widget = {f["context"]: f["finding"] for f in answer["findings"] if f["kind"] == "Widget" and f["finding"] != "invalid-value"}
+    assert widget == {"c0": "unknown-field", "c1": "unknown-kind", "c2": "unknown-field", "c3": "unknown-field", "c4": "unknown-kind"}
+
+    walked = []
+
+    class Counted(schema_walks.UnknownFields):
+        def __init__(self, shapes):
+            super().__init__(shapes)
+            walked.append(self)
+
+    monkeypatch.setattr(schema_walks, "UnknownFields", Counted)
+    flags = ClusterFlags(kubeconfig=str(tmp_path / "kubeconfig"), cache_dir=str(tmp_path / "cache"), offline=True)
+    targets = select.cached_contexts(flags)
+    records = list(manifests.parse(path.read_text(), str(path)))
+    try:
+        run = check.CheckRun(targets)
+        run.add(records)
+        again = run.answer(1)
+    finally:
+        for t in targets:
+            t.close()
+    assert [f["detail"] for f in again["findings"]] == [f["detail"] for f in answer["findings"]]
+    # 1.33: the Deployment, the ConfigMap and the Widget; 1.30: the first two (the Ingress is served by neither)
+    assert len(walked) == 3 + 2  # not 3 x 3 + 2 x 2: one walk per object and release, not per context
+
+
 def test_all_contexts_skips_a_context_with_nothing_cached(cli, fake_apiserver, tmp_path):
     server = fake_apiserver(release="1.30", token="t")
     config = yaml.safe_load(server.write_kubeconfig(tmp_path / "k", context_name="seen").read_text())

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
     from typing import Optional
 
 from kubectl_apiinfo.answers.rules import STALE_RULE, StaleRules
-from kubectl_apiinfo.answers.unknown_fields import Shapes, UnknownFields, field_added_in, map_keys_text
+from kubectl_apiinfo.answers.schema_walks import SchemaWalks
+from kubectl_apiinfo.answers.unknown_fields import map_keys_text
 from kubectl_apiinfo.errors import flag
 from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
@@ -55,16 +56,14 @@ def _later(a: str, b: str) -> bool:
 
 
 class Checker:
-    """Findings of one target for any number of objects; remembers what it looked up."""
+    """Findings of one target for any number of objects; remembers what it looked up, and shares its
+    schema walks with the other targets of the same walks."""
 
-    def __init__(self, target):
+    def __init__(self, target, walks: Optional[SchemaWalks] = None):
         self.target = target
         self.release = target.release
+        self.walks = walks if walks is not None else SchemaWalks()
         self._kind_findings: dict = {}
-        self._added: dict = {}
-        self._shapes: dict = {}
-        self._values: dict = {}
-        self._views: dict = {}
 
     # --- the kind ------------------------------------------------------------
 
@@ -207,27 +206,24 @@ class Checker:
 
     # --- fields ----------------------------------------------------------------
 
-    def field_findings(self, group: str, version: str, kind: str, obj: dict) -> list:
+    def field_findings(self, group: str, version: str, kind: str, obj: dict, number: int = -1) -> list:
+        """number: the object's place in the input, under which its walks are shared (-1: not shared)."""
         found = self.target.schema(group, version, kind)
         if found is None:
             return []
         defs, root = found
-        shapes = self._shapes.get((group, version, kind))
-        if shapes is None:
-            shapes = self._shapes[(group, version, kind)] = Shapes(defs)  # one walk of the schema per kind
-        unknown = UnknownFields(shapes)
-        unknown.walk(root, obj, ())
+        unknown, value_findings = self.walks.walk(defs, root, group, kind, obj, number)
         out = []
         gv = group_version(group, version)
         custom = self.target.custom_versions.get((group, version, kind))
-        for path, keyed in unknown.found:
+        for path, keyed in unknown:
             dotted = ".".join(path)
             if custom is not None and path[0] != "metadata":  # the CRD's schema, not a release's: no history to tell
                 text = (f"{dotted}{map_keys_text(keyed)} is not a field of {gv} {kind} in the schema of its "
                         f"CustomResourceDefinition {custom.crd}")
                 out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": None})
                 continue
-            added = self._added_in(gv, kind, path)
+            added = self.walks.added_in(gv, kind, path)
             text = f"{dotted}{map_keys_text(keyed)} is not a field of {gv} {kind} in {self.target.label}"
             if added and self.release and _later(added, self.release):
                 text += f"; it was added in {added}"
@@ -236,41 +232,27 @@ class Checker:
             elif self.target.default_server or releases.history_of(group, version, kind) is not None:
                 text += "; no Kubernetes release has it (a typo, or a field of another version?)"
             out.append({"finding": UNKNOWN_FIELD, "detail": text, "field": dotted, "added": added})
-        out.extend(self._value_rules(group, version, kind, defs).check(root, obj))
+        out.extend(value_findings)
         return out
-
-    def _value_rules(self, group: str, version: str, kind: str, defs):
-        from kubectl_apiinfo.answers import values
-
-        key = (group, version, kind)
-        rules = self._values.get(key)
-        if rules is None:
-            views = self._views.get(id(defs))
-            if views is None or views.defs is not defs:
-                views = self._views[id(defs)] = values.Views(defs)  # one merge of each schema per target
-            builtin = group in releases.builtin_kinds()
-            rules = self._values[key] = values.Values(views, builtin, secret=builtin and (group, kind) == ("", "Secret"))
-        return rules
-
-    def _added_in(self, gv: str, kind: str, path: tuple) -> Optional[str]:
-        key = (gv, kind, path)
-        if key not in self._added:
-            self._added[key] = field_added_in(gv, kind, path)
-        return self._added[key]
 
 
 # --- the answer -----------------------------------------------------------------
 
 
 class CheckRun:
-    """A check fed a batch of records at a time (a file's): the objects need not all be held at once, so
-    memory stays flat in their number.  Findings come out target by target, each in input order."""
+    """A check fed a batch of records at a time (a file's).  Against one target each batch is checked as
+    it comes, so the objects need not all be held: memory stays flat in their number.  Against several
+    (--all-contexts) the objects are held and the targets taken a release at a time, sharing the schema
+    walks of the others of their release and putting their schemas away once done: a hundred contexts
+    cost a few releases' schemas.  Findings come out target by target, each in input order."""
 
     def __init__(self, targets: list, defining: list = (), identities: bool = False):
         self.targets = targets
         # StaleRules needs the input's CRDs and APIServices before any rule is judged: given whole, up front.
-        self.checkers = [(Checker(t), StaleRules(t, list(defining))) for t in targets]
-        self.found: list = [[] for _ in targets]
+        self.defining = list(defining)
+        self.streaming = (Checker(targets[0]), StaleRules(targets[0], self.defining)) if len(targets) == 1 else None
+        self.held: list = []  # the objects, when checked only at the end
+        self.found: list = []
         self.problems: list = []
         self.too_deep: list = []  # objects nested deeper than a check can walk: each one problem
         self.objects = 0
@@ -291,29 +273,50 @@ class CheckRun:
             self.groups.add(split_api_version(m.obj["apiVersion"])[0])
         if self.checked is not None:
             self.checked.extend(identity(m) for m in objects)
-        for (checker, rules), found in zip(self.checkers, self.found):
-            found.extend(target_findings(objects, checker, rules, self.too_deep))
+        if self.streaming is not None:
+            checker, rules = self.streaming
+            self.found.extend(target_findings(objects, checker, rules, self.too_deep))
+        else:
+            self.held.extend(objects)
 
     def answer(self, files: int) -> dict:
         """The -o json answer: every finding of every object against every target, and the input's problems."""
         from kubectl_apiinfo.inputs.manifests import Problem
 
+        if self.streaming is None:
+            self._check_held()
         problems = self.problems + [Problem(m.file, m.line, "nested too deeply to check") for m in dict.fromkeys(self.too_deep)]
         return {
             "kind": "CheckResult",
             "targets": [t.describe() for t in self.targets],
             "files": files,
             "objects": self.objects,
-            "findings": [f for found in self.found for f in found],
+            "findings": self.found,
             "problems": [{"file": p.file, "line": p.line, "location": p.location, "message": p.message} for p in problems],
         }
 
+    def _check_held(self) -> None:
+        by_target: dict = {}  # target's place -> (its findings, its objects nested too deeply)
+        walks, walking = SchemaWalks(), None
+        for i in sorted(range(len(self.targets)), key=lambda i: self.targets[i].release or ""):
+            target = self.targets[i]
+            if target.release != walking:
+                walks.clear()
+                walking = target.release
+            deep: list = []
+            checker, rules = Checker(target, walks), StaleRules(target, self.defining)
+            by_target[i] = (target_findings(self.held, checker, rules, deep, shared=True), deep)
+            target.drop_schemas()
+        self.found = [f for i in range(len(self.targets)) for f in by_target[i][0]]
+        self.too_deep = [m for i in range(len(self.targets)) for m in by_target[i][1]]
 
-def target_findings(objects: list, checker: "Checker", rules: StaleRules, too_deep: list) -> list:
+
+def target_findings(objects: list, checker: "Checker", rules: StaleRules, too_deep: list, shared: bool = False) -> list:
+    """shared: the objects are the same list for every target, so an object's walks may be shared by its place."""
     target = checker.target
     found = []
     context = target.context
-    for m in objects:
+    for number, m in enumerate(objects):
         obj = m.obj
         api_version, kind = obj["apiVersion"], obj["kind"]
         group, version = split_api_version(api_version)
@@ -325,7 +328,7 @@ def target_findings(objects: list, checker: "Checker", rules: StaleRules, too_de
             found.append({**common, **f})
         if not kind_findings or kind_findings[0]["finding"] in (DEPRECATED, OFF_BY_DEFAULT):
             try:
-                fields = checker.field_findings(group, version, kind, obj)
+                fields = checker.field_findings(group, version, kind, obj, number if shared else -1)
             except RecursionError:
                 too_deep.append(m)
                 continue

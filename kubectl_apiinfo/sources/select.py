@@ -31,11 +31,12 @@ def release(text: Optional[str], context: str = "", note: str = "") -> CatalogRe
 
 
 def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] = None, schemas: bool = False,
-              context: str = "", cached: bool = False) -> Source:
+              context: str = "", cached: bool = False, hold_cache: bool = True) -> Source:
     """The release --kube-version names, else the cluster the flags name (its cached snapshot while it may
     answer), else the catalog.  With words, a cluster's snapshot may hold only the groups they name; with
     schemas, a cluster source reads its OpenAPI documents (fetched once, then cached).  cached: the snapshot
-    comes from the cache alone, while the documents are still fetched unless --offline."""
+    comes from the cache alone, while the documents are still fetched unless --offline.  hold_cache False:
+    the cache is closed until the documents are read (one of many sources)."""
     if kube_version:
         return release(kube_version, context)
     read = flags.replace(offline=True) if cached else flags
@@ -55,15 +56,19 @@ def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] =
     if not schemas:
         discovery.close()
         return ClusterSnapshot(snapshot, version, context)
-    return ClusterSnapshot(snapshot, version, context, _documents(flags, discovery.cache, discovery, snapshot))
+    return ClusterSnapshot(snapshot, version, context, _documents(flags, discovery, snapshot, hold_cache))
 
 
-def _documents(flags, cache, discovery: CachedDiscovery, snapshot):
+def _documents(flags, discovery: CachedDiscovery, snapshot, hold_cache: bool):
     """The cluster's OpenAPI documents, in the cache the snapshot came from (which they then own)."""
     from kubectl_apiinfo.sources.openapi.cluster_documents import ClusterDocuments
     from kubectl_apiinfo.sources.openapi.document_store import SchemaStore
 
-    store = SchemaStore.sharing(cache)
+    if hold_cache:
+        store = SchemaStore.sharing(discovery.cache)
+    else:
+        store = SchemaStore.opening(lambda: open_cache(flags), discovery.cache.directory)
+        discovery.close()
     name = snapshot.source.name or "the cluster"
     server = snapshot.source.server
     if discovery.identity is not None:
@@ -149,7 +154,8 @@ def cached_contexts(flags) -> list:
     def one(context):
         try:
             # A cached snapshot, but documents fetched as for one context: else a CRD's fields go unchecked.
-            return for_query(flags.replace(context=context), schemas=True, context=context, cached=not flags.refresh)
+            return for_query(flags.replace(context=context), schemas=True, context=context, cached=not flags.refresh,
+                             hold_cache=False)  # a hundred contexts: the cache opened for one at a time
         except UserError as e:
             return e
 

@@ -202,6 +202,11 @@ class Source:
         return {"kind": self.KIND, "name": source.name, "kubernetesVersion": self.schema_release or source.kubernetes_version,
                 "schemas": self.schema_label, "notes": list(self.notes)}
 
+    def drop_schemas(self) -> None:
+        """Let go of the schemas read so far, and of what holds them open; asked again, they are read anew
+        (check --all-contexts puts each context's away once it is checked)."""
+        self._schemas = {}
+
     def close(self) -> None:
         pass
 
@@ -306,6 +311,11 @@ class ClusterSnapshot(Source):
         out = super().describe_schemas()
         out["server"] = self.snapshot.source.server
         return out
+
+    def drop_schemas(self) -> None:
+        super().drop_schemas()
+        if self.documents is not None:
+            self.documents.drop()
 
     def close(self) -> None:
         if self.documents is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import weakref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
@@ -68,9 +69,19 @@ class CatalogDefinitions(schema_form.Definitions):
         return self.index["kinds"].get(group_version, {}).get(kind)
 
 
+# (release, group/version) -> its CatalogDefinitions while anything holds them: contexts of one release
+# standing in the catalog for their documents share one, and so the schema walks over it (answers/check.py).
+_SHARED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
 def catalog_definitions(release: str, group_version: str) -> Optional[CatalogDefinitions]:
-    index = release_index(release)
-    return CatalogDefinitions(index, group_version) if index else None
+    found = _SHARED.get((release, group_version))
+    if found is None:
+        index = release_index(release)
+        if not index:
+            return None
+        found = _SHARED[(release, group_version)] = CatalogDefinitions(index, group_version)
+    return found
 
 
 def schema_releases() -> list:

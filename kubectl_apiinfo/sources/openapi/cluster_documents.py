@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
@@ -92,6 +93,22 @@ class Fetcher:
             self.client.close()
 
 
+# (cache directory, digest) -> the document's DocumentDefinitions, while any cluster's source holds it: a
+# document is read and checked once, and the schema walks over it (answers/check.py) are shared.
+_SHARED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _stored(store: SchemaStore, digest: str) -> Optional[schema_form.DocumentDefinitions]:
+    key = (store.directory, digest)
+    found = _SHARED.get(key)
+    if found is None:
+        doc = store.document(digest)
+        if doc is None:
+            return None
+        found = _SHARED[key] = schema_form.DocumentDefinitions(doc["defs"], doc["kinds"])
+    return found
+
+
 class ClusterDocuments:
     def __init__(
         self, flags, store: SchemaStore, identity: str, name: str, revalidate: bool,
@@ -109,6 +126,7 @@ class ClusterDocuments:
         self.index_read = False
         self.index: Optional[dict] = None  # the index document() went by: the server's list of documents
         self.missing: set = set()  # group/versions with no document to be had: cached, kubectl's or fetched
+        self._held: dict = {}  # group/version -> its DocumentDefinitions (or None), until closed
 
     def _index(self, store: SchemaStore, force: bool = False) -> Optional[dict]:
         index = store.index(self.identity)
@@ -150,6 +168,18 @@ class ClusterDocuments:
         return {"defs": defs, "kinds": kinds}
 
     def document(self, group_version: str) -> Optional[dict]:
+        loaded = self.loaded(group_version)
+        return None if loaded is None else {"defs": loaded.defs, "kinds": loaded.kinds}
+
+    def loaded(self, group_version: str) -> Optional[schema_form.DocumentDefinitions]:
+        """The document of group_version, read once; the same object for every cluster whose index names the
+        same document (check --all-contexts: a hundred clusters of a few releases)."""
+        if group_version in self._held:
+            return self._held[group_version]
+        found = self._held[group_version] = self._load(group_version)
+        return found
+
+    def _load(self, group_version: str) -> Optional[schema_form.DocumentDefinitions]:
         path = gv_path(group_version)
         store = self.store
         index = self._index(store)
@@ -160,13 +190,13 @@ class ClusterDocuments:
             digest = index["paths"].get(path) or index["paths"].get("*")
             if digest is None:
                 return None
-            doc = store.document(digest)
-            if doc is not None or index.get("v2"):
-                return doc
+            found = _stored(store, digest)
+            if found is not None or index.get("v2"):
+                return found
             doc = self._kubectl_document(path, digest)  # kubectl fetched it already: no request
             if doc is not None:
                 store.put_document(digest, doc)
-                return doc
+                return schema_form.DocumentDefinitions(doc["defs"], doc["kinds"])
             if not self.can_fetch:
                 return None
             from kubectl_apiinfo.kube.transport import TransportError
@@ -180,7 +210,7 @@ class ClusterDocuments:
                 self.failed[group_version] = str(e)
                 return None
             store_verified(store, self.identity, index, path, digest, actual, doc, self.name)
-            return doc
+            return schema_form.DocumentDefinitions(doc["defs"], doc["kinds"])
         return None
 
     def publishes(self, group_version: str) -> Optional[bool]:
@@ -193,12 +223,11 @@ class ClusterDocuments:
         return gv_path(group_version) in self.index["paths"] or "*" in self.index["paths"]
 
     def definitions(self, group_version: str, kind: str):
-        doc = self.document(group_version)
-        if doc is None:
+        defs = self.loaded(group_version)
+        if defs is None:
             self.missing.add(group_version)
             return None
-        defs = schema_form.DocumentDefinitions(doc["defs"])
-        name = doc["kinds"].get(group_version, {}).get(kind)
+        name = defs.kinds.get(group_version, {}).get(kind)
         root = defs.definition(name) if name else None
         return (defs, root) if root is not None else None
 
@@ -207,7 +236,14 @@ class ClusterDocuments:
         index = self.store.index(self.identity)
         return None if index is None else bool(index.get("v2"))
 
+    def drop(self) -> None:
+        """Let go of the documents read (shared ones live on while another cluster holds them) and close
+        the store until the next read."""
+        self._held.clear()
+        self.store.close()
+
     def close(self) -> None:
+        self._held.clear()
         self.fetcher.close()
         self.store.close()
 

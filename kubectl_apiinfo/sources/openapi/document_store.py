@@ -33,21 +33,42 @@ class SchemaStore:
         from kubectl_apiinfo.console import warn
         from kubectl_apiinfo.sources.snapshots.store import SnapshotCache
 
-        self._store = SnapshotCache(directory, warn)
+        self._opened = SnapshotCache(directory, warn)
+        self._open = None
         self._owns_store = True
+        self.directory = directory
 
     @classmethod
     def sharing(cls, snapshots, close_it: bool = True) -> "SchemaStore":
         """A store on a store.SnapshotCache that is already open (one open per answer); closing closes it too
         unless close_it is False (the snapshot store itself writing a bundle)."""
         store = cls.__new__(cls)
-        store._store = snapshots
+        store._opened, store._open = snapshots, None
         store._owns_store = close_it
+        store.directory = snapshots.directory
         return store
 
+    @classmethod
+    def opening(cls, open_snapshots, directory: str) -> "SchemaStore":
+        """A store that opens its SnapshotCache (open_snapshots()) on first use, and again after a close:
+        check --all-contexts holds a source per context, and reads their documents one context at a time."""
+        store = cls.__new__(cls)
+        store._opened, store._open = None, open_snapshots
+        store._owns_store = True
+        store.directory = directory
+        return store
+
+    @property
+    def _store(self):
+        if self._opened is None:
+            self._opened = self._open()
+        return self._opened
+
     def close(self) -> None:
-        if self._owns_store:
-            self._store.close()
+        if self._owns_store and self._opened is not None:
+            self._opened.close()
+            if self._open is not None:
+                self._opened = None
 
     def __enter__(self) -> "SchemaStore":
         return self

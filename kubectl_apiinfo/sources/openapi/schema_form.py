@@ -234,10 +234,11 @@ class Definitions:
 
 
 class DocumentDefinitions(Definitions):
-    """Definitions held in memory: one cluster document, converted."""
+    """Definitions held in memory: one cluster document, converted (and its kinds' definition names)."""
 
-    def __init__(self, defs: dict):
+    def __init__(self, defs: dict, kinds: Optional[dict] = None):
         self.defs = defs
+        self.kinds = kinds if kinds is not None else {}
 
     def definition(self, name: str) -> Optional[dict]:
         return self.defs.get(name)
