@@ -6,7 +6,8 @@ served set and schemas:
   off-by-default  in the release, but a default API server does not serve it
   deprecated      served, deprecated (with the planned removal)
   unknown-field   a field the target's schema for that kind lacks (with the release that added it)
-  invalid-value   a value the target's schema refuses: its type, range, enum, pattern or format (answers/values.py)
+  invalid-value   a value the target's schema refuses: its type, range, enum, pattern or format, or a CRD's CEL
+                  rule (answers/values.py, answers/cel_rules.py: a rule not evaluated is said on stderr)
   missing-required  a field the target's schema requires is absent or null
   duplicate-key   two entries of a keyed list (x-kubernetes-list-type map or set) with the same key
   unknown-kind    a kind the target does not know at all: a CRD it does not serve (a warning)
@@ -252,6 +253,16 @@ class Checker:
             rules = self._values[key] = values.Values(views, builtin, secret=builtin and (group, kind) == ("", "Secret"))
         return rules
 
+    def rules_not_checked(self) -> dict:
+        """{CRD name (or apiVersion and kind): {rule: why}}: the CEL rules that could not be evaluated."""
+        out: dict = {}
+        for (group, version, kind), rules in self._values.items():
+            if rules.cel is not None and rules.cel.not_checked:
+                custom = self.target.custom_versions.get((group, version, kind))
+                name = custom.crd if custom is not None else f"{group_version(group, version)} {kind}"
+                out.setdefault(name, {}).update(rules.cel.not_checked)
+        return out
+
     def _added_in(self, gv: str, kind: str, path: tuple) -> Optional[str]:
         key = (gv, kind, path)
         if key not in self._added:
@@ -308,6 +319,7 @@ def target_findings(objects: list, target, too_deep: list) -> list:
                 found.append({**common, **f})
         for f in rules.findings(group, kind, obj):
             found.append({**common, **f})
+    target.rules_not_checked = checker.rules_not_checked()  # said on stderr, never a finding
     return found
 
 
