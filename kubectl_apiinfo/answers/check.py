@@ -6,7 +6,8 @@ served set and schemas:
   off-by-default  in the release, but a default API server does not serve it
   deprecated      served, deprecated (with the planned removal)
   unknown-field   a field the target's schema for that kind lacks (with the release that added it)
-  invalid-value   a value the target's schema refuses: its type, range, enum, pattern or format (answers/values.py)
+  invalid-value   a value the target's schema refuses: its type, range, enum, pattern or format, or a CRD's CEL
+                  rule (answers/values.py, answers/cel_rules.py: a rule not evaluated is said on stderr)
   missing-required  a field the target's schema requires is absent or null
   duplicate-key   two entries of a keyed list (x-kubernetes-list-type map or set) with the same key
   unknown-kind    a kind the target does not know at all: a CRD it does not serve (a warning)
@@ -235,6 +236,15 @@ class Checker:
         out.extend(value_findings)
         return out
 
+    def rules_not_checked(self) -> dict:
+        """{CRD name (or apiVersion and kind): {rule: why}}: the CEL rules that could not be evaluated."""
+        out: dict = {}
+        for group, kind, not_checked in self.walks.rules_not_checked():
+            crds = [c.crd for (g, _, k), c in self.target.custom_versions.items() if (g, k) == (group, kind)]
+            name = crds[0] if crds else f"{group}/{kind}" if group else kind
+            out.setdefault(name, {}).update(not_checked)
+        return out
+
 
 # --- the answer -----------------------------------------------------------------
 
@@ -336,6 +346,7 @@ def target_findings(objects: list, checker: "Checker", rules: StaleRules, too_de
                 found.append({**common, **f})
         for f in rules.findings(group, kind, obj):
             found.append({**common, **f})
+    target.rules_not_checked = checker.rules_not_checked()  # said on stderr, never a finding
     return found
 
 

@@ -55,6 +55,12 @@ class SchemaWalks:
             self._added[key] = field_added_in(gv, kind, path)
         return self._added[key]
 
+    def rules_not_checked(self):
+        """(group, kind, {rule: why}) of each schema whose CEL rules were not all evaluated."""
+        for (_, group, kind), rules in self._values.items():
+            if rules.cel is not None and rules.cel.not_checked:
+                yield group, kind, rules.cel.not_checked
+
     def _shapes_of(self, defs) -> Shapes:
         hit = self._shapes.get(id(defs))
         if hit is None:

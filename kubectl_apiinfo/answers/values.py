@@ -2,7 +2,8 @@
 
 Findings (each names the field in explain's notation, and in its detail the element or key it is at):
   invalid-value     a value of the wrong type, out of range, outside its enum or pattern, a bad quantity,
-                    time or base64 text, a list or map too long or short
+                    time or base64 text, a list or map too long or short; or a custom resource's value that fails a
+                    CEL rule of its CRD (x-kubernetes-validations: answers/cel_rules.py, the rule's message)
   missing-required  a field the schema requires is absent or null (a null is how a template leaves it unset)
   duplicate-key     two entries of a list-map with the same keys, or a set with a value twice
 
@@ -33,7 +34,8 @@ _SPECIAL = {
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "object": "a mapping", "array": "a list"}
 _SHORT = 40
-_CONSTRAINTS = ("special", "format", "enum", "pattern", "minLength", "maxLength", "x-kubernetes-int-or-string")
+_CONSTRAINTS = ("special", "format", "enum", "pattern", "minLength", "maxLength", "x-kubernetes-int-or-string",
+                "x-kubernetes-validations")
 
 
 def given(value) -> str:
@@ -166,6 +168,7 @@ class Values:
         self._walked: set = set()
         self._formats = value_formats.BUILTIN_FORMATS if builtin else value_formats.CRD_FORMATS
         self._patterns: dict = {}
+        self.cel = None  # a custom resource's CEL rules (answers/cel_rules.py), made at the first schema with some
 
     def check(self, root: dict, obj: dict) -> list:
         self.found = []
@@ -176,7 +179,7 @@ class Values:
     # --- findings --------------------------------------------------------------
 
     def _report(self, finding: str, path: tuple, text: str, **extra) -> None:
-        where = _step_text(path)
+        where = _step_text(path) or "(the object)"
         self.found.append({"finding": finding, "detail": f"{where}: {text}", "field": _field_text(path), "path": where, **extra})
 
     def _invalid(self, path: tuple, wants: str, value) -> None:
@@ -199,6 +202,8 @@ class Values:
             self._walked.add(pair)
         if value is None:
             return  # an optional null is the field unset; a required one is reported by its parent
+        if "x-kubernetes-validations" in view and not self.builtin:
+            self._rules(view, value, path)
         special = view.get("special")
         if special:
             self._special(special, view, value, path)
@@ -227,6 +232,17 @@ class Values:
             self._array(view, value, path)
         else:
             self._scalar(view, wanted, value, path)
+
+    def _rules(self, view: dict, value, path: tuple) -> None:
+        wanted, actual = view.get("type"), _type_of(value)
+        if wanted in _TYPE_WORDS and actual != wanted and not (wanted == "number" and actual == "integer"):
+            return  # a value of the wrong type: its invalid-value says so, and the server's rules would not run
+        if self.cel is None:
+            from kubectl_apiinfo.answers import cel_rules
+
+            self.cel = cel_rules.Rules(self.views)
+        for rule, message, reason, steps in self.cel.failures(view, value, not path):
+            self._report(INVALID_VALUE, path + steps, f"{message} (rule: {rule})", celRule=rule, message=message, reason=reason)
 
     def _wanted_words(self, view: dict, wanted: str) -> str:
         words = _TYPE_WORDS[wanted]

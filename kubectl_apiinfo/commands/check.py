@@ -157,6 +157,22 @@ class _Input:
         return defining, anything
 
 
+def _warn_rules_not_checked(targets: list) -> None:
+    """One line per CRD whose CEL rules could not all be evaluated, and why; never a failure."""
+    from kubectl_apiinfo.console import warn
+
+    said: set = set()
+    for t in targets:
+        for crd, rules in sorted(t.rules_not_checked.items()):
+            from kubectl_apiinfo.answers import cel_rules  # only where a schema had rules
+
+            line = (f"{len(rules)} CEL rule{'s' * (len(rules) != 1)} of {crd} could not be evaluated "
+                    f"({cel_rules.summary(rules.values())}): their objects were checked otherwise")
+            if line not in said:
+                said.add(line)
+                warn(line)
+
+
 def run(options, factory):
     import time
 
@@ -209,6 +225,7 @@ def run(options, factory):
     _warn_unknown(answer, failing)
     _warn_crds_unknown(chosen, checking.groups)
     unchecked = _warn_unchecked(chosen)
+    _warn_rules_not_checked(chosen)
     answer["summary"] = check.summary(answer, failing, options.ignore_deprecations)
     printer = pick(FORMATS, options.output)
     if checking.checked is not None:  # -o junit: each object is a test case, those that passed too

@@ -32,6 +32,7 @@ class Source:
         self.notes: list = []  # what to tell the user about where the answer comes from
         self.schema_label = label  # where explain's schemas come from, as its answer says
         self.unchecked: dict = {}  # {group/version: why} whose kinds had no schema to be had: fields not checked
+        self.rules_not_checked: dict = {}  # {CRD: {rule: why}}: CEL rules check could not evaluate (answers/check.py)
         self._schemas: dict = {}
         self._kinds: Optional[dict] = None
         self._versions: Optional[dict] = None

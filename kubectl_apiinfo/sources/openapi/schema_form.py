@@ -5,7 +5,7 @@ The form is OpenAPI v3's as kubectl's explain reads it, trimmed to what explain
 uses: description, type, format, items, additionalProperties, properties,
 required, enum, default, allOf and $ref, plus the validation keywords a server
 checks on write (check's values: nullable, pattern, the bounds, the x-kubernetes
-list, int-or-string, preserve and embedded markers), where $ref is a bare definition name
+list, int-or-string, preserve and embedded markers, a CRD's CEL rules), where $ref is a bare definition name
 ("io.k8s.api.apps.v1.DeploymentSpec").  A v2 reference with siblings becomes
 ``allOf: [{$ref}]`` plus the siblings, as a v3 server serves it.  A CRD's value may
 carry nothing but the preserve or int-or-string flag: kept, it stays present
@@ -29,6 +29,7 @@ _VALIDATION = (
     "nullable", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
     "minLength", "maxLength", "minProperties", "maxProperties", "x-kubernetes-list-type", "x-kubernetes-list-map-keys",
     "x-kubernetes-int-or-string", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+    "x-kubernetes-validations",
 )
 
 
@@ -42,6 +43,17 @@ def _count(v) -> bool:
 
 def _flag(v) -> bool:
     return isinstance(v, bool)
+
+
+_RULE_FIELDS = {"rule": str, "message": str, "messageExpression": str, "reason": str, "fieldPath": str,
+                "optionalOldSelf": bool}
+
+
+def _rules(v) -> bool:
+    """A CRD's CEL rules: a list of {rule, message, messageExpression, reason, fieldPath, optionalOldSelf}."""
+    return isinstance(v, list) and all(
+        isinstance(r, dict) and isinstance(r.get("rule"), str)
+        and all(isinstance(r[k], t) for k, t in _RULE_FIELDS.items() if k in r) for r in v)
 
 
 # What explain can print, or check can use: a value of another type, from a careless server or a doctored bundle, is left out.
@@ -59,7 +71,7 @@ _KEPT_TYPES = {
     "x-kubernetes-list-type": lambda v: isinstance(v, str),
     "x-kubernetes-list-map-keys": lambda v: isinstance(v, list) and all(isinstance(k, str) for k in v),
     "x-kubernetes-int-or-string": _flag, "x-kubernetes-preserve-unknown-fields": _flag,
-    "x-kubernetes-embedded-resource": _flag,
+    "x-kubernetes-embedded-resource": _flag, "x-kubernetes-validations": _rules,
 }
 _V2_PREFIX = "#/definitions/"
 V3_ONE_OF = ("io.k8s.apimachinery.pkg.api.resource.Quantity", "io.k8s.apimachinery.pkg.util.intstr.IntOrString")
