@@ -154,3 +154,37 @@ def test_kubectl_lists_the_same_objects(fake_apiserver, cli, tmp_path, kubectl):
     status, answer, _ = _json(cli, kubeconfig, "--kube-version", "1.25", "--resources", "deployments")
     [f] = answer["findings"]
     assert len(items) == f["objects"] == 120 and writers == {(f["manager"], f["apiVersion"])}
+
+
+def test_a_list_past_its_bound_is_one_line_and_the_rest_is_scanned(fake_apiserver, cli, tmp_path):
+    api, kubeconfig = _cluster(fake_apiserver, tmp_path, objects={"apps/v1/deployments": [LEGACY_WEB]},
+                               oversized={"/api/v1/configmaps": 40 * 1024 * 1024})
+    result = _scan(cli, kubeconfig, "--kube-version", "1.25")
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "configmaps" in warnings[0] and "32 MB" in warnings[0] and "a page of a list" in warnings[0]
+    assert "legacy-ci" in result.stdout and result.returncode == 3
+
+
+def test_a_tally_is_as_small_as_its_writers_are_few():
+    from kubectl_apiinfo.answers.scan import Listable, Tally
+    from kubectl_apiinfo.kube.object_lists import ObjectFacts
+
+    tally = Tally(Listable("", "v1", "configmaps", "ConfigMap", True))
+    for page in range(100):
+        tally.add([ObjectFacts(f"cm-{page}-{i}", "ns", [("helm", "Update", "v1", ""), ("helm", "Apply", "v1", "t")], None)
+                   for i in range(100)])
+    assert tally.objects == 10_000
+    assert tally.rows == {("v1", "helm", "managedFields"): [10_000, ["ns/cm-0-0", "ns/cm-0-1", "ns/cm-0-2"], {"Update", "Apply"}, "t"]}
+
+
+def test_the_metric_is_read_from_the_text_format_whatever_the_label_order():
+    from kubectl_apiinfo.kube.api_metrics import parse
+
+    text = (b'# TYPE apiserver_requested_deprecated_apis gauge\n'
+            b'apiserver_requested_deprecated_apis{removed_release="1.25",version="v1beta1",group="policy",'
+            b'resource="podsecuritypolicies",subresource=""} 1\n'
+            b'apiserver_requested_deprecated_apis{group="batch",removed_release="1.25",resource="cronjobs",'
+            b'subresource="",version="v1beta1"} 0\n'
+            b'apiserver_requested_deprecated_apis_other{group="x"} 1\n')
+    assert parse(text) == [{"group": "policy", "version": "v1beta1", "resource": "podsecuritypolicies",
+                            "subresource": "", "removedRelease": "1.25"}]

@@ -1338,6 +1338,12 @@ class FakeServer(ThreadingHTTPServer):
     def finish_request(self, request: socket.socket, client_address: Any) -> None:
         # The TLS handshake runs here, in the connection's own thread, so one slow
         # or broken client never holds up accept() for the others.
+        # As Go's net/http (TCP_NODELAY by default): a body written after its headers is not held back by
+        # Nagle's algorithm waiting for the client's delayed ACK (40 ms a request).
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         if self.ssl_context is None:
             super().finish_request(request, client_address)
             return
