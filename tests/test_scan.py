@@ -55,6 +55,7 @@ def test_an_object_written_through_a_removed_version_names_its_manager(fake_apis
     assert [(f["finding"], f["manager"]) for f in answer["findings"] if f["origin"] == "managedFields"] == [
         ("deprecated", "legacy-ci")]  # served in 1.15, deprecated since 1.8: not removed yet
     assert status == 2
+    assert _scan(cli, kubeconfig, "--kube-version", "1.15", "--ignore-deprecations").returncode == 0
 
 
 def test_the_metric_series_of_a_removed_version_is_reported(fake_apiserver, cli, tmp_path):
@@ -188,3 +189,18 @@ def test_the_metric_is_read_from_the_text_format_whatever_the_label_order():
             b'apiserver_requested_deprecated_apis_other{group="x"} 1\n')
     assert parse(text) == [{"group": "policy", "version": "v1beta1", "resource": "podsecuritypolicies",
                             "subresource": "", "removedRelease": "1.25"}]
+
+
+def test_every_format_prints_the_findings_and_a_failed_group_is_not_scanned(fake_apiserver, cli, tmp_path):
+    api, kubeconfig = _cluster(fake_apiserver, tmp_path, metrics=True, fail_group_versions=["metrics.k8s.io/v1beta1"],
+                               objects={"apps/v1/deployments": [LEGACY_WEB]})
+    for output in ("table", "yaml", "markdown", "csv"):
+        result = _scan(cli, kubeconfig, "--kube-version", "1.25", "-o", output)
+        assert "legacy-ci" in result.stdout and result.returncode == 3, output
+    assert "not scanned: metrics.k8s.io/v1beta1" in result.stderr
+    status, answer, _ = _json(cli, kubeconfig, "--kube-version", "1.25")
+    assert [s["part"] for s in answer["skipped"]] == ["metrics.k8s.io/v1beta1"]
+    assert set(answer) == {"kind", "cluster", "target", "scanned", "skipped", "findings", "summary"}
+    assert answer["target"] == {"kind": "catalog", "name": "Kubernetes 1.25", "kubernetesVersion": "1.25"}
+    assert answer["summary"]["byFinding"] == {"not-served": 1} and answer["summary"]["failOn"] == [
+        "not-served", "off-by-default", "deprecated"]

@@ -121,6 +121,7 @@ class ScanRun:
         self.checker = check.Checker(target)
         self.findings: list = []
         self.skipped: list = []
+        self.lists_failed = 0
         self.resources = 0
         self.objects = 0
         self.metrics_read = False
@@ -183,9 +184,15 @@ class ScanRun:
         entry = next((e for e in releases.history().get(resource, ()) if (e.group, e.version) == (group, version)), None)
         return entry.kind if entry is not None else None
 
-    def skip(self, part: str, permission: str, reason: str) -> None:
-        """A part not read: unknown, not absent; the answer and the closing note say so."""
-        self.skipped.append({"part": part, "permission": permission, "reason": reason})
+    def skip(self, part: str, permission: str, reason: str, listed: bool = False) -> None:
+        """A part not read (a list, /metrics, a group/version whose discovery failed): unknown, not absent;
+        the answer and the closing note say so."""
+        self.skipped.append({"part": part, "permission": permission or None, "reason": reason})
+        self.lists_failed += listed
+
+    @property
+    def anything_read(self) -> bool:
+        return self.resources > self.lists_failed or self.metrics_read
 
     def answer(self, requests: int) -> dict:
         return {

@@ -43,7 +43,7 @@ def _skipped_list(run, resource, error, read: int) -> None:
         after = f" after {read} objects" if read else ""
         line = f"listing {resource.qualified} failed{after} ({error}): not scanned"
     warn(line)
-    run.skip(resource.qualified, permission if error.status == 403 else "", str(error))
+    run.skip(resource.qualified, permission if error.status == 403 else "", str(error), listed=True)
 
 
 def _metrics(run, client) -> None:
@@ -127,13 +127,15 @@ def _scan(options, factory, cluster, target) -> dict:
         note(n)
     resources = scan.listable(cluster, options.resources)
     run = scan.ScanRun(cluster, target)
+    for gv, why in sorted(cluster.failed_discovery.items()):  # discovery's own warning has said so
+        run.skip(gv, "", f"its discovery failed ({why}): its resources were not listed")
     with factory.client() as client:
         _scan_objects(run, client, resources, options.last_applied)
         if not options.resources:  # narrowed to some resources: the whole server's counter is not asked for
             _metrics(run, client)
         requests = client.requests
     answer = run.answer(requests)
-    if not (run.resources - len(answer["skipped"]) > 0 or run.metrics_read):
+    if not run.anything_read:
         reasons = "; ".join(f"{s['part']}: {s['reason']}" for s in answer["skipped"][:2])
         raise UserError(f"nothing could be scanned on {cluster.label} ({reasons})")
     return answer
