@@ -204,3 +204,16 @@ def test_every_format_prints_the_findings_and_a_failed_group_is_not_scanned(fake
     assert answer["target"] == {"kind": "catalog", "name": "Kubernetes 1.25", "kubernetesVersion": "1.25"}
     assert answer["summary"]["byFinding"] == {"not-served": 1} and answer["summary"]["failOn"] == [
         "not-served", "off-by-default", "deprecated"]
+
+
+def test_an_old_legacy_cluster_lists_each_storage_once(fake_apiserver, cli, tmp_path):
+    old = {**LEGACY_WEB, "managedFields": [{"manager": "legacy-ci", "operation": "Update", "apiVersion": "extensions/v1beta1"}]}
+    api, kubeconfig = _cluster(fake_apiserver, tmp_path, release="1.15", aggregated=False,
+                               objects={"apps/v1/deployments": [old], "extensions/v1beta1/deployments": [old]})
+    api.reset()
+    status, answer, _ = _json(cli, kubeconfig, "--kube-version", "1.22")
+    [f] = answer["findings"]
+    assert (f["resource"], f["objects"], f["finding"]) == ("deployments.apps", 1, "not-served")
+    paths = [r["path"] for r in api.requests()["requests"]]
+    assert "/apis/apps/v1/deployments" in paths and "/apis/extensions/v1beta1/deployments" not in paths
+    assert paths.count("/api/v1/events") == 1 and "/apis/events.k8s.io/v1beta1/events" not in paths

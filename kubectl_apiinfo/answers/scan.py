@@ -42,10 +42,11 @@ class Listable:
 def listable(source, wanted: Optional[list] = None) -> list:
     """Every resource of the cluster's snapshot that can be listed, once: in its group's preferred version;
     a built-in resource served by several groups (events, and extensions' deployments or ingresses on an
-    old cluster) is one storage, listed in the first group discovery names.  wanted narrows by name."""
+    old cluster) is one storage, listed in the first group discovery names, extensions last (its successors
+    name the resource as manifests should).  wanted narrows by name."""
     builtin = releases.builtin_kinds()
     found, seen = [], set()
-    for group in source.snapshot.groups:
+    for group in sorted(source.snapshot.groups, key=lambda g: g.name == "extensions"):
         versions = sorted(group.versions, key=lambda gv: gv.version != group.preferred_version)
         taken = set()
         for gv in versions:
