@@ -183,6 +183,11 @@ FAIL_ON = Option(
     "unknown-field, invalid-value, missing-required, duplicate-key, deprecated, unknown-kind, discovery-failed, "
     "stale-rule; default: all but unknown-kind, discovery-failed and stale-rule.",
 )
+# scan reads the cluster and judges it against a release: the same flag, naming the target.
+SCAN_TARGET = Option(
+    KUBE_VERSION.name, RELEASE, metavar="VERSION", completer=RELEASES,
+    help="The release to judge the cluster against, from the offline catalog (1.33 or v1.33.2); default: the newest release.",
+)
 SCAN_RESOURCES = Option(
     "--resources", STRINGS, metavar="RESOURCES", completer=RESOURCES,
     help="Scan only these resources (plural, singular, short name, Kind or resource.group; comma-separated or repeated).",
@@ -344,10 +349,10 @@ COMMANDS = (
         "scan",
         "Scan the live cluster for APIs a release removes or deprecates: the version each object's field managers "
         "wrote with (metadata.managedFields), and the deprecated APIs the API server counts as still requested. "
-        "--kube-version is the target release (default: the newest); the cluster is the kubeconfig's. "
+        "The cluster is the kubeconfig's, as for every command. "
         "Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
         options=(
-            KUBE_VERSION, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES, LAST_APPLIED,
+            SCAN_TARGET, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES, LAST_APPLIED,
             IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
         ),
         handler="scan",
