@@ -183,6 +183,20 @@ FAIL_ON = Option(
     "unknown-field, invalid-value, missing-required, duplicate-key, deprecated, unknown-kind, discovery-failed, "
     "stale-rule; default: all but unknown-kind, discovery-failed and stale-rule.",
 )
+# scan reads the cluster and judges it against a release: the same flag, naming the target.
+SCAN_TARGET = Option(
+    KUBE_VERSION.name, RELEASE, metavar="VERSION", completer=RELEASES,
+    help="The release to judge the cluster against, from the offline catalog (1.33 or v1.33.2); default: the newest release.",
+)
+SCAN_RESOURCES = Option(
+    "--resources", STRINGS, metavar="RESOURCES", completer=RESOURCES,
+    help="Scan only these resources (plural, singular, short name, Kind or resource.group; comma-separated or repeated).",
+)
+LAST_APPLIED = Option(
+    "--last-applied", BOOL, default=False,
+    help="Also report the apiVersion of each object's kubectl.kubernetes.io/last-applied-configuration annotation "
+    "(labelled last-applied: it says what was last applied client-side, not how the object is written).",
+)
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
@@ -202,6 +216,8 @@ EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
 LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")  # resources, versions, releases, refresh, cache list
 CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "github")
 DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
+# scan's findings have no file and line, which junit, sarif and github locate everything by.
+SCAN_FORMATS = ("table", "json", "yaml", "markdown", "csv")
 
 # check's positional FILEs are -f's files as a file list gives them (pre-commit, xargs): one name each, never
 # split at commas, since a file's name may hold one.
@@ -328,6 +344,19 @@ COMMANDS = (
         ),
         options=(FIELDS, OUTPUT.with_choices(DIFF_FORMATS, "table"), NO_HEADERS, KUBECONFIG, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE),
         handler="diff",
+    ),
+    Command(
+        "scan",
+        "Scan the live cluster for APIs a release removes or deprecates: the version each object's field managers "
+        "wrote with (metadata.managedFields), and the deprecated APIs the API server counts as still requested. "
+        "The cluster is the kubeconfig's, as for every command. "
+        "Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
+        options=(
+            SCAN_TARGET, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES, LAST_APPLIED,
+            IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
+        ),
+        handler="scan",
+        takes_cluster=True,
     ),
     Command("version", "Print the plugin's version.", handler="version"),
 )

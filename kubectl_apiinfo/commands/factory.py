@@ -33,6 +33,27 @@ class Factory:
 
         return select.for_query(self._flags, self._kube_version, words, schemas)
 
+    def cluster(self):
+        """The cluster the flags name, whatever --kube-version says (scan's: a release is its target, not its source);
+        the catalog when none is configured, which the caller refuses."""
+        from kubectl_apiinfo.sources import select
+
+        return select.for_query(self._flags)
+
+    def client(self):
+        """A client of the cluster the flags name, for requests beyond discovery (scan's lists and metrics)."""
+        from kubectl_apiinfo.console import warn
+        from kubectl_apiinfo.errors import UserError
+        from kubectl_apiinfo.kube.transport import Client
+        from kubectl_apiinfo.sources.cluster.access import load_access
+
+        access = load_access(self._flags)
+        if access is None:
+            raise UserError("no cluster is configured: the kubeconfig names no current context")
+        if access.insecure_skip_tls_verify:
+            warn(f"the kubeconfig sets insecure-skip-tls-verify for {access.display_server}: its certificate is not checked")
+        return Client(access, self._flags.request_timeout)
+
     def explain_source(self):
         """Like source(schemas=True), for explain: a source whose schemas can answer."""
         from kubectl_apiinfo.sources import select
@@ -70,6 +91,9 @@ class FixedSources(Factory):
         return self.fixed
 
     def explain_source(self):
+        return self.fixed
+
+    def cluster(self):
         return self.fixed
 
     def context(self, flags, context: str):

@@ -16,6 +16,10 @@ MIB = 1024 * 1024
 OPENAPI_LIMIT = 96 * MIB
 DISCOVERY_LIMIT = 32 * MIB
 SMALL_LIMIT = 1 * MIB  # /version, an OIDC issuer's documents
+# A page of a list (scan asks for pages small enough: 100 objects' metadata, each under etcd's 1.5 MB at most)
+# and the API server's /metrics (a few MB on a large cluster: every histogram of every resource).
+LIST_PAGE_LIMIT = 32 * MIB
+METRICS_LIMIT = 64 * MIB
 _CHUNK = 64 * 1024
 
 
@@ -84,6 +88,10 @@ def body_limit(path: str) -> tuple[int, str]:
     """(the most of path's answer that is read, what that answer is)."""
     if path.startswith("/openapi/"):
         return OPENAPI_LIMIT, "an OpenAPI document"
+    if path == "/metrics":
+        return METRICS_LIMIT, "the API server's metrics"
+    if path.startswith("/api") and "?limit=" in path:
+        return LIST_PAGE_LIMIT, "a page of a list"
     if path.startswith("/api"):
         return DISCOVERY_LIMIT, "discovery"
     return SMALL_LIMIT, "a version"

@@ -31,9 +31,10 @@ USER_AGENT = "kubectl-apiinfo"
 class TransportError(UserError):
     """The cluster could not be read; the message says why and what to try."""
 
-    def __init__(self, message: str, unreachable: bool = False):
+    def __init__(self, message: str, unreachable: bool = False, status: Optional[int] = None):
         super().__init__(message)
         self.unreachable = unreachable
+        self.status = status  # the HTTP status the server answered, where it answered one (403: a missing permission)
 
 
 class _TLSAdapter(HTTPAdapter):
@@ -293,9 +294,9 @@ class Client:
             error.unauthorized = True  # type: ignore[attr-defined]
             return error
         if status == 403:
-            return TransportError(f"{self.server} forbids {who} to read {path} (403 Forbidden)")
+            return TransportError(f"{self.server} forbids {who} to read {path} (403 Forbidden)", status=status)
         reason = self.without_credentials(response.reason or "")
-        return TransportError(f"GET {path} on {self.server} answered {status} {printable(reason)}".rstrip())
+        return TransportError(f"GET {path} on {self.server} answered {status} {printable(reason)}".rstrip(), status=status)
 
     def without_credentials(self, text: str) -> str:
         """text with the credentials this client sends cut out: a server may echo them in what it says."""

@@ -1,6 +1,6 @@
-"""Output of check and diff: kubectl-style tables, GitHub markdown (tabulate, imported
+"""Output of check, scan and diff: kubectl-style tables, GitHub markdown (tabulate, imported
 only for -o markdown), csv (the csv module), json and yaml; check's CI formats (junit,
-sarif, github) are printers/ci.py's.  CHECK and DIFF are their tables of printers; a new
+sarif, github) are printers/ci.py's.  CHECK, SCAN and DIFF are their tables of printers; a new
 format for one of them is a printer function in its table (and the word in cli/spec.py)."""
 
 from __future__ import annotations
@@ -24,6 +24,21 @@ def check_rows(answer: dict) -> tuple:
         rows.append(([f.get("context", "")] if contexts else []) + [f["location"], _kind_name(f), f["apiVersion"], f["finding"], f["detail"]])
     for p in answer["problems"]:
         rows.append(([""] if contexts else []) + [p["location"], "-", "-", "invalid", p["message"]])
+    return headers, rows
+
+
+def scan_rows(answer: dict) -> tuple:
+    """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs."""
+    headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
+    rows = []
+    for f in answer["findings"]:
+        if f["origin"] == "metrics":
+            by, objects = "(requests)", "-"
+        else:
+            by = f["manager"] if f["origin"] == "managedFields" else "(last-applied)"
+            shown = ", ".join(f["names"]) + (", ..." if f["objects"] > len(f["names"]) else "")
+            objects = f"{f['objects']} ({shown})"
+        rows.append([f["resource"], f["apiVersion"], by, objects, f["finding"], f["detail"]])
     return headers, rows
 
 
@@ -93,6 +108,14 @@ CHECK = {
     "junit": ci.junit,
     "sarif": ci.sarif,
     "github": ci.github,
+}
+
+SCAN = {
+    "table": lambda answer, no_headers: _table(scan_rows(answer), no_headers),
+    "json": lambda answer, no_headers: to_json(answer),
+    "yaml": lambda answer, no_headers: to_yaml(answer),
+    "markdown": lambda answer, no_headers: _markdown(scan_rows(answer), no_headers),
+    "csv": lambda answer, no_headers: _csv(scan_rows(answer), no_headers),
 }
 
 DIFF = {

@@ -30,6 +30,9 @@ Config keys (JSON object; relative paths are relative to the config file):
     openapi_unpublished  ["metrics.k8s.io/v1beta1"]: group/versions served with no OpenAPI
                      document (none in /openapi/v3's index; a group not built in has
                      none in /openapi/v2 either), as an aggregated API that publishes none
+    objects, generated, deprecated_api_series
+                     the objects every listable resource lists (paged, plain or metadata
+                     only) and /metrics' apiserver_requested_deprecated_apis: see objects.py
 
   transport and authentication
     host, port       default 127.0.0.1 and 0 (a free port)
@@ -94,10 +97,12 @@ from urllib.parse import unquote, urlsplit
 
 try:
     import shared_data  # run as a script: this directory is on sys.path
+    from objects import Objects, list_body, wants_metadata
     from oidc_issuer import verify_jwt
     from serving import announce_and_serve
 except ImportError:
     from fakeapi import shared_data
+    from fakeapi.objects import Objects, list_body, wants_metadata
     from fakeapi.oidc_issuer import verify_jwt
     from fakeapi.serving import announce_and_serve
 
@@ -858,6 +863,7 @@ class State:
         self._cache: dict[tuple, tuple[bytes, str]] = {}
         self.server_address = ""
         self.openapi = OpenAPIDocuments(config, base, self.snapshot, self.groups)
+        self.objects = Objects(config)
 
     def current_faults(self) -> dict:
         with self.lock:
@@ -1089,7 +1095,41 @@ class Handler(BaseHTTPRequestHandler):
         if segments == ["apis", "apiextensions.k8s.io", "v1", "customresourcedefinitions"] and "apiextensions.k8s.io" in state.by_name:
             self._crd_list(path, faults)
             return
+        if segments == ["metrics"]:
+            self._send(200, state.objects.metrics, "text/plain; version=0.0.4; charset=utf-8", path, faults)
+            return
+        if self._object_list(segments, path, faults):
+            return
         self._status(404)
+
+    def _object_list(self, segments: list[str], path: str, faults: dict) -> bool:
+        """A resource's objects (objects.py), in every namespace or one: whether path was such a list."""
+        state = self.server.state
+        if segments[:1] == ["api"]:
+            group, rest = "", segments[1:]
+        elif segments[:1] == ["apis"] and len(segments) > 1:
+            group, rest = segments[1], segments[2:]
+        else:
+            return False
+        namespace = None
+        if len(rest) == 4 and rest[1] == "namespaces":
+            namespace, rest = rest[2], [rest[0], rest[3]]
+        if len(rest) != 2:
+            return False
+        version, name = rest
+        g = state.core if group == "" else state.by_name.get(group)
+        resources = dict(g.versions).get(version) if g is not None else None
+        found = next((r for r in resources or [] if r.name == name and "list" in r.verbs), None)
+        if found is None or (namespace is not None and not found.namespaced):
+            return False
+        query = dict(p.split("=", 1) for p in urlsplit(self.path).query.split("&") if "=" in p)
+        query = {k: unquote(v) for k, v in query.items()}
+        as_metadata = wants_metadata(self.headers.get("Accept"))
+        items = state.objects.items(group, name, namespace)
+        body = list_body(items, group, version, found.kind, found.namespaced, query, as_metadata)
+        ctype = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" if as_metadata else "application/json"
+        self._send(200, dumps(body), ctype, path, faults)
+        return True
 
     def _crd_list(self, path: str, faults: dict) -> None:
         """The synthetic groups' CRDs, as 'kubectl get crd -o json' pages them (limit/continue)."""
@@ -1298,6 +1338,12 @@ class FakeServer(ThreadingHTTPServer):
     def finish_request(self, request: socket.socket, client_address: Any) -> None:
         # The TLS handshake runs here, in the connection's own thread, so one slow
         # or broken client never holds up accept() for the others.
+        # As Go's net/http (TCP_NODELAY by default): a body written after its headers is not held back by
+        # Nagle's algorithm waiting for the client's delayed ACK (40 ms a request).
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         if self.ssl_context is None:
             super().finish_request(request, client_address)
             return

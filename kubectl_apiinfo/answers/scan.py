@@ -1,0 +1,235 @@
+"""scan as data: what a live cluster's objects and clients still use that a target release does not serve.
+
+Two signals, neither of which the stored object itself can give (the API
+server stores one version and serves every version):
+  managedFields  each object's field managers and the apiVersion each last wrote with; one finding per
+                 (resource, apiVersion written, manager), with the count of objects and a few names
+  last-applied   with --last-applied, the apiVersion of kubectl's last-applied-configuration annotation
+  metrics        apiserver_requested_deprecated_apis: deprecated APIs requested since the API server started
+Each is judged as check judges an apiVersion/kind (answers/check.py Checker), against a catalog release.
+Counts are kept as objects are read; no object is kept.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.answers import check
+from kubectl_apiinfo.errors import UserError, flag, shorten
+from kubectl_apiinfo.model import group_version, release_key
+from kubectl_apiinfo.sources.catalog import releases
+
+MANAGED_FIELDS, LAST_APPLIED, METRICS = "managedFields", "last-applied", "metrics"
+NAMES_KEPT = 3  # names shown per finding: enough to find the objects, never all ten thousand
+FINDINGS = (check.NOT_SERVED, check.OFF_BY_DEFAULT, check.DEPRECATED)
+
+
+class Listable:
+    """A resource scan lists: where (group, the version asked for), its name and kind."""
+
+    __slots__ = ("group", "version", "name", "kind", "namespaced")
+
+    def __init__(self, group: str, version: str, name: str, kind: str, namespaced: bool):
+        self.group, self.version, self.name, self.kind, self.namespaced = group, version, name, kind, namespaced
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.name}.{self.group}" if self.group else self.name
+
+
+def listable(source, wanted: Optional[list] = None) -> list:
+    """Every resource of the cluster's snapshot that can be listed, once: in its group's preferred version;
+    a built-in resource served by several groups (events, and extensions' deployments or ingresses on an
+    old cluster) is one storage, listed in the first group discovery names, extensions last (its successors
+    name the resource as manifests should).  wanted narrows by name."""
+    builtin = releases.builtin_kinds()
+    found, seen = [], set()
+    for group in sorted(source.snapshot.groups, key=lambda g: g.name == "extensions"):
+        versions = sorted(group.versions, key=lambda gv: gv.version != group.preferred_version)
+        taken = set()
+        for gv in versions:
+            for r in gv.resources:
+                if "/" in r.name or "list" not in r.verbs or r.name in taken:
+                    continue
+                taken.add(r.name)
+                if group.name in builtin:
+                    if (r.name, r.kind) in seen:
+                        continue
+                    seen.add((r.name, r.kind))
+                found.append((Listable(group.name, gv.version, r.name, r.kind, r.namespaced), r))
+    if not wanted:
+        return [item for item, _ in found]
+    chosen = []
+    for word in wanted:
+        matches = [item for item, r in found if _names(word, item, r)]
+        if not matches:
+            raise UserError(
+                f"{flag('resources')}: the cluster lists no resource {shorten(word)!r} "
+                f"('kubectl apiinfo resources {flag('verbs')} list' lists those it can)"
+            )
+        chosen.extend(m for m in matches if m not in chosen)
+    return chosen
+
+
+def _names(word: str, item: Listable, r) -> bool:
+    word = word.strip().lower()
+    name, _, group = word.partition(".")
+    if group and group != item.group:
+        return False
+    return name in (item.name, r.singular_name.lower(), item.kind.lower(), *[s.lower() for s in r.short_names])
+
+
+class Tally:
+    """One resource's objects, counted as they are read: by (apiVersion written, manager, origin), the
+    number of objects, a few names, the operations and the latest time.  Its size is the number of distinct
+    writers, never the number of objects."""
+
+    def __init__(self, resource: Listable):
+        self.resource = resource
+        self.objects = 0
+        self.rows: dict = {}  # (apiVersion, manager, origin) -> [objects, names, operations, latest time]
+
+    def add(self, page: list) -> None:
+        for o in page:
+            self.objects += 1
+            name = f"{o.namespace}/{o.name}" if o.namespace else o.name
+            keys: dict = {}
+            for manager, operation, api_version, time in o.managed:
+                ops, latest = keys.get((api_version, manager, MANAGED_FIELDS), (set(), ""))
+                ops.add(operation)
+                keys[(api_version, manager, MANAGED_FIELDS)] = (ops, max(latest, time))
+            if o.last_applied:
+                keys[(o.last_applied, "", LAST_APPLIED)] = (set(), "")
+            for key, (ops, time) in keys.items():  # an object counts once per writer however many entries it has
+                row = self.rows.get(key)
+                if row is None:
+                    row = self.rows[key] = [0, [], set(), ""]
+                row[0] += 1
+                if len(row[1]) < NAMES_KEPT:
+                    row[1].append(name)
+                row[2] |= ops
+                row[3] = max(row[3], time)
+
+
+class ScanRun:
+    """Findings of one cluster against one target, fed a resource's tally at a time and the metric's series."""
+
+    def __init__(self, cluster, target):
+        self.cluster = cluster
+        self.target = target
+        self.checker = check.Checker(target)
+        self.findings: list = []
+        self.skipped: list = []
+        self.lists_failed = 0
+        self.resources = 0
+        self.objects = 0
+        self.metrics_read = False
+
+    def add(self, tally: Tally) -> None:
+        r = tally.resource
+        self.resources += 1
+        self.objects += tally.objects
+        for (api_version, manager, origin), (count, names, ops, time) in sorted(tally.rows.items()):
+            group, version = check.split_api_version(api_version)
+            for f in self.checker.kind_findings(group, version, r.kind):
+                if f["finding"] not in FINDINGS:
+                    continue
+                self.findings.append({
+                    "finding": f["finding"], "origin": origin, "resource": r.qualified, "group": r.group,
+                    "kind": r.kind, "apiVersion": api_version, "manager": manager if origin == MANAGED_FIELDS else None,
+                    "operations": sorted(o for o in ops if o), "objects": count, "names": list(names),
+                    "lastWritten": time or None, **_facts(f), "detail": f["detail"],
+                })
+
+    def add_metrics(self, series: list) -> None:
+        """The API server's apiserver_requested_deprecated_apis series: each a deprecated API still requested."""
+        self.metrics_read = True
+        for s in series:
+            self.findings.append(self._requested(s))
+
+    def _requested(self, s: dict) -> dict:
+        group, version, resource, sub, removed = s["group"], s["version"], s["resource"], s["subresource"], s["removedRelease"]
+        gv = group_version(group, version)
+        what = f"{resource}/{sub}" if sub else resource
+        kind = self._kind(group, version, resource)
+        judged = [f for f in self.checker.kind_findings(group, version, kind) if f["finding"] in FINDINGS] if kind else []
+        release = self.target.release
+        if removed and release:
+            finding = check.NOT_SERVED if release_key(removed) <= release_key(release) else check.DEPRECATED
+        else:
+            finding = judged[0]["finding"] if judged else check.DEPRECATED
+        same = judged[0] if judged and judged[0]["finding"] == finding else None
+        if same is not None:
+            text = same["detail"]
+        elif finding == check.NOT_SERVED:
+            text = f"{gv} {what} is removed in {removed}: {self.target.label} does not serve it"
+        else:
+            text = f"{gv} {what} is deprecated" + (f"; removal planned in {removed}" if removed else "")
+        return {
+            "finding": finding, "origin": METRICS, "resource": f"{resource}.{group}" if group else resource,
+            "group": group, "kind": kind, "apiVersion": gv, "manager": None, "operations": [], "objects": None,
+            "names": [], "lastWritten": None, "subresource": sub or None, "removedRelease": removed or None,
+            **(_facts(same) if same is not None else {"removed": removed or None, "replacement": None, "replacementServed": None}),
+            "detail": f"{text}; clients have requested {what} since the API server started (its apiserver_requested_deprecated_apis)",
+        }
+
+    def _kind(self, group: str, version: str, resource: str) -> Optional[str]:
+        """The kind of a resource the metric names: the cluster's discovery, else the catalog's history."""
+        for source in (self.cluster, self.target):
+            gv = source.versions.get((group, version))
+            for r in gv.resources if gv is not None else ():
+                if r.name == resource:
+                    return r.kind
+        entry = next((e for e in releases.history().get(resource, ()) if (e.group, e.version) == (group, version)), None)
+        return entry.kind if entry is not None else None
+
+    def skip(self, part: str, permission: str, reason: str, listed: bool = False) -> None:
+        """A part not read (a list, /metrics, a group/version whose discovery failed): unknown, not absent;
+        the answer and the closing note say so."""
+        self.skipped.append({"part": part, "permission": permission or None, "reason": reason})
+        self.lists_failed += listed
+
+    @property
+    def anything_read(self) -> bool:
+        return self.resources > self.lists_failed or self.metrics_read
+
+    def answer(self, requests: int) -> dict:
+        return {
+            "kind": "ScanResult",
+            "cluster": self.cluster.describe(),
+            "target": self.target.describe(),
+            "scanned": {"resources": self.resources, "objects": self.objects, "metrics": self.metrics_read,
+                        "requests": requests},
+            "skipped": list(self.skipped),
+            "findings": sorted(self.findings, key=_order),
+        }
+
+
+def _facts(f: dict) -> dict:
+    return {k: f.get(k) for k in ("removed", "replacement", "replacementServed")}
+
+
+def _order(f: dict) -> tuple:
+    """What breaks first, then by resource, version and manager."""
+    return (FINDINGS.index(f["finding"]), f["resource"], f["apiVersion"], f["origin"], f["manager"] or "")
+
+
+def exit_status(answer: dict, fail_on, ignore_deprecations: bool) -> int:
+    """As check's: 0 nothing found; 2 only deprecations; 3 anything else chosen to fail."""
+    return check.exit_status({"problems": [], "findings": answer["findings"]}, fail_on, ignore_deprecations)
+
+
+def summary(answer: dict, fail_on, ignore_deprecations: bool) -> dict:
+    counts: dict = {}
+    for f in answer["findings"]:
+        counts[f["finding"]] = counts.get(f["finding"], 0) + 1
+    failing = [f for f in check.failing_findings(fail_on, ignore_deprecations) if f in FINDINGS]
+    return {
+        "findings": len(answer["findings"]),
+        "byFinding": {name: counts[name] for name in FINDINGS if name in counts},
+        "failing": sum(n for name, n in counts.items() if name in failing),
+        "failOn": failing,
+        "skipped": len(answer["skipped"]),
+    }
