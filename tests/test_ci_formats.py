@@ -453,3 +453,61 @@ def test_the_action_installs_from_its_own_path_and_annotates(tmp_path):
     to_file = _run_steps(action, dict(inputs, output="sarif", **{"output-file": "results.sarif"}), tmp_path, [check], outputs)
     assert to_file.returncode == 3 and to_file.stdout == ""
     assert len(json.loads((workspace / "results.sarif").read_text())["runs"][0]["results"]) == 5
+
+
+# --- scan: a cluster's findings, which no file holds ----------------------------------------------
+
+
+def test_scan_in_ci_formats_has_a_case_result_and_annotation_per_finding_and_says_what_was_skipped(
+        cli, fake_apiserver, tmp_path, sarif_schema):
+    from jsonschema import Draft7Validator
+
+    legacy = {"name": "web", "namespace": "default",
+              "managedFields": [{"manager": "legacy-ci", "operation": "Update", "apiVersion": "extensions/v1beta1"}]}
+    series = {"group": "flowcontrol.apiserver.k8s.io", "version": "v1beta3", "resource": "flowschemas",
+              "subresource": "", "removed_release": "1.36"}
+    api = fake_apiserver(release="1.29", token="t", objects={"apps/v1/deployments": [legacy]},
+                         deprecated_api_series=[series], status_override={"/api/v1/secrets": 403})
+    kubeconfig = str(api.write_kubeconfig(tmp_path / "kubeconfig"))
+    args = ("scan", "--kubeconfig", kubeconfig, "--kube-version", "1.33")
+    answer = json.loads(cli(*args, "-o", "json").stdout)
+    kinds = sorted(f["finding"] for f in answer["findings"])
+    assert kinds == ["deprecated", "not-served"], answer["findings"]
+
+    result = cli(*args, "-o", "junit")
+    assert result.returncode == 3, result.stderr
+    xml = _junit(result.stdout)
+    [suite] = list(xml)
+    cases = {c.name: c for c in suite}
+    assert suite.tests == 3 and suite.failures == 2 and suite.skipped == 1  # deprecated fails too (exit 2 alone)
+    [failed] = [c for name, c in cases.items() if "legacy-ci" in name]
+    assert isinstance(failed.result[0], Failure) and "extensions/v1beta1" in failed.name
+    assert "secrets" in cases and cases["secrets"].is_skipped
+
+    log = json.loads(cli(*args, "-o", "sarif").stdout)
+    assert not list(Draft7Validator(sarif_schema).iter_errors(log))
+    [run] = log["runs"]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert sorted(rules) == ["deprecated", "not-served"]
+    assert [rules[r["ruleIndex"]] for r in run["results"]] == [r["ruleId"] for r in run["results"]]
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels == {"not-served": "error", "deprecated": "error"}
+    ignoring = json.loads(cli(*args, "-o", "sarif", "--ignore-deprecations").stdout)["runs"][0]["results"]
+    assert {r["ruleId"]: r["level"] for r in ignoring} == {"not-served": "error", "deprecated": "warning"}
+    [note] = run["invocations"][0]["toolExecutionNotifications"]
+    assert "secrets" in note["message"]["text"]
+
+    github = cli(*args, "-o", "github")
+    lines = github.stdout.splitlines()
+    assert any(line.startswith("::error title=not-served::deployments.apps extensions/v1beta1 by legacy-ci: ")
+               for line in lines), lines
+    assert any(line.startswith("::error title=deprecated::") for line in lines)
+    assert any(line.startswith("::warning title=not scanned::not scanned: secrets") for line in lines)
+    assert github.returncode == 3 and "2 findings" in github.stderr
+
+    clean = fake_apiserver(release="1.29", token="t")
+    kubeconfig = str(clean.write_kubeconfig(tmp_path / "clean"))
+    result = cli("scan", "--kubeconfig", kubeconfig, "--kube-version", "1.29", "-o", "junit")
+    assert result.returncode == 0
+    [suite] = list(_junit(result.stdout))
+    assert suite.tests == 1 and suite.failures == 0

@@ -216,8 +216,7 @@ EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
 LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")  # resources, versions, releases, refresh, cache list
 CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "github")
 DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
-# scan's findings have no file and line, which junit, sarif and github locate everything by.
-SCAN_FORMATS = ("table", "json", "yaml", "markdown", "csv")
+SCAN_FORMATS = CHECK_FORMATS
 
 # check's positional FILEs are -f's files as a file list gives them (pre-commit, xargs): one name each, never
 # split at commas, since a file's name may hold one.

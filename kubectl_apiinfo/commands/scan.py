@@ -12,7 +12,7 @@ from kubectl_apiinfo.printers import pick
 from kubectl_apiinfo.printers.upgrade import SCAN as FORMATS
 
 _PROGRESS_AFTER = 1.0  # seconds: a quick scan shows no progress line
-_READ_BY_PEOPLE = ("table", "markdown", "csv")  # the others carry the counts and what was skipped
+_READ_BY_PEOPLE = ("table", "markdown", "csv", "github")  # the others carry the counts and what was skipped
 # Resources listed at once: each list is paged in turn, as kubectl pages it; several lists overlap.
 _LISTS_AT_ONCE = 4
 

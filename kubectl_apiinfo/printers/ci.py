@@ -1,5 +1,10 @@
-"""check's answer for CI: JUnit XML (-o junit), SARIF 2.1.0 for code scanning (-o sarif) and GitHub
-workflow commands that annotate files (-o github).
+"""check's and scan's answers for CI: JUnit XML (-o junit), SARIF 2.1.0 for code scanning (-o sarif) and
+GitHub workflow commands that annotate files (-o github).
+
+check's findings are located in files, scan's in a cluster: a scan finding is a test case of its cluster's
+suite, a SARIF result at a logical location (the cluster, the resource, the writer: there is no file for
+code scanning to annotate), and a workflow annotation of the run rather than of a file.  A part of a
+cluster scan could not read is a skipped test case and a SARIF notification: unknown, not absent.
 
 A finding fails when the answer's summary says so (--fail-on less --ignore-deprecations): an error in
 each format; any other finding is a warning.  Input that could not be read is an error too.  xml.etree
@@ -235,3 +240,122 @@ def github(answer: dict, no_headers: bool = False) -> str:
         lines.append(_command("error", INVALID, p["message"], p["file"], p["line"], p["location"]))
     return "".join(line + "\n" for line in lines)
 
+
+
+# --- scan: findings of a cluster, not of files ------------------------------------------------------
+
+
+def scan_subject(f: dict) -> str:
+    """What a scan finding is about, in a few words: the resource and version, and who wrote or asked."""
+    what = f"{f.get('resource') or f.get('kind') or ''} {f.get('apiVersion') or ''}".strip()
+    if f.get("release"):
+        where = f"Helm release {f.get('namespace') or ''}/{f['release']}".replace(" /", " ")
+        return f"{where} {f.get('template') or ''}: {what}".replace("  ", " ")
+    if f.get("crd") and not f.get("manager"):
+        return f"CustomResourceDefinition {f['crd']}: {what}"
+    by = f.get("manager") or f.get("userAgent") or ("(requests)" if f.get("origin") == "metrics" else f.get("origin") or "")
+    return f"{what} by {by}" if by else what
+
+
+def _scan_said(f: dict) -> str:
+    where = f"[{f['context']}] " if f.get("context") else ""
+    return f"{where}{scan_subject(f)}: {f['detail']}"
+
+
+def _clusters(answer: dict) -> list:
+    """(the context or None, the cluster's name) of every cluster scanned, as the answer has them."""
+    clusters = answer.get("clusters") or ([answer["cluster"]] if answer.get("cluster") else [])
+    return [(c.get("context"), c.get("name") or c.get("context") or "cluster") for c in clusters] or [(None, "cluster")]
+
+
+def scan_junit(answer: dict, no_headers: bool = False) -> str:
+    """<testsuites>: a <testsuite> per cluster with a <testcase> per finding (a <failure> where it fails,
+    <system-out> where it only warns) and a skipped <testcase> per part that could not be scanned."""
+    import xml.etree.ElementTree as ET  # only for -o junit
+
+    failing = _failing(answer)
+    root = ET.Element("testsuites", name=f"{TOOL} scan")
+    totals = [0, 0, 0]
+    for context, name in _clusters(answer):
+        suite = ET.SubElement(root, "testsuite", name=_xml_text(name))
+        tests = failures = skipped = 0
+        for f in answer["findings"]:
+            if f.get("context") != context:
+                continue
+            tests += 1
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(f.get("origin") or "scan"),
+                                 name=_xml_text(scan_subject(f)), time="0")
+            if f["finding"] in failing:
+                failures += 1
+                ET.SubElement(case, "failure", message=_xml_text(f["detail"]), type=f["finding"]).text = _xml_text(
+                    f"{f['finding']}: {f['detail']}")
+            else:
+                ET.SubElement(case, "system-out").text = _xml_text(f"{f['finding']} (not failing): {f['detail']}")
+        for s in answer.get("skipped", ()):
+            if s.get("context") != context:
+                continue
+            tests += 1
+            skipped += 1
+            case = ET.SubElement(suite, "testcase", classname="not scanned", name=_xml_text(s["part"]), time="0")
+            ET.SubElement(case, "skipped", message=_xml_text(s["reason"]))
+        if not tests:  # a clean scan is one passing case, so the report shows it ran
+            tests = 1
+            ET.SubElement(suite, "testcase", classname="scan", name="no findings", time="0")
+        _counts(suite, tests, failures, 0)
+        suite.set("skipped", str(skipped))
+        totals = [totals[0] + tests, totals[1] + failures, totals[2] + skipped]
+    _counts(root, totals[0], totals[1], 0)
+    root.set("skipped", str(totals[2]))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def scan_sarif(answer: dict, no_headers: bool = False) -> str:
+    """One run: a rule per finding scan reports, a result per finding at its logical location, and what could
+    not be scanned as the run's tool notifications."""
+    failing = _failing(answer)
+    names = tuple(dict.fromkeys(f["finding"] for f in answer["findings"]))
+    rules = [{
+        "id": name, "name": "".join(word.title() for word in name.split("-")),
+        "shortDescription": {"text": RULES[name][0]}, "fullDescription": {"text": RULES[name][1]},
+        "helpUri": HOMEPAGE, "properties": {"tags": ["kubernetes"]},
+    } for name in names]
+    results = []
+    for f in answer["findings"]:
+        path = [p for p in (f.get("context"), f.get("resource"), f.get("apiVersion")) if p]
+        result = {
+            "ruleId": f["finding"], "ruleIndex": names.index(f["finding"]),
+            "level": "error" if f["finding"] in failing else "warning",
+            "message": {"text": _scan_said(f)},
+            "locations": [{"logicalLocations": [{"fullyQualifiedName": "/".join(path) or "cluster",
+                                                 "kind": "resource"}]}],
+        }
+        properties = {k: f[k] for k in ("origin", "apiVersion", "kind", "resource", "manager", "release", "chart",
+                                        "template", "crd", "userAgent", "context") if f.get(k)}
+        if properties:
+            result["properties"] = properties
+        results.append(result)
+    notes = [{"level": "warning", "message": {"text": f"not scanned: {s['part']}: {s['reason']}"}}
+             for s in answer.get("skipped", ())]
+    run: dict = {
+        "tool": {"driver": {"name": TOOL, "version": __version__, "semanticVersion": __version__,
+                            "informationUri": HOMEPAGE, "rules": rules}},
+        "results": results,
+    }
+    if notes:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notes}]
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def scan_github(answer: dict, no_headers: bool = False) -> str:
+    """A line per finding, annotating the workflow run (no file to point at); ::warning per part not scanned."""
+    failing = _failing(answer)
+    lines = []
+    for f in answer["findings"]:
+        title = f"{f['finding']} ({f['context']})" if f.get("context") else f["finding"]
+        level = "error" if f["finding"] in failing else "warning"
+        lines.append(f"::{level} title={escape_property(_visible(title))}::{escape_data(_visible(_scan_said(f)))}")
+    for s in answer.get("skipped", ()):
+        text = f"not scanned: {s['part']}: {s['reason']}"
+        lines.append(f"::warning title=not scanned::{escape_data(_visible(text))}")
+    return "".join(line + "\n" for line in lines)

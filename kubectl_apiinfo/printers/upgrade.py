@@ -1,6 +1,6 @@
 """Output of check, scan and diff: kubectl-style tables, GitHub markdown (tabulate, imported
 only for -o markdown), csv (the csv module), json and yaml; check's CI formats (junit,
-sarif, github) are printers/ci.py's.  CHECK, SCAN and DIFF are their tables of printers; a new
+sarif, github) are printers/ci.py's, scan's too.  CHECK, SCAN and DIFF are their tables of printers; a new
 format for one of them is a printer function in its table (and the word in cli/spec.py)."""
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ SCAN = {
     "yaml": lambda answer, no_headers: to_yaml(answer),
     "markdown": lambda answer, no_headers: _markdown(scan_rows(answer), no_headers),
     "csv": lambda answer, no_headers: _csv(scan_rows(answer), no_headers),
+    "junit": ci.scan_junit,
+    "sarif": ci.scan_sarif,
+    "github": ci.scan_github,
 }
 
 DIFF = {
