@@ -144,8 +144,6 @@ def refresh_with_offline(path: tuple, given: set, values: dict) -> None:
 def refresh_command_offline(path: tuple, given: set, values: dict) -> None:
     if path == ("refresh",) and "offline" in given:
         raise UserError(f"'refresh' fetches from the cluster, which {spec.OFFLINE.name} forbids; drop {spec.OFFLINE.name}")
-    if path == ("scan",) and "offline" in given:
-        raise UserError(f"'scan' reads the live cluster's objects, which {spec.OFFLINE.name} forbids; drop {spec.OFFLINE.name}")
 
 
 def release_with_cluster_flag(path: tuple, given: set, values: dict) -> None:

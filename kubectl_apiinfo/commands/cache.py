@@ -42,27 +42,39 @@ def _clear(options, factory) -> None:
 
 
 def _export(options, factory) -> None:
+    from kubectl_apiinfo.sources.cluster import scans
     from kubectl_apiinfo.sources.openapi.document_store import BUNDLE_KEY, SchemaStore
 
     with _open(options) as cache:
 
-        def schemas(identities: list) -> dict:
-            """The clusters' OpenAPI documents, so that explain works on the other side too."""
+        def parts(identities: list) -> dict:
+            """The clusters' OpenAPI documents, so that explain works on the other side too, and their last
+            scans, so that scan --offline does."""
+            found = {}
+            kept = scans.bundle_part(cache, identities)
+            if kept:
+                found[scans.BUNDLE_KEY] = kept
             if cache.read_only:
-                return {}
+                return found
             with SchemaStore.sharing(cache, close_it=False) as store:
                 part = store.bundle_part(identities)
-            return {BUNDLE_KEY: part} if part["indexes"] else {}
+            if part["indexes"]:
+                found[BUNDLE_KEY] = part
+            return found
 
-        count = bundle.export_bundle(cache, options.file, schemas)
+        count = bundle.export_bundle(cache, options.file, parts)
     note(f"exported {_count(count)} to {'stdout' if options.file == '-' else options.file}")
 
 
 def _import(options, factory) -> None:
+    from kubectl_apiinfo.sources.cluster import scans
     from kubectl_apiinfo.sources.openapi.document_store import BUNDLE_KEY, SchemaStore, validate_part
 
     with _open(options) as cache:
-        entries, parts = bundle.import_bundle(cache, options.file, {BUNDLE_KEY: validate_part})
+        entries, parts = bundle.import_bundle(cache, options.file, {BUNDLE_KEY: validate_part,
+                                                                    scans.BUNDLE_KEY: scans.validate_part})
+        if scans.BUNDLE_KEY in parts:
+            scans.import_part(cache, parts[scans.BUNDLE_KEY], [e.identity for e in entries])
         if BUNDLE_KEY in parts:
             with SchemaStore.sharing(cache, close_it=False) as store:
                 store.import_part(parts[BUNDLE_KEY], "the bundle" if options.file == "-" else options.file)

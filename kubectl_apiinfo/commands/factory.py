@@ -40,6 +40,12 @@ class Factory:
 
         return select.for_query(self._flags)
 
+    def cache(self):
+        """The snapshot cache the flags name, opened (a context manager): what scan keeps and reads back."""
+        from kubectl_apiinfo.sources.cluster.access import open_cache
+
+        return open_cache(self._flags)
+
     def client(self):
         """A client of the cluster the flags name, for requests beyond discovery (scan's lists and metrics)."""
         from kubectl_apiinfo.console import warn

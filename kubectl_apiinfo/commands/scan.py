@@ -82,12 +82,14 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
         progress(f"listed {len(resources)}/{len(resources)} resources, {run.objects} objects", done=True)
 
 
-def _closing(answer: dict, cluster, target) -> str:
+def _closing(answer: dict) -> str:
     scanned = answer["scanned"]
     what = f"{scanned['objects']} object{'s' * (scanned['objects'] != 1)} of {scanned['resources']} resources"
     if scanned["metrics"]:
         what += " and the API server's requested deprecated APIs"
-    line = f"{what} on {cluster.label} against {target.label} ({scanned['requests']} requests)"
+    line = f"{what} on {answer['cluster']['name']} against {answer['target']['name']} ({scanned['requests']} requests)"
+    if answer.get("fromCache"):
+        line += f", kept from {answer['scannedAt']}"
     skipped = answer["skipped"]
     if skipped:
         line += f"; not scanned: {', '.join(s['part'] for s in skipped)}"
@@ -102,27 +104,66 @@ def _closing(answer: dict, cluster, target) -> str:
 
 def run(options, factory):
     failing = fail_on(options.fail_on)
-    target = factory.release(options.kube_version)
     cluster = factory.cluster()
     try:
-        answer = _scan(options, factory, cluster, target)
+        _refuse_without_cluster(cluster)
+        answer = _kept(options, factory, cluster) if options.flags.offline else _live(options, factory, cluster)
     finally:
         cluster.close()
-        target.close()
     status = scan.exit_status(answer, failing, options.ignore_deprecations)
     answer["summary"] = scan.summary(answer, failing, options.ignore_deprecations)
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if options.output in _READ_BY_PEOPLE:
-        note(_closing(answer, cluster, target))
+        note(_closing(answer))
     return status
 
 
-def _scan(options, factory, cluster, target) -> dict:
+def _refuse_without_cluster(cluster) -> None:
     if cluster.KIND != "cluster":
         raise UserError(
             "scan reads a live cluster, and none is configured: name one with the kubeconfig "
             f"({flag('kubeconfig')}, {flag('context')}, KUBECONFIG)"
         )
+
+
+def _live(options, factory, cluster) -> dict:
+    """A scan of the cluster, kept in the cache for --offline and for 'cache export'."""
+    from kubectl_apiinfo.sources.cluster import scans
+
+    target = factory.release(options.kube_version)
+    try:
+        answer = _scan(options, factory, cluster, target)
+    finally:
+        target.close()
+    answer["scannedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if cluster.identity and not options.resources:  # a narrowed scan is not the cluster's whole story
+        with factory.cache() as cache:
+            scans.save(cache, cluster.identity, answer)
+    return answer
+
+
+def _kept(options, factory, cluster) -> dict:
+    """--offline: the cluster's last whole scan, as the cache (or an imported bundle) keeps it."""
+    from kubectl_apiinfo.sources.catalog import releases
+    from kubectl_apiinfo.sources.cluster import scans
+
+    if options.resources or options.last_applied:
+        raise UserError(f"{flag('offline')} answers from the cluster's last whole scan: it cannot be narrowed "
+                        f"with {flag('resources')} or widened with {flag('last_applied')}")
+    with factory.cache() as cache:
+        answer = scans.load(cache, cluster.identity) if cluster.identity else None
+    if answer is None:
+        raise UserError(f"no scan of {cluster.label} is kept in the cache: run 'kubectl apiinfo scan' while it "
+                        "is reachable (or import a bundle that has one)")
+    kept = answer["target"]["kubernetesVersion"]
+    if options.kube_version and releases.normalize_release(options.kube_version) != kept:
+        raise UserError(f"the scan of {cluster.label} kept from {answer['scannedAt']} was judged against {kept}; "
+                        f"scan again while it is reachable to judge it against {options.kube_version}")
+    answer["fromCache"] = True
+    return answer
+
+
+def _scan(options, factory, cluster, target) -> dict:
     for n in cluster.notes:
         note(n)
     resources = scan.listable(cluster, options.resources)

@@ -32,13 +32,13 @@ def scan_rows(answer: dict) -> tuple:
     headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
     rows = []
     for f in answer["findings"]:
+        names, count = f.get("names") or [], f.get("objects")
         if f["origin"] == "metrics":
-            by, objects = "(requests)", "-"
+            by = "(requests)"
         else:
-            by = f["manager"] if f["origin"] == "managedFields" else "(last-applied)"
-            shown = ", ".join(f["names"]) + (", ..." if f["objects"] > len(f["names"]) else "")
-            objects = f"{f['objects']} ({shown})"
-        rows.append([f["resource"], f["apiVersion"], by, objects, f["finding"], f["detail"]])
+            by = f.get("manager") or "" if f["origin"] == "managedFields" else f"({f['origin']})"
+        objects = "-" if count is None else f"{count} ({', '.join(names)}{', ...' if count > len(names) else ''})"
+        rows.append([f.get("resource") or "-", f.get("apiVersion") or "-", by, objects, f["finding"], f["detail"]])
     return headers, rows
 
 

@@ -53,10 +53,14 @@ def for_query(flags, kube_version: Optional[str] = None, words: Optional[list] =
         raise
     snapshot.source.revalidated = discovery.revalidated or None
     version = release_name(snapshot.source.kubernetes_version or "")
+    identity = discovery.identity
     if not schemas:
         discovery.close()
-        return ClusterSnapshot(snapshot, version, context)
-    return ClusterSnapshot(snapshot, version, context, _documents(flags, discovery, snapshot, hold_cache))
+        source = ClusterSnapshot(snapshot, version, context)
+    else:
+        source = ClusterSnapshot(snapshot, version, context, _documents(flags, discovery, snapshot, hold_cache))
+    source.identity = identity
+    return source
 
 
 def _documents(flags, discovery: CachedDiscovery, snapshot, hold_cache: bool):

@@ -254,6 +254,7 @@ class ClusterSnapshot(Source):
         super().__init__(snapshot, name, release, context)
         self.schema_label = f"{name} (its OpenAPI documents)"
         self.documents = documents  # openapi.cluster_documents.ClusterDocuments (which holds the cache open), or None
+        self.identity: Optional[str] = None  # the cluster's in the cache, where its snapshot (and last scan) are kept
 
     @property
     def has_schemas(self) -> bool:

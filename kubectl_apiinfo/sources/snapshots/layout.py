@@ -4,6 +4,7 @@
     gen:<identity>:<g>:names:<n>       name index bucket: typed word -> group names
     gen:<identity>:<g>:group:<name>    one API group with its versions and resources
     gen:<identity>:<g>:served          group -> served plurals, all completion reads
+    scan:<identity>                    the cluster's last scan (sources/cluster/scans.py), dropped with it
 
 A question about one resource reads only the buckets and groups its word names,
 whatever the cluster's size.
@@ -23,6 +24,7 @@ FORMAT = 2
 HEAD = "head:"
 GEN = "gen:"
 VERSION_PREFIX = "version:"  # the server version last seen; survives 'cache clear'
+SCAN = "scan:"  # the cluster's last scan answer: its findings and names, never an object's contents
 RESOLVED_PREFIX = "resolved:"  # unchanged kubeconfig files + flags -> cluster identity
 WORDS_PER_BUCKET = 32
 

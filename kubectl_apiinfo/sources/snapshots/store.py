@@ -275,7 +275,8 @@ class SnapshotCache:
         def drop() -> None:
             for identity in found:
                 self.db.delete(layout.HEAD + identity)
-            prefixes = [layout.GEN] if wanted is None else [f"{layout.GEN}{i}:" for i in found]
+            prefixes = [layout.GEN, layout.SCAN] if wanted is None else [
+                p for i in found for p in (f"{layout.GEN}{i}:", f"{layout.SCAN}{i}")]
             for prefix in prefixes:
                 for key in self.db.writer_keys(prefix):
                     self.db.delete(key)
