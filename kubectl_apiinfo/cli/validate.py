@@ -144,7 +144,7 @@ def refresh_with_offline(path: tuple, given: set, values: dict) -> None:
 def refresh_command_offline(path: tuple, given: set, values: dict) -> None:
     if path == ("refresh",) and "offline" in given:
         raise UserError(f"'refresh' fetches from the cluster, which {spec.OFFLINE.name} forbids; drop {spec.OFFLINE.name}")
-    if path == ("scan",) and "offline" in given:
+    if path == ("scan",) and "offline" in given and "audit_log" not in given:  # an audit log alone is offline
         raise UserError(f"'scan' reads the live cluster's objects, which {spec.OFFLINE.name} forbids; drop {spec.OFFLINE.name}")
 
 
@@ -156,6 +156,21 @@ def release_with_cluster_flag(path: tuple, given: set, values: dict) -> None:
                 f"{spec.KUBE_VERSION.name} answers from the offline catalog, and {clashing[0]} selects a cluster; "
                 "use one or the other"
             )
+
+
+def audit_log_alone(path: tuple, given: set, values: dict) -> None:
+    """scan --audit-log reads the log alone: a flag that picks or narrows a cluster would be silently unused."""
+    if "audit_log" not in given:
+        return
+    if not values["audit_log"].strip():
+        raise UserError(f"{spec.AUDIT_LOG.name} needs a file: the audit log to scan, or '-' for stdin")
+    clashing = [o.name for o in (spec.SCAN_RESOURCES, spec.LAST_APPLIED, *spec.SELECTS_A_CLUSTER)
+                if o.dest in given and o is not spec.OFFLINE]
+    if clashing:
+        raise UserError(
+            f"{spec.AUDIT_LOG.name} scans the audit log alone, offline, and {clashing[0]} is for scanning a cluster; "
+            f"drop {clashing[0]}, or scan the cluster in a run of its own"
+        )
 
 
 def release_with_all_contexts(path: tuple, given: set, values: dict) -> None:
@@ -197,7 +212,7 @@ def markdown_without_headers(path: tuple, given: set, values: dict) -> None:
 
 
 CHECKS = (
-    refresh_with_offline, refresh_command_offline, release_with_cluster_flag, release_with_all_contexts,
+    refresh_with_offline, refresh_command_offline, audit_log_alone, release_with_cluster_flag, release_with_all_contexts,
     all_contexts_with_context, empty_resource, malformed_api_version, empty_fail_on, markdown_without_headers,
 )
 

@@ -1,4 +1,4 @@
-"""kubectl apiinfo scan: which live objects and clients of the cluster use APIs a target release does not serve."""
+"""kubectl apiinfo scan: which live objects and clients of the cluster (or of an audit log) use APIs a target release does not serve."""
 
 from __future__ import annotations
 
@@ -102,6 +102,8 @@ def _closing(answer: dict, cluster, target) -> str:
 
 def run(options, factory):
     failing = fail_on(options.fail_on)
+    if options.audit_log is not None:
+        return _run_audit_log(options, factory, failing)
     target = factory.release(options.kube_version)
     cluster = factory.cluster()
     try:
@@ -139,3 +141,57 @@ def _scan(options, factory, cluster, target) -> dict:
         reasons = "; ".join(f"{s['part']}: {s['reason']}" for s in answer["skipped"][:2])
         raise UserError(f"nothing could be scanned on {cluster.label} ({reasons})")
     return answer
+
+
+# --- scan --audit-log: the log alone, offline ------------------------------------------
+
+
+def _run_audit_log(options, factory, failing) -> int:
+    """The log alone, judged against --kube-version (else the newest release): no kubeconfig is read and no
+    server asked.  The log may be another cluster's, or older than the cluster: one answer is about one thing."""
+    target = factory.release(options.kube_version)
+    try:
+        answer = _scan_audit_log(options.audit_log, target)
+    finally:
+        target.close()
+    status = scan.exit_status(answer, failing, options.ignore_deprecations)
+    answer["summary"] = scan.summary(answer, failing, options.ignore_deprecations)
+    factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
+    if options.output in _READ_BY_PEOPLE:
+        note(_audit_closing(answer, target))
+    return status
+
+
+def _scan_audit_log(path: str, target) -> dict:
+    from kubectl_apiinfo.answers import audit_events
+    from kubectl_apiinfo.inputs.audit_log import AuditLog
+
+    log, summary = AuditLog(path), audit_events.AuditSummary()
+    started = time.monotonic()
+    show, shown = progress_wanted(), False
+    for i, request in enumerate(log.read(), 1):
+        summary.add(request)
+        if show and not i % 50_000 and (shown or time.monotonic() - started > _PROGRESS_AFTER):
+            shown = True
+            progress(f"read {log.lines} lines of {log.name}, {summary.requests} requests")
+    if shown:
+        progress(f"read {log.lines} lines of {log.name}, {summary.requests} requests", done=True)
+    if not log.events:
+        raise UserError(log.no_events())
+    for line in log.warnings():
+        warn(line)
+    run = scan.ScanRun(None, target)
+    run.add_findings(audit_events.findings(run, summary))
+    run.audit_log = audit_events.scanned(log, summary)
+    return run.answer(0)
+
+
+def _audit_closing(answer: dict, target) -> str:
+    read = answer["scanned"]["auditLog"]
+    line = (f"the audit log {read['file']} against {target.label} ({read['requests']} requests in {read['events']} events, "
+            f"{read['deprecatedRequests']} to deprecated APIs)")
+    if answer["findings"]:
+        summary = answer["summary"]
+        counts = ", ".join(f"{n} {name}" for name, n in summary["byFinding"].items())
+        return f"{summary['findings']} finding{'s' * (summary['findings'] != 1)}: {counts}; scanned {line}"
+    return f"No findings: scanned {line}"
