@@ -171,6 +171,21 @@ def test_an_oversized_line_is_skipped_unread_and_the_rest_is_read(cli, tmp_path)
         warnings = [line for line in err.splitlines() if line.startswith("warning:")]
         assert len(warnings) == 1 and "1 line over 16 MB was skipped unread (the first, line 2)" in warnings[0], warnings
         assert len(answer["findings"]) == 3 and answer["scanned"]["auditLog"]["lines"] == 16
+        assert [s["part"] for s in answer["skipped"]] == [f"1 line of {log} over 16 MB"]
+
+
+def test_a_damaged_gzip_is_read_up_to_the_damage_and_says_so(cli, tmp_path):
+    events = _two_clients()
+    whole = gzip.compress(_lines(events))
+    (tmp_path / "audit.log.gz").write_bytes(whole[: len(whole) * 2 // 3])  # a copy cut short
+    status, answer, err = _json(cli, "--audit-log", str(tmp_path / "audit.log.gz"), "--kube-version", "1.25")
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "the gzip stream is damaged after line" in warnings[0], err
+    read = answer["scanned"]["auditLog"]
+    assert 0 < read["lines"] < len(events) and read["complete"] is False and answer["findings"]
+    assert answer["skipped"][0]["part"] == f"{tmp_path / 'audit.log.gz'} after line {read['lines']}"
+    status, out, err = _scan(cli, "--audit-log", str(tmp_path / "audit.log.gz"), "--kube-version", "1.25")
+    assert f"not scanned: {tmp_path / 'audit.log.gz'} after line {read['lines']}" in err
 
 
 def test_bodies_and_other_facts_of_the_events_are_never_shown(cli, tmp_path):

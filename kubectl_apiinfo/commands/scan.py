@@ -183,6 +183,8 @@ def _scan_audit_log(path: str, target) -> dict:
     run = scan.ScanRun(None, target)
     run.add_findings(audit_events.findings(run, summary))
     run.audit_log = audit_events.scanned(log, summary)
+    for part, reason in log.unread():  # unknown, not absent: what may have been events and was not read
+        run.skip(part, "", reason)
     return run.answer(0)
 
 
@@ -190,8 +192,13 @@ def _audit_closing(answer: dict, target) -> str:
     read = answer["scanned"]["auditLog"]
     line = (f"the audit log {read['file']} against {target.label} ({read['requests']} requests in {read['events']} events, "
             f"{read['deprecatedRequests']} to deprecated APIs)")
+    skipped = answer["skipped"]
+    if skipped:
+        line += f"; not scanned: {', '.join(s['part'] for s in skipped)}"
     if answer["findings"]:
         summary = answer["summary"]
         counts = ", ".join(f"{n} {name}" for name, n in summary["byFinding"].items())
         return f"{summary['findings']} finding{'s' * (summary['findings'] != 1)}: {counts}; scanned {line}"
+    if skipped:
+        return f"No findings in what could be scanned: {line}"
     return f"No findings: scanned {line}"

@@ -181,6 +181,17 @@ class AuditLog:
                          "the lines before it were read")
         return found
 
+    def unread(self) -> list:
+        """(part, reason) for what may have held events and was not read: lines over the bound, a damaged tail."""
+        found = []
+        if self.oversized:
+            n = self.oversized
+            found.append((f"{n} line{'s' * (n != 1)} of {self.name} over {MAX_LINE_BYTES // (1024 * 1024)} MB",
+                          f"a line is read up to {MAX_LINE_BYTES // (1024 * 1024)} MB (the first over it: line {self.first_oversized})"))
+        if self.damaged:
+            found.append((f"{self.name} after line {self.lines}", f"its gzip stream is damaged ({self.damaged})"))
+        return found
+
     def no_events(self) -> str:
         """Why a log with no event at all is not an audit log, in one line."""
         if self.lines == 0:
