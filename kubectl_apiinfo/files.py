@@ -48,6 +48,25 @@ def read_bounded(path: str, limit: int, what: str, stdin: bool = True) -> bytes:
     return data
 
 
+def open_regular(path: str, what: str):
+    """path opened for reading in binary ('-' is stdin), refused as read_bounded refuses it when it is not a
+    regular file: for a reader that streams its input and bounds each piece itself.  OSError as open() raises it."""
+    if path == "-":
+        return sys.stdin.buffer
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        if not stat.S_ISREG(mode):
+            raise UserError(f"{path} is not a regular file; {what} is read from a regular file, or '-' for stdin")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def replace_file(target: str, data: bytes, like=None) -> None:
     """Replace the regular file target whole: the bytes go to a private temporary file beside it (created
     exclusively, mode 0600, its name unguessable), which is then renamed over it.  like, an os.stat_result,

@@ -6,6 +6,7 @@ server stores one version and serves every version):
                  (resource, apiVersion written, manager), with the count of objects and a few names
   last-applied   with --last-applied, the apiVersion of kubectl's last-applied-configuration annotation
   metrics        apiserver_requested_deprecated_apis: deprecated APIs requested since the API server started
+  audit-log      with --audit-log, alone: the requests an audit log shows to deprecated APIs (answers/audit_events.py)
 Each is judged as check judges an apiVersion/kind (answers/check.py Checker), against a catalog release.
 Counts are kept as objects are read; no object is kept.
 """
@@ -21,7 +22,7 @@ from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.model import group_version, release_key
 from kubectl_apiinfo.sources.catalog import releases
 
-MANAGED_FIELDS, LAST_APPLIED, METRICS = "managedFields", "last-applied", "metrics"
+MANAGED_FIELDS, LAST_APPLIED, METRICS, AUDIT_LOG = "managedFields", "last-applied", "metrics", "audit-log"
 NAMES_KEPT = 3  # names shown per finding: enough to find the objects, never all ten thousand
 FINDINGS = (check.NOT_SERVED, check.OFF_BY_DEFAULT, check.DEPRECATED)
 
@@ -117,7 +118,7 @@ class ScanRun:
     """Findings of one cluster against one target, fed a resource's tally at a time and the metric's series."""
 
     def __init__(self, cluster, target):
-        self.cluster = cluster
+        self.cluster = cluster  # None when an audit log is scanned alone
         self.target = target
         self.checker = check.Checker(target)
         self.findings: list = []
@@ -126,6 +127,7 @@ class ScanRun:
         self.resources = 0
         self.objects = 0
         self.metrics_read = False
+        self.audit_log: Optional[dict] = None  # what was read of an audit log, when one was scanned
 
     def add(self, tally: Tally) -> None:
         r = tally.resource
@@ -150,7 +152,16 @@ class ScanRun:
             self.findings.append(self._requested(s))
 
     def _requested(self, s: dict) -> dict:
-        group, version, resource, sub, removed = s["group"], s["version"], s["resource"], s["subresource"], s["removedRelease"]
+        what = f"{s['resource']}/{s['subresource']}" if s["subresource"] else s["resource"]
+        return self.requested(
+            s["group"], s["version"], s["resource"], s["subresource"], s["removedRelease"], METRICS,
+            f"clients have requested {what} since the API server started (its apiserver_requested_deprecated_apis)",
+        )
+
+    def requested(self, group: str, version: str, resource: str, sub: str, removed: str, origin: str, how: str) -> dict:
+        """A deprecated API clients requested (the API server's word: removed in removed, if known), judged against
+        the target: not served once the target reaches its removal, else deprecated; the catalog's facts (its
+        replacement) where the catalog judges the same.  how ends the detail: where the request was seen."""
         gv = group_version(group, version)
         what = f"{resource}/{sub}" if sub else resource
         kind = self._kind(group, version, resource)
@@ -168,22 +179,26 @@ class ScanRun:
         else:
             text = f"{gv} {what} is deprecated" + (f"; removal planned in {removed}" if removed else "")
         return {
-            "finding": finding, "origin": METRICS, "resource": f"{resource}.{group}" if group else resource,
+            "finding": finding, "origin": origin, "resource": f"{resource}.{group}" if group else resource,
             "group": group, "kind": kind, "apiVersion": gv, "manager": None, "operations": [], "objects": None,
             "names": [], "lastWritten": None, "subresource": sub or None, "removedRelease": removed or None,
             **(_facts(same) if same is not None else {"removed": removed or None, "replacement": None, "replacementServed": None}),
-            "detail": f"{text}; clients have requested {what} since the API server started (its apiserver_requested_deprecated_apis)",
+            "detail": f"{text}; {how}",
         }
 
     def _kind(self, group: str, version: str, resource: str) -> Optional[str]:
         """The kind of a resource the metric names: the cluster's discovery, else the catalog's history."""
         for source in (self.cluster, self.target):
-            gv = source.versions.get((group, version))
+            gv = source.versions.get((group, version)) if source is not None else None
             for r in gv.resources if gv is not None else ():
                 if r.name == resource:
                     return r.kind
         entry = next((e for e in releases.history().get(resource, ()) if (e.group, e.version) == (group, version)), None)
         return entry.kind if entry is not None else None
+
+    def add_findings(self, findings: list) -> None:
+        """Findings judged elsewhere in this run's shape (answers/audit_events.py's, by requested())."""
+        self.findings.extend(findings)
 
     def skip(self, part: str, permission: str, reason: str, listed: bool = False) -> None:
         """A part not read (a list, /metrics, a group/version whose discovery failed): unknown, not absent;
@@ -196,12 +211,14 @@ class ScanRun:
         return self.resources > self.lists_failed or self.metrics_read
 
     def answer(self, requests: int) -> dict:
+        scanned = {"resources": self.resources, "objects": self.objects, "metrics": self.metrics_read, "requests": requests}
+        if self.audit_log is not None:
+            scanned["auditLog"] = dict(self.audit_log)
         return {
             "kind": "ScanResult",
-            "cluster": self.cluster.describe(),
+            "cluster": self.cluster.describe() if self.cluster is not None else None,
             "target": self.target.describe(),
-            "scanned": {"resources": self.resources, "objects": self.objects, "metrics": self.metrics_read,
-                        "requests": requests},
+            "scanned": scanned,
             "skipped": list(self.skipped),
             "findings": sorted(self.findings, key=_order),
         }
@@ -212,8 +229,9 @@ def _facts(f: dict) -> dict:
 
 
 def _order(f: dict) -> tuple:
-    """What breaks first, then by resource, version and manager."""
-    return (FINDINGS.index(f["finding"]), f["resource"], f["apiVersion"], f["origin"], f["manager"] or "")
+    """What breaks first, then by resource, version and manager (or, from an audit log, who asked and how)."""
+    return (FINDINGS.index(f["finding"]), f["resource"], f["apiVersion"], f["origin"], f["manager"] or "",
+            f.get("subresource") or "", f.get("userAgent") or "", f.get("user") or "", f.get("verb") or "")
 
 
 def exit_status(answer: dict, fail_on, ignore_deprecations: bool) -> int:

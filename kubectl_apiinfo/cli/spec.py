@@ -186,7 +186,7 @@ FAIL_ON = Option(
 # scan reads the cluster and judges it against a release: the same flag, naming the target.
 SCAN_TARGET = Option(
     KUBE_VERSION.name, RELEASE, metavar="VERSION", completer=RELEASES,
-    help="The release to judge the cluster against, from the offline catalog (1.33 or v1.33.2); default: the newest release.",
+    help="The release to judge the cluster (or the audit log) against, from the offline catalog (1.33 or v1.33.2); default: the newest release.",
 )
 SCAN_RESOURCES = Option(
     "--resources", STRINGS, metavar="RESOURCES", completer=RESOURCES,
@@ -196,6 +196,12 @@ LAST_APPLIED = Option(
     "--last-applied", BOOL, default=False,
     help="Also report the apiVersion of each object's kubectl.kubernetes.io/last-applied-configuration annotation "
     "(labelled last-applied: it says what was last applied client-side, not how the object is written).",
+)
+AUDIT_LOG = Option(
+    "--audit-log", metavar="FILE",
+    help="Scan this audit log instead of the cluster, offline, with no kubeconfig: JSON lines of audit.k8s.io/v1 Event "
+    "as the API server's --audit-log-path writes them (gzip too; '-' for stdin). Requests to deprecated APIs, "
+    "by user agent, user and verb, judged against --kube-version.",
 )
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
@@ -348,10 +354,10 @@ COMMANDS = (
         "scan",
         "Scan the live cluster for APIs a release removes or deprecates: the version each object's field managers "
         "wrote with (metadata.managedFields), and the deprecated APIs the API server counts as still requested. "
-        "The cluster is the kubeconfig's, as for every command. "
-        "Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
+        "The cluster is the kubeconfig's, as for every command; with --audit-log, an audit log is scanned instead, "
+        "alone and offline. Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
         options=(
-            SCAN_TARGET, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES, LAST_APPLIED,
+            SCAN_TARGET, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES, LAST_APPLIED, AUDIT_LOG,
             IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
         ),
         handler="scan",

@@ -156,6 +156,21 @@ def release_with_cluster_flag(path: tuple, given: set, values: dict) -> None:
             )
 
 
+def audit_log_alone(path: tuple, given: set, values: dict) -> None:
+    """scan --audit-log reads the log alone: a flag that picks or narrows a cluster would be silently unused."""
+    if "audit_log" not in given:
+        return
+    if not values["audit_log"].strip():
+        raise UserError(f"{spec.AUDIT_LOG.name} needs a file: the audit log to scan, or '-' for stdin")
+    clashing = [o.name for o in (spec.SCAN_RESOURCES, spec.LAST_APPLIED, *spec.SELECTS_A_CLUSTER)
+                if o.dest in given and o is not spec.OFFLINE]
+    if clashing:
+        raise UserError(
+            f"{spec.AUDIT_LOG.name} scans the audit log alone, offline, and {clashing[0]} is for scanning a cluster; "
+            f"drop {clashing[0]}, or scan the cluster in a run of its own"
+        )
+
+
 def release_with_all_contexts(path: tuple, given: set, values: dict) -> None:
     if {"all_contexts", "kube_version"} <= given:
         raise UserError(f"{spec.KUBE_VERSION.name} checks against a release and {spec.ALL_CONTEXTS.name} against every cached context; pick one")
@@ -195,7 +210,7 @@ def markdown_without_headers(path: tuple, given: set, values: dict) -> None:
 
 
 CHECKS = (
-    refresh_with_offline, refresh_command_offline, release_with_cluster_flag, release_with_all_contexts,
+    refresh_with_offline, refresh_command_offline, audit_log_alone, release_with_cluster_flag, release_with_all_contexts,
     all_contexts_with_context, empty_resource, malformed_api_version, empty_fail_on, markdown_without_headers,
 )
 

@@ -1,4 +1,4 @@
-"""kubectl apiinfo scan: which live objects and clients of the cluster use APIs a target release does not serve."""
+"""kubectl apiinfo scan: which live objects and clients of the cluster (or of an audit log) use APIs a target release does not serve."""
 
 from __future__ import annotations
 
@@ -82,14 +82,23 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
         progress(f"listed {len(resources)}/{len(resources)} resources, {run.objects} objects", done=True)
 
 
-def _closing(answer: dict) -> str:
+def _what_was_read(answer: dict) -> str:
     scanned = answer["scanned"]
+    read = scanned.get("auditLog")
+    if read:
+        return (f"the audit log {read['file']} against {answer['target']['name']} ({read['requests']} requests in "
+                f"{read['events']} events, {read['deprecatedRequests']} to deprecated APIs)")
     what = f"{scanned['objects']} object{'s' * (scanned['objects'] != 1)} of {scanned['resources']} resources"
     if scanned["metrics"]:
         what += " and the API server's requested deprecated APIs"
     line = f"{what} on {answer['cluster']['name']} against {answer['target']['name']} ({scanned['requests']} requests)"
     if answer.get("fromCache"):
         line += f", kept from {answer['scannedAt']}"
+    return line
+
+
+def _closing(answer: dict) -> str:
+    line = _what_was_read(answer)
     skipped = answer["skipped"]
     if skipped:
         line += f"; not scanned: {', '.join(s['part'] for s in skipped)}"
@@ -104,12 +113,15 @@ def _closing(answer: dict) -> str:
 
 def run(options, factory):
     failing = fail_on(options.fail_on)
-    cluster = factory.cluster()
-    try:
-        _refuse_without_cluster(cluster)
-        answer = _kept(options, factory, cluster) if options.flags.offline else _live(options, factory, cluster)
-    finally:
-        cluster.close()
+    if options.audit_log is not None:
+        answer = _audit_log(options, factory)
+    else:
+        cluster = factory.cluster()
+        try:
+            _refuse_without_cluster(cluster)
+            answer = _kept(options, factory, cluster) if options.flags.offline else _live(options, factory, cluster)
+        finally:
+            cluster.close()
     status = scan.exit_status(answer, failing, options.ignore_deprecations)
     answer["summary"] = scan.summary(answer, failing, options.ignore_deprecations)
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
@@ -180,3 +192,42 @@ def _scan(options, factory, cluster, target) -> dict:
         reasons = "; ".join(f"{s['part']}: {s['reason']}" for s in answer["skipped"][:2])
         raise UserError(f"nothing could be scanned on {cluster.label} ({reasons})")
     return answer
+
+
+# --- scan --audit-log: the log alone, offline ------------------------------------------
+
+
+def _audit_log(options, factory) -> dict:
+    """The log alone, judged against --kube-version (else the newest release): no kubeconfig is read and no
+    server asked.  The log may be another cluster's, or older than the cluster: one answer is about one thing."""
+    target = factory.release(options.kube_version)
+    try:
+        return _scan_audit_log(options.audit_log, target)
+    finally:
+        target.close()
+
+
+def _scan_audit_log(path: str, target) -> dict:
+    from kubectl_apiinfo.answers import audit_events
+    from kubectl_apiinfo.inputs.audit_log import AuditLog
+
+    log, summary = AuditLog(path), audit_events.AuditSummary()
+    started = time.monotonic()
+    show, shown = progress_wanted(), False
+    for i, request in enumerate(log.read(), 1):
+        summary.add(request)
+        if show and not i % 50_000 and (shown or time.monotonic() - started > _PROGRESS_AFTER):
+            shown = True
+            progress(f"read {log.lines} lines of {log.name}, {summary.requests} requests")
+    if shown:
+        progress(f"read {log.lines} lines of {log.name}, {summary.requests} requests", done=True)
+    if not log.events:
+        raise UserError(log.no_events())
+    for line in log.warnings():
+        warn(line)
+    run = scan.ScanRun(None, target)
+    run.add_findings(audit_events.findings(run, summary))
+    run.audit_log = audit_events.scanned(log, summary)
+    for part, reason in log.unread():  # unknown, not absent: what may have been events and was not read
+        run.skip(part, "", reason)
+    return run.answer(0)

@@ -28,7 +28,10 @@ def check_rows(answer: dict) -> tuple:
 
 
 def scan_rows(answer: dict) -> tuple:
-    """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs."""
+    """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs;
+    from an audit log, a row per (resource, who asked, verb) with its requests and when."""
+    if answer["scanned"].get("auditLog") is not None:
+        return _audit_rows(answer)
     headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
     rows = []
     for f in answer["findings"]:
@@ -40,6 +43,24 @@ def scan_rows(answer: dict) -> tuple:
         objects = "-" if count is None else f"{count} ({', '.join(names)}{', ...' if count > len(names) else ''})"
         rows.append([f.get("resource") or "-", f.get("apiVersion") or "-", by, objects, f["finding"], f["detail"]])
     return headers, rows
+
+
+def _audit_rows(answer: dict) -> tuple:
+    headers = ["RESOURCE", "APIVERSION", "VERB", "USER AGENT", "USER", "REQUESTS", "FIRST SEEN", "LAST SEEN", "FINDING", "DETAIL"]
+    rows = []
+    for f in answer["findings"]:
+        resource = f"{f['resource']} ({f['subresource']})" if f.get("subresource") else f["resource"]
+        rows.append([resource, f["apiVersion"], f["verb"] or "-", f["userAgent"] or "-", f["user"] or "-", str(f["count"]),
+                     _seconds(f["firstSeen"]), _seconds(f["lastSeen"]), f["finding"], f["detail"]])
+    return headers, rows
+
+
+def _seconds(time) -> str:
+    """An audit timestamp to the second (2024-03-01T10:00:00.123456Z is 2024-03-01T10:00:00Z): the table's width."""
+    if not time:
+        return "-"
+    head, dot, rest = time.partition(".")
+    return head + rest.lstrip("0123456789") if dot else time
 
 
 def diff_rows(answer: dict) -> tuple:
