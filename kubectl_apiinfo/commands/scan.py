@@ -34,6 +34,11 @@ def _list(client, resource, last_applied: bool) -> tuple:
     return tally, None
 
 
+def say(run, line: str) -> None:
+    """A warning of one context's scan: named by its context under --all-contexts."""
+    warn(f"context {run.context}: {line}" if run.context else line)
+
+
 def _skipped_list(run, resource, error, read: int) -> None:
     where = "in any namespace" if resource.namespaced else "(cluster-scoped)"
     permission = f"list {resource.qualified}"
@@ -42,7 +47,7 @@ def _skipped_list(run, resource, error, read: int) -> None:
     else:
         after = f" after {read} objects" if read else ""
         line = f"listing {resource.qualified} failed{after} ({error}): not scanned"
-    warn(line)
+    say(run, line)
     run.skip(resource.qualified, permission if error.status == 403 else "", str(error), listed=True)
 
 
@@ -56,9 +61,9 @@ def _metrics(run, client) -> None:
         if e.unreachable:
             raise
         if e.status == 403:
-            warn(f"cannot get {api_metrics.METRICS} (403): the deprecated APIs clients still request are not scanned")
+            say(run, f"cannot get {api_metrics.METRICS} (403): the deprecated APIs clients still request are not scanned")
         else:
-            warn(f"reading {api_metrics.METRICS} failed ({e}): the deprecated APIs clients still request are not scanned")
+            say(run, f"reading {api_metrics.METRICS} failed ({e}): the deprecated APIs clients still request are not scanned")
         run.skip(api_metrics.METRICS, f"get {api_metrics.METRICS}" if e.status == 403 else "", str(e))
         return
     run.add_metrics(series)
@@ -68,7 +73,7 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     started = time.monotonic()
-    show, shown = progress_wanted(), False
+    show, shown = progress_wanted() and not run.context, False  # several contexts: their own progress line
     with ThreadPoolExecutor(max_workers=_LISTS_AT_ONCE) as pool:
         listed = pool.map(lambda r: _list(client, r, last_applied), resources)
         for i, (tally, error) in enumerate(listed, 1):
@@ -85,6 +90,8 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
 def _closing(answer: dict, cluster, target) -> str:
     scanned = answer["scanned"]
     what = f"{scanned['objects']} object{'s' * (scanned['objects'] != 1)} of {scanned['resources']} resources"
+    if scanned.get("crds") is not None:
+        what += f", {scanned['crds']} CustomResourceDefinition{'s' * (scanned['crds'] != 1)}"
     if scanned["metrics"]:
         what += " and the API server's requested deprecated APIs"
     line = f"{what} on {cluster.label} against {target.label} ({scanned['requests']} requests)"
@@ -130,6 +137,9 @@ def _scan(options, factory, cluster, target) -> dict:
     for gv, why in sorted(cluster.failed_discovery.items()):  # discovery's own warning has said so
         run.skip(gv, "", f"its discovery failed ({why}): its resources were not listed")
     with factory.client() as client:
+        from kubectl_apiinfo.commands.scan_crds import read_crds
+
+        resources = read_crds(run, client, resources, bool(options.resources), lambda line: say(run, line))
         _scan_objects(run, client, resources, options.last_applied)
         if not options.resources:  # narrowed to some resources: the whole server's counter is not asked for
             _metrics(run, client)

@@ -34,6 +34,8 @@ def scan_rows(answer: dict) -> tuple:
     for f in answer["findings"]:
         if f["origin"] == "metrics":
             by, objects = "(requests)", "-"
+        elif f["objects"] is None:  # a CRD's storedVersions: what etcd may hold, not objects counted
+            by, objects = f"({f['origin']})", "-"
         else:
             by = f["manager"] if f["origin"] == "managedFields" else "(last-applied)"
             shown = ", ".join(f["names"]) + (", ..." if f["objects"] > len(f["names"]) else "")
