@@ -121,3 +121,32 @@ def test_the_crds_are_paged_and_each_read_once(fake_apiserver, cli, tmp_path):
     assert len([f for f in answer["findings"] if f["origin"] == "storedVersions"]) == 25
     scans = [r for r in api.requests()["requests"] if r["path"] == CRD_LIST and r["query"].startswith("limit=20")]
     assert [("continue=" in r["query"]) for r in scans] == [False, True]
+
+
+def test_all_contexts_scans_each_and_warns_once_of_one_unreachable(fake_apiserver, cli, tmp_path):
+    old = fake_apiserver(release="1.24", token="s3cret", objects={"apps/v1/deployments": [LEGACY_WEB]})
+    new = fake_apiserver(release="1.29", token="s3cret", crd_groups=1, crd_unserved=["v1alpha1"],
+                         crd_stored=["v1alpha1", "v1"])
+    gone = fake_apiserver(release="1.29", token="s3cret")
+    use_contexts(cli, tmp_path, {"old": old, "new": new, "gone": gone})
+    gone.stop()
+    status, answer, stderr = _json(cli, "--all-contexts", "--kube-version", "1.29")
+    assert answer["kind"] == "ScanResult" and set(answer) == {
+        "kind", "target", "clusters", "contextsNotScanned", "scanned", "skipped", "findings", "summary"}
+    assert [c["context"] for c in answer["clusters"]] == ["new", "old"]
+    assert [c["cluster"]["kubernetesVersion"] for c in answer["clusters"]] == ["1.29", "1.24"]
+    assert sorted((f["context"], f["origin"], f["apiVersion"]) for f in answer["findings"]) == [
+        ("new", "storedVersions", "g0001.example.com/v1alpha1"), ("old", "managedFields", "extensions/v1beta1")]
+    assert [n["context"] for n in answer["contextsNotScanned"]] == ["gone"]
+    assert answer["summary"]["contextsNotScanned"] == 1 and answer["scanned"]["contexts"] == 2 and status == 3
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: context gone was not scanned: "), stderr
+    table = cli("scan", "--all-contexts", "--kube-version", "1.29")
+    assert table.stdout.splitlines()[0].split()[:2] == ["CONTEXT", "RESOURCE"]
+    assert any(line.startswith("old ") and "legacy-ci" in line for line in table.stdout.splitlines())
+    assert "in 2 contexts (new, old)" in table.stderr and "not scanned: context gone" in table.stderr
+    assert table.returncode == 3
+
+
+def test_all_contexts_with_context_is_a_usage_error(cli):
+    assert_one_line_error(cli("scan", "--all-contexts", "--context", "x"), "--all-contexts", "--context")

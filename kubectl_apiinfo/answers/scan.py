@@ -128,7 +128,7 @@ class ScanRun:
         self.objects = 0
         self.metrics_read = False
         self.crds_read: Optional[int] = None  # CRDs listed; None: not listed
-        self.context = ""  # the context's name, under --all-contexts
+        self.said: Optional[list] = None  # --all-contexts: this context's warnings, held to be printed in order
         self._crd_names: dict = {}
 
     def use_crds(self, crds: list, chosen: Optional[set] = None) -> None:

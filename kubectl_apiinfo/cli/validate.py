@@ -159,7 +159,7 @@ def release_with_cluster_flag(path: tuple, given: set, values: dict) -> None:
 
 
 def release_with_all_contexts(path: tuple, given: set, values: dict) -> None:
-    if {"all_contexts", "kube_version"} <= given:
+    if {"all_contexts", "kube_version"} <= given and path != ("scan",):  # scan: the contexts against that release
         raise UserError(f"{spec.KUBE_VERSION.name} checks against a release and {spec.ALL_CONTEXTS.name} against every cached context; pick one")
 
 

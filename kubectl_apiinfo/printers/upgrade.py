@@ -29,7 +29,8 @@ def check_rows(answer: dict) -> tuple:
 
 def scan_rows(answer: dict) -> tuple:
     """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs."""
-    headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
+    contexts = "clusters" in answer  # --all-contexts
+    headers = (["CONTEXT"] if contexts else []) + ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
     rows = []
     for f in answer["findings"]:
         if f["origin"] == "metrics":
@@ -40,7 +41,7 @@ def scan_rows(answer: dict) -> tuple:
             by = f["manager"] if f["origin"] == "managedFields" else "(last-applied)"
             shown = ", ".join(f["names"]) + (", ..." if f["objects"] > len(f["names"]) else "")
             objects = f"{f['objects']} ({shown})"
-        rows.append([f["resource"], f["apiVersion"], by, objects, f["finding"], f["detail"]])
+        rows.append(([f["context"]] if contexts else []) + [f["resource"], f["apiVersion"], by, objects, f["finding"], f["detail"]])
     return headers, rows
 
 
