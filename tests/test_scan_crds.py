@@ -150,3 +150,52 @@ def test_all_contexts_scans_each_and_warns_once_of_one_unreachable(fake_apiserve
 
 def test_all_contexts_with_context_is_a_usage_error(cli):
     assert_one_line_error(cli("scan", "--all-contexts", "--context", "x"), "--all-contexts", "--context")
+
+
+def test_all_contexts_progress_on_a_terminal_names_the_slow_context(fake_apiserver, cli, tmp_path):
+    import os
+    import select
+    import subprocess
+
+    from conftest import COMMAND
+
+    quick = fake_apiserver(release="1.29", token="s3cret")
+    slow = fake_apiserver(release="1.29", token="s3cret", latency_ms=150)
+    use_contexts(cli, tmp_path, {"quick": quick, "slow": slow})
+    master, terminal = os.openpty()
+    try:
+        done = subprocess.run([str(COMMAND), "scan", "--all-contexts", "-o", "json"], stdout=subprocess.PIPE,
+                              stderr=terminal, env=cli.env, cwd=cli.home, timeout=120)
+        seen = b""
+        while select.select([master], [], [], 0.2)[0]:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(terminal)
+        os.close(master)
+    assert done.returncode == 0, seen
+    text = seen.decode()
+    assert "scanned 1/2 contexts; still scanning slow (" in text and "quick (" not in text
+    assert text.rstrip().endswith("scanned 2/2 contexts")
+    assert [c["context"] for c in json.loads(done.stdout)["clusters"]] == ["quick", "slow"]
+
+
+def test_stored_versions_judged_from_the_crd_object_alone():
+    from kubectl_apiinfo.answers.crd_scan import stored_findings
+    from kubectl_apiinfo.kube.crd_storage import read
+
+    crd = {"metadata": {"name": "gadgets.example.com"},
+           "spec": {"group": "example.com", "names": {"kind": "Gadget", "plural": "gadgets"},
+                    "versions": [{"name": "v1beta1", "served": True, "storage": True, "deprecated": True,
+                                  "schema": {"openAPIV3Schema": {"type": "object"}}}]},
+           "status": {"storedVersions": ["v1alpha1", "v1beta1", 7, "v1beta1"]}}
+    facts = read(crd)
+    assert facts.stored == ["v1alpha1", "v1beta1"] and [v.name for v in facts.versions] == ["v1beta1"]
+    gone, current = stored_findings([facts])
+    assert (gone["finding"], gone["apiVersion"]) == ("not-served", "example.com/v1alpha1")
+    assert "no longer lists it in spec.versions" in gone["detail"] and gone["replacement"] == "example.com/v1beta1/Gadget"
+    assert (current["finding"], current["replacement"]) == ("deprecated", None)
+    assert "v1beta1 is the storage version, so objects are still written in it" in current["detail"]
+    assert read({"spec": {}}) is None and read([]) is None
