@@ -254,6 +254,7 @@ def test_a_configured_cluster_is_not_asked(cli, tmp_path, fake_apiserver):
 def test_flags_that_scan_a_cluster_are_refused_with_an_audit_log(cli, tmp_path):
     log = _log(tmp_path, _two_clients())
     for extra, named in ((["--context", "prod"], "--context"), (["--resources", "deployments"], "--resources"),
-                         (["--last-applied"], "--last-applied"), (["--server", "https://10.0.0.1"], "--server")):
+                         (["--last-applied"], "--last-applied"), (["--all-contexts"], "--all-contexts"),
+                         (["--server", "https://10.0.0.1"], "--server")):
         assert_one_line_error(cli("scan", "--audit-log", log, *extra), "--audit-log scans the audit log alone", named)
     assert_one_line_error(cli("scan", "--offline"), "live cluster")  # without a log: the cluster (its kept scan)

@@ -90,3 +90,21 @@ def test_a_hostile_bundle_scan_is_refused_whole(cli, fake_apiserver, tmp_path):
         assert_one_line_error(result, "scans:", words, "nothing was imported")
         listed = cli("cache", "list", "-o", "json")
         assert json.loads(listed.stdout)["snapshots"] == [], "nothing of a refused bundle is stored"
+
+
+def test_every_context_scanned_keeps_its_own_scan(cli, fake_apiserver, tmp_path):
+    from conftest import use_contexts
+
+    old = fake_apiserver(release="1.24", token="a", objects={"apps/v1/deployments": [LEGACY_WEB]})
+    new = fake_apiserver(release="1.29", token="b")
+    use_contexts(cli, tmp_path, {"old": old, "new": new})
+    cli.env["KUBECTL_APIINFO_CACHE_DIR"] = str(tmp_path / "cache")
+    every = cli("scan", "--all-contexts", "--kube-version", "1.25", "-o", "json")
+    assert every.returncode == 3, every.stderr
+    mine = [f for f in json.loads(every.stdout)["findings"] if f["context"] == "old"]
+    old.stop()
+    new.stop()
+    kept = cli("scan", "--context", "old", "--offline", "-o", "json")
+    assert kept.returncode == 3, kept.stderr
+    assert [f["detail"] for f in json.loads(kept.stdout)["findings"]] == [f["detail"] for f in mine]
+    assert_one_line_error(cli("scan", "--all-contexts", "--offline"), "--all-contexts")

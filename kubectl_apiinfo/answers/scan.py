@@ -7,7 +7,8 @@ server stores one version and serves every version):
   last-applied   with --last-applied, the apiVersion of kubectl's last-applied-configuration annotation
   metrics        apiserver_requested_deprecated_apis: deprecated APIs requested since the API server started
   audit-log      with --audit-log, alone: the requests an audit log shows to deprecated APIs (answers/audit_events.py)
-Each is judged as check judges an apiVersion/kind (answers/check.py Checker), against a catalog release.
+Each is judged as check judges an apiVersion/kind (answers/check.py Checker), against a catalog release;
+a custom resource's against the cluster's own CRDs, whose storedVersions are judged too (answers/crd_scan.py).
 Counts are kept as objects are read; no object is kept.
 """
 
@@ -128,6 +129,19 @@ class ScanRun:
         self.objects = 0
         self.metrics_read = False
         self.audit_log: Optional[dict] = None  # what was read of an audit log, when one was scanned
+        self.crds_read: Optional[int] = None  # CRDs listed; None: not listed
+        self.said: Optional[list] = None  # --all-contexts: this context's warnings, held to be printed in order
+        self._crd_names: dict = {}
+
+    def use_crds(self, crds: list, chosen: Optional[set] = None) -> None:
+        """The cluster's CRDs (kube.crd_storage.CRDFacts): their kinds judged by them, their storedVersions
+        reported (only those of the resources chosen, with --resources)."""
+        from kubectl_apiinfo.answers import crd_scan
+
+        self.checker = check.Checker(crd_scan.with_crds(self.target, crds))
+        self._crd_names = crd_scan.by_kind(crds)
+        self.findings.extend(crd_scan.stored_findings(crd_scan.wanted(crds, chosen)))
+        self.crds_read = len(crds)
 
     def add(self, tally: Tally) -> None:
         r = tally.resource
@@ -142,8 +156,12 @@ class ScanRun:
                     "finding": f["finding"], "origin": origin, "resource": r.qualified, "group": r.group,
                     "kind": r.kind, "apiVersion": api_version, "manager": manager if origin == MANAGED_FIELDS else None,
                     "operations": sorted(o for o in ops if o), "objects": count, "names": list(names),
-                    "lastWritten": time or None, **_facts(f), "detail": f["detail"],
+                    "lastWritten": time or None, **_facts(f), **self._crd(r), "detail": f["detail"],
                 })
+
+    def _crd(self, r: Listable) -> dict:
+        name = self._crd_names.get((r.group, r.kind))
+        return {"crd": name} if name else {}
 
     def add_metrics(self, series: list) -> None:
         """The API server's apiserver_requested_deprecated_apis series: each a deprecated API still requested."""
@@ -208,10 +226,11 @@ class ScanRun:
 
     @property
     def anything_read(self) -> bool:
-        return self.resources > self.lists_failed or self.metrics_read
+        return self.resources > self.lists_failed or self.metrics_read or self.crds_read is not None
 
     def answer(self, requests: int) -> dict:
-        scanned = {"resources": self.resources, "objects": self.objects, "metrics": self.metrics_read, "requests": requests}
+        scanned = {"resources": self.resources, "objects": self.objects, "metrics": self.metrics_read,
+                   "crds": self.crds_read, "requests": requests}
         if self.audit_log is not None:
             scanned["auditLog"] = dict(self.audit_log)
         return {

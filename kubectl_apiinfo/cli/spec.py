@@ -354,11 +354,12 @@ COMMANDS = (
         "scan",
         "Scan the live cluster for APIs a release removes or deprecates: the version each object's field managers "
         "wrote with (metadata.managedFields), and the deprecated APIs the API server counts as still requested. "
-        "The cluster is the kubeconfig's, as for every command; with --audit-log, an audit log is scanned instead, "
-        "alone and offline. Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
+        "The cluster is the kubeconfig's, as for every command; with --all-contexts, every context's at once; "
+        "with --offline, the last whole scan the cache keeps; with --audit-log, an audit log instead, alone and "
+        "offline. Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
         options=(
-            SCAN_TARGET, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES, LAST_APPLIED, AUDIT_LOG,
-            IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
+            SCAN_TARGET, ALL_CONTEXTS, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES,
+            LAST_APPLIED, AUDIT_LOG, IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
         ),
         handler="scan",
         takes_cluster=True,

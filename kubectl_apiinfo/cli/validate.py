@@ -162,7 +162,7 @@ def audit_log_alone(path: tuple, given: set, values: dict) -> None:
         return
     if not values["audit_log"].strip():
         raise UserError(f"{spec.AUDIT_LOG.name} needs a file: the audit log to scan, or '-' for stdin")
-    clashing = [o.name for o in (spec.SCAN_RESOURCES, spec.LAST_APPLIED, *spec.SELECTS_A_CLUSTER)
+    clashing = [o.name for o in (spec.SCAN_RESOURCES, spec.LAST_APPLIED, spec.ALL_CONTEXTS, *spec.SELECTS_A_CLUSTER)
                 if o.dest in given and o is not spec.OFFLINE]
     if clashing:
         raise UserError(
@@ -172,7 +172,7 @@ def audit_log_alone(path: tuple, given: set, values: dict) -> None:
 
 
 def release_with_all_contexts(path: tuple, given: set, values: dict) -> None:
-    if {"all_contexts", "kube_version"} <= given:
+    if {"all_contexts", "kube_version"} <= given and path != ("scan",):  # scan: the contexts against that release
         raise UserError(f"{spec.KUBE_VERSION.name} checks against a release and {spec.ALL_CONTEXTS.name} against every cached context; pick one")
 
 

@@ -33,11 +33,13 @@ class Factory:
 
         return select.for_query(self._flags, self._kube_version, words, schemas)
 
-    def cluster(self):
-        """The cluster the flags name, whatever --kube-version says (scan's: a release is its target, not its source);
-        the catalog when none is configured, which the caller refuses."""
+    def cluster(self, context: str = ""):
+        """The cluster the flags name (or that context of the kubeconfig), whatever --kube-version says (scan's:
+        a release is its target, not its source); the catalog when none is configured, which the caller refuses."""
         from kubectl_apiinfo.sources import select
 
+        if context:
+            return select.for_query(self._flags.replace(context=context), context=context)
         return select.for_query(self._flags)
 
     def cache(self):
@@ -46,14 +48,15 @@ class Factory:
 
         return open_cache(self._flags)
 
-    def client(self):
-        """A client of the cluster the flags name, for requests beyond discovery (scan's lists and metrics)."""
+    def client(self, context: str = ""):
+        """A client of the cluster the flags name (or that context's), for requests beyond discovery (scan's lists
+        and metrics)."""
         from kubectl_apiinfo.console import warn
         from kubectl_apiinfo.errors import UserError
         from kubectl_apiinfo.kube.transport import Client
         from kubectl_apiinfo.sources.cluster.access import load_access
 
-        access = load_access(self._flags)
+        access = load_access(self._flags.replace(context=context) if context else self._flags)
         if access is None:
             raise UserError("no cluster is configured: the kubeconfig names no current context")
         if access.insecure_skip_tls_verify:
@@ -99,8 +102,8 @@ class FixedSources(Factory):
     def explain_source(self):
         return self.fixed
 
-    def cluster(self):
-        return self.fixed
+    def cluster(self, context: str = ""):
+        return self.contexts[context] if context else self.fixed
 
     def context(self, flags, context: str):
         return self.contexts[context]

@@ -11,6 +11,10 @@ from kubectl_apiinfo.errors import UserError, flag
 from kubectl_apiinfo.printers import pick
 from kubectl_apiinfo.printers.upgrade import SCAN as FORMATS
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
 _PROGRESS_AFTER = 1.0  # seconds: a quick scan shows no progress line
 _READ_BY_PEOPLE = ("table", "markdown", "csv", "github")  # the others carry the counts and what was skipped
 # Resources listed at once: each list is paged in turn, as kubectl pages it; several lists overlap.
@@ -34,6 +38,14 @@ def _list(client, resource, last_applied: bool) -> tuple:
     return tally, None
 
 
+def say(run, line: str) -> None:
+    """A warning of the scan: said now, or (--all-contexts) held until every context is scanned."""
+    if run.said is None:
+        warn(line)
+    else:
+        run.said.append((warn, line))
+
+
 def _skipped_list(run, resource, error, read: int) -> None:
     where = "in any namespace" if resource.namespaced else "(cluster-scoped)"
     permission = f"list {resource.qualified}"
@@ -42,7 +54,7 @@ def _skipped_list(run, resource, error, read: int) -> None:
     else:
         after = f" after {read} objects" if read else ""
         line = f"listing {resource.qualified} failed{after} ({error}): not scanned"
-    warn(line)
+    say(run, line)
     run.skip(resource.qualified, permission if error.status == 403 else "", str(error), listed=True)
 
 
@@ -56,9 +68,9 @@ def _metrics(run, client) -> None:
         if e.unreachable:
             raise
         if e.status == 403:
-            warn(f"cannot get {api_metrics.METRICS} (403): the deprecated APIs clients still request are not scanned")
+            say(run, f"cannot get {api_metrics.METRICS} (403): the deprecated APIs clients still request are not scanned")
         else:
-            warn(f"reading {api_metrics.METRICS} failed ({e}): the deprecated APIs clients still request are not scanned")
+            say(run, f"reading {api_metrics.METRICS} failed ({e}): the deprecated APIs clients still request are not scanned")
         run.skip(api_metrics.METRICS, f"get {api_metrics.METRICS}" if e.status == 403 else "", str(e))
         return
     run.add_metrics(series)
@@ -68,7 +80,7 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     started = time.monotonic()
-    show, shown = progress_wanted(), False
+    show, shown = progress_wanted() and run.said is None, False  # several contexts: their own progress line
     with ThreadPoolExecutor(max_workers=_LISTS_AT_ONCE) as pool:
         listed = pool.map(lambda r: _list(client, r, last_applied), resources)
         for i, (tally, error) in enumerate(listed, 1):
@@ -89,6 +101,8 @@ def _what_was_read(answer: dict) -> str:
         return (f"the audit log {read['file']} against {answer['target']['name']} ({read['requests']} requests in "
                 f"{read['events']} events, {read['deprecatedRequests']} to deprecated APIs)")
     what = f"{scanned['objects']} object{'s' * (scanned['objects'] != 1)} of {scanned['resources']} resources"
+    if scanned.get("crds") is not None:
+        what += f", {scanned['crds']} CustomResourceDefinition{'s' * (scanned['crds'] != 1)}"
     if scanned["metrics"]:
         what += " and the API server's requested deprecated APIs"
     line = f"{what} on {answer['cluster']['name']} against {answer['target']['name']} ({scanned['requests']} requests)"
@@ -113,20 +127,29 @@ def _closing(answer: dict) -> str:
 
 def run(options, factory):
     failing = fail_on(options.fail_on)
+    closing = _closing
     if options.audit_log is not None:
         answer = _audit_log(options, factory)
+    elif options.flags.offline:
+        answer = _kept(options, factory)
     else:
-        cluster = factory.cluster()
+        target = factory.release(options.kube_version)
         try:
-            _refuse_without_cluster(cluster)
-            answer = _kept(options, factory, cluster) if options.flags.offline else _live(options, factory, cluster)
+            if options.all_contexts:
+                from kubectl_apiinfo.commands import scan_contexts
+
+                answer, closing = scan_contexts.scan_all(options, factory, target, scan_context)
+            else:
+                answer = scan_context(options, factory, target)
         finally:
-            cluster.close()
+            target.close()
     status = scan.exit_status(answer, failing, options.ignore_deprecations)
     answer["summary"] = scan.summary(answer, failing, options.ignore_deprecations)
+    if "contextsNotScanned" in answer:
+        answer["summary"]["contextsNotScanned"] = len(answer["contextsNotScanned"])
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if options.output in _READ_BY_PEOPLE:
-        note(_closing(answer))
+        note(closing(answer))
     return status
 
 
@@ -138,32 +161,43 @@ def _refuse_without_cluster(cluster) -> None:
         )
 
 
-def _live(options, factory, cluster) -> dict:
-    """A scan of the cluster, kept in the cache for --offline and for 'cache export'."""
+def scan_context(options, factory, target, context: str = "", said: Optional[list] = None) -> dict:
+    """One cluster's scan: the flags' own, or (--all-contexts) that context's, its notes and warnings held in
+    said as (console.note or console.warn, line).  A whole scan is kept in the cache, for an offline scan and
+    for 'cache export'."""
     from kubectl_apiinfo.sources.cluster import scans
 
-    target = factory.release(options.kube_version)
+    cluster = factory.cluster(context)
     try:
-        answer = _scan(options, factory, cluster, target)
+        _refuse_without_cluster(cluster)
+        answer = _scan(options, factory, cluster, target, context, said)
+        answer["scannedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        if cluster.identity and not options.resources:  # a narrowed scan is not the cluster's whole story
+            with factory.cache() as cache:
+                scans.save(cache, cluster.identity, answer)
+        return answer
     finally:
-        target.close()
-    answer["scannedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    if cluster.identity and not options.resources:  # a narrowed scan is not the cluster's whole story
-        with factory.cache() as cache:
-            scans.save(cache, cluster.identity, answer)
-    return answer
+        cluster.close()
 
 
-def _kept(options, factory, cluster) -> dict:
+def _kept(options, factory) -> dict:
     """--offline: the cluster's last whole scan, as the cache (or an imported bundle) keeps it."""
     from kubectl_apiinfo.sources.catalog import releases
     from kubectl_apiinfo.sources.cluster import scans
 
+    if options.all_contexts:
+        raise UserError(f"{flag('offline')} answers from one cluster's last scan; {flag('all_contexts')} scans every "
+                        "context live: drop one of them")
     if options.resources or options.last_applied:
         raise UserError(f"{flag('offline')} answers from the cluster's last whole scan: it cannot be narrowed "
                         f"with {flag('resources')} or widened with {flag('last_applied')}")
-    with factory.cache() as cache:
-        answer = scans.load(cache, cluster.identity) if cluster.identity else None
+    cluster = factory.cluster()
+    try:
+        _refuse_without_cluster(cluster)
+        with factory.cache() as cache:
+            answer = scans.load(cache, cluster.identity) if cluster.identity else None
+    finally:
+        cluster.close()
     if answer is None:
         raise UserError(f"no scan of {cluster.label} is kept in the cache: run 'kubectl apiinfo scan' while it "
                         "is reachable (or import a bundle that has one)")
@@ -175,14 +209,18 @@ def _kept(options, factory, cluster) -> dict:
     return answer
 
 
-def _scan(options, factory, cluster, target) -> dict:
+def _scan(options, factory, cluster, target, context: str, said: Optional[list]) -> dict:
     for n in cluster.notes:
-        note(n)
+        note(n) if said is None else said.append((note, n))
     resources = scan.listable(cluster, options.resources)
     run = scan.ScanRun(cluster, target)
+    run.said = said
     for gv, why in sorted(cluster.failed_discovery.items()):  # discovery's own warning has said so
         run.skip(gv, "", f"its discovery failed ({why}): its resources were not listed")
-    with factory.client() as client:
+    with factory.client(context) as client:
+        from kubectl_apiinfo.commands.scan_crds import read_crds
+
+        resources = read_crds(run, client, resources, bool(options.resources), lambda line: say(run, line))
         _scan_objects(run, client, resources, options.last_applied)
         if not options.resources:  # narrowed to some resources: the whole server's counter is not asked for
             _metrics(run, client)

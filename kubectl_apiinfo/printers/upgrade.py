@@ -32,16 +32,18 @@ def scan_rows(answer: dict) -> tuple:
     from an audit log, a row per (resource, who asked, verb) with its requests and when."""
     if answer["scanned"].get("auditLog") is not None:
         return _audit_rows(answer)
-    headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
+    contexts = "clusters" in answer  # --all-contexts
+    headers = (["CONTEXT"] if contexts else []) + ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
     rows = []
     for f in answer["findings"]:
         names, count = f.get("names") or [], f.get("objects")
         if f["origin"] == "metrics":
             by = "(requests)"
-        else:
+        else:  # a CRD's storedVersions count no objects: what etcd may hold
             by = f.get("manager") or "" if f["origin"] == "managedFields" else f"({f['origin']})"
         objects = "-" if count is None else f"{count} ({', '.join(names)}{', ...' if count > len(names) else ''})"
-        rows.append([f.get("resource") or "-", f.get("apiVersion") or "-", by, objects, f["finding"], f["detail"]])
+        rows.append(([f.get("context") or ""] if contexts else []) + [
+            f.get("resource") or "-", f.get("apiVersion") or "-", by, objects, f["finding"], f["detail"]])
     return headers, rows
 
 

@@ -16,6 +16,9 @@ Config keys (JSON object; relative paths are relative to the config file):
     crd_versions     versions of each CRD group (default ["v1"])
     crd_deprecated   {"v1beta1": "warning"}: those versions are deprecated in the CRDs the server lists
     crd_unserved     ["v1alpha1"]: versions the CRDs declare with served: false (absent from discovery)
+    crd_stored       ["v1alpha1", "v1"]: the CRDs' status.storedVersions (default: the storage version,
+                     the first of crd_versions); a custom resource's objects are the objects key's
+                     ("g0001.example.com/v1/widgets"), written in any version their managedFields say
     metrics          true adds the aggregated API metrics.k8s.io/v1beta1
     git_version      /version's gitVersion (default: from the snapshot)
     aggregated       false = a legacy-only server (before 1.26) (default true)
@@ -1142,11 +1145,13 @@ class Handler(BaseHTTPRequestHandler):
              **({"deprecated": True, "deprecationWarning": deprecated[v]} if v in deprecated else {})}
             for v in served + list(config.get("crd_unserved", []))
         ]
+        stored = list(config.get("crd_stored", served[:1]))
         items = [
             {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
              "metadata": {"name": f"widgets.g{i:04d}.example.com"},
              "spec": {"group": f"g{i:04d}.example.com", "scope": "Namespaced", "versions": versions,
-                      "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"}}}
+                      "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"}},
+             "status": {"storedVersions": stored, "acceptedNames": {"kind": "Widget", "plural": "widgets"}}}
             for i in range(1, int(config.get("crd_groups", 0)) + 1)
         ]
         start = int(unquote(query.get("continue", "0")) or 0)
