@@ -105,7 +105,13 @@ def _what_was_read(answer: dict) -> str:
         what += f", {scanned['crds']} CustomResourceDefinition{'s' * (scanned['crds'] != 1)}"
     if scanned["metrics"]:
         what += " and the API server's requested deprecated APIs"
-    line = f"{what} on {answer['cluster']['name']} against {answer['target']['name']} ({scanned['requests']} requests)"
+    if "clusters" in answer:  # --all-contexts
+        names = [c["context"] for c in answer["clusters"]]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        where = f"in {len(names)} context{'s' * (len(names) != 1)} ({shown})"
+    else:
+        where = f"on {answer['cluster']['name']}"
+    line = f"{what} {where} against {answer['target']['name']} ({scanned['requests']} requests)"
     if answer.get("fromCache"):
         line += f", kept from {answer['scannedAt']}"
     return line
@@ -113,9 +119,10 @@ def _what_was_read(answer: dict) -> str:
 
 def _closing(answer: dict) -> str:
     line = _what_was_read(answer)
-    skipped = answer["skipped"]
+    skipped = [f"context {n['context']}" for n in answer.get("contextsNotScanned", ())]
+    skipped += [f"{s['context']}: {s['part']}" if s.get("context") else s["part"] for s in answer["skipped"]]
     if skipped:
-        line += f"; not scanned: {', '.join(s['part'] for s in skipped)}"
+        line += f"; not scanned: {', '.join(skipped)}"
     if answer["findings"]:
         summary = answer["summary"]
         counts = ", ".join(f"{n} {name}" for name, n in summary["byFinding"].items())
@@ -127,7 +134,6 @@ def _closing(answer: dict) -> str:
 
 def run(options, factory):
     failing = fail_on(options.fail_on)
-    closing = _closing
     if options.audit_log is not None:
         answer = _audit_log(options, factory)
     elif options.flags.offline:
@@ -138,7 +144,7 @@ def run(options, factory):
             if options.all_contexts:
                 from kubectl_apiinfo.commands import scan_contexts
 
-                answer, closing = scan_contexts.scan_all(options, factory, target, scan_context)
+                answer = scan_contexts.scan_all(options, factory, target, scan_context)
             else:
                 answer = scan_context(options, factory, target)
         finally:
@@ -149,7 +155,7 @@ def run(options, factory):
         answer["summary"]["contextsNotScanned"] = len(answer["contextsNotScanned"])
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if options.output in _READ_BY_PEOPLE:
-        note(closing(answer))
+        note(_closing(answer))
     return status
 
 

@@ -30,7 +30,7 @@ def _contexts(flags) -> list:
     return names
 
 
-def scan_all(options, factory, target, scan_context) -> tuple:
+def scan_all(options, factory, target, scan_context) -> dict:
     """(the answer of every context, the function that writes its closing note).  scan_context is
     commands/scan.py's, called as scan_context(options, factory, target, context, said)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -61,7 +61,7 @@ def scan_all(options, factory, target, scan_context) -> tuple:
                 drawn = len(line)
     if shown:
         progress(f"scanned {len(contexts)}/{len(contexts)} contexts".ljust(drawn), done=True)
-    return _merged(contexts, results, said, target), _closing
+    return _merged(contexts, results, said, target)
 
 
 def _progress_line(done: int, total: int, started: dict, running: set) -> str:
@@ -107,27 +107,3 @@ def _merged(contexts: list, results: dict, said: dict, target) -> dict:
         "skipped": skipped,
         "findings": findings,
     }
-
-
-def _closing(answer: dict) -> str:
-    """As one context's closing note, for all of them; the contexts not scanned named first among what was not."""
-    scanned = answer["scanned"]
-    names = [c["context"] for c in answer["clusters"]]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    what = f"{scanned['objects']} object{'s' * (scanned['objects'] != 1)} of {scanned['resources']} resources"
-    if scanned["crds"] is not None:
-        what += f", {scanned['crds']} CustomResourceDefinition{'s' * (scanned['crds'] != 1)}"
-    count = len(names)
-    line = (f"{what} in {count} context{'s' * (count != 1)} ({shown}) against {answer['target']['name']} "
-            f"({scanned['requests']} requests)")
-    missing = [f"context {n['context']}" for n in answer["contextsNotScanned"]]
-    missing += [f"{s['context']}: {s['part']}" for s in answer["skipped"]]
-    if missing:
-        line += f"; not scanned: {', '.join(missing)}"
-    if answer["findings"]:
-        summary = answer["summary"]
-        counts = ", ".join(f"{n} {name}" for name, n in summary["byFinding"].items())
-        return f"{summary['findings']} finding{'s' * (summary['findings'] != 1)}: {counts}; scanned {line}"
-    if missing:  # unknown is not absent
-        return f"No findings in what could be scanned: {line}"
-    return f"No findings: scanned {line}"

@@ -121,33 +121,18 @@ def _csv(headers_rows: tuple, no_headers: bool) -> str:
     return buffer.getvalue()
 
 
-# Each printer: (answer, no_headers) -> text.
-CHECK = {
-    "table": lambda answer, no_headers: _table(check_rows(answer), no_headers),
-    "json": lambda answer, no_headers: to_json(answer),
-    "yaml": lambda answer, no_headers: to_yaml(answer),
-    "markdown": lambda answer, no_headers: _markdown(check_rows(answer), no_headers),
-    "csv": lambda answer, no_headers: _csv(check_rows(answer), no_headers),
-    "junit": ci.junit,
-    "sarif": ci.sarif,
-    "github": ci.github,
-}
+def _formats(rows) -> dict:
+    """The formats every upgrade answer has, from its (headers, rows) function; each printer is
+    (answer, no_headers) -> text."""
+    return {
+        "table": lambda answer, no_headers: _table(rows(answer), no_headers),
+        "json": lambda answer, no_headers: to_json(answer),
+        "yaml": lambda answer, no_headers: to_yaml(answer),
+        "markdown": lambda answer, no_headers: _markdown(rows(answer), no_headers),
+        "csv": lambda answer, no_headers: _csv(rows(answer), no_headers),
+    }
 
-SCAN = {
-    "table": lambda answer, no_headers: _table(scan_rows(answer), no_headers),
-    "json": lambda answer, no_headers: to_json(answer),
-    "yaml": lambda answer, no_headers: to_yaml(answer),
-    "markdown": lambda answer, no_headers: _markdown(scan_rows(answer), no_headers),
-    "csv": lambda answer, no_headers: _csv(scan_rows(answer), no_headers),
-    "junit": ci.scan_junit,
-    "sarif": ci.scan_sarif,
-    "github": ci.scan_github,
-}
 
-DIFF = {
-    "table": lambda answer, no_headers: _table(diff_rows(answer), no_headers),
-    "json": lambda answer, no_headers: to_json(answer),
-    "yaml": lambda answer, no_headers: to_yaml(answer),
-    "markdown": lambda answer, no_headers: _markdown(diff_rows(answer), no_headers),
-    "csv": lambda answer, no_headers: _csv(diff_rows(answer), no_headers),
-}
+CHECK = {**_formats(check_rows), "junit": ci.junit, "sarif": ci.sarif, "github": ci.github}
+SCAN = {**_formats(scan_rows), "junit": ci.scan_junit, "sarif": ci.scan_sarif, "github": ci.scan_github}
+DIFF = _formats(diff_rows)
