@@ -31,8 +31,8 @@ def _contexts(flags) -> list:
 
 
 def scan_all(options, factory, target, scan_context) -> dict:
-    """(the answer of every context, the function that writes its closing note).  scan_context is
-    commands/scan.py's, called as scan_context(options, factory, target, context, said)."""
+    """The answer of every context, merged.  scan_context is commands/scan.py's, called as
+    scan_context(options, factory, target, context, said)."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     contexts = _contexts(options.flags)
