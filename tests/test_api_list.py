@@ -90,6 +90,19 @@ def test_a_group_version_whose_discovery_failed_is_listed_without_kinds(fake_api
     assert "discovery of metrics.k8s.io/v1beta1 failed" in result.stderr
 
 
+def test_kubectls_cache_knows_no_version_so_none_is_printed_and_a_warning_says_so(fake_apiserver, kubectl, cli, tmp_path):
+    api = fake_apiserver(release="1.33", token="t0ken", aggregated=False)
+    cli.env.update(KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")), KUBECACHEDIR=str(tmp_path / "kc"))
+    fill = subprocess.run([str(kubectl), "api-resources", "--cache-dir", str(tmp_path / "kc")], capture_output=True, text=True, env=cli.env)
+    assert fill.returncode == 0, fill.stderr
+    api.stop()
+    result = cli("versions", "--offline", "-o", "helm")
+    lines = _lines(result)
+    assert not any(line.startswith("--kube-version") for line in lines) and "--api-versions=apps/v1/Deployment" in lines
+    assert "warning: the Kubernetes version of" in result.stderr and "helm assumes its own" in result.stderr
+    assert "kubeVersion" not in yaml.safe_load(cli("versions", "--offline", "-o", "argocd").stdout)
+
+
 def test_the_helm_and_argocd_printers_print_any_catalog_release():
     from kubectl_apiinfo.answers import listings
     from kubectl_apiinfo.printers.listings import CAPABILITIES
