@@ -4,11 +4,13 @@ list, the catalog's releases, the cached snapshots and what a refresh did.  prin
 
 from __future__ import annotations
 
+import re
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.model import APISnapshot, group_version, stability
+from kubectl_apiinfo.model import APISnapshot, group_version, release_name, stability
 from kubectl_apiinfo.sources.catalog import releases as catalog_releases
 
 
@@ -87,6 +89,35 @@ def versions(snapshot: APISnapshot) -> list[dict]:
                      "preferred": False, "served": True, "resources": None, "discoveryFailed": why})
     rows.sort(key=lambda row: row["groupVersion"])
     return rows
+
+
+# helm's --kube-version takes any semantic version, but a vendor's pre-release suffix (v1.30.2-eks-1a2b3c)
+# makes a chart's semverCompare ">=1.25.0" false: only major.minor.patch is kept.
+_PATCH = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+# What $(...) may split and glob unquoted: names of these letters only (every Kubernetes API name is one).
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+
+
+def capabilities(snapshot: APISnapshot) -> dict:
+    """What helm template's --kube-version and --api-versions (Argo CD's spec.source.helm kubeVersion and
+    apiVersions) say of a target, as helm and Argo CD learn them from a cluster's discovery: its Kubernetes version
+    as major.minor.patch (None where unknown), and every served group/version and group/version/Kind, sorted as
+    Argo CD sorts them.  A group/version whose discovery failed is listed, as helm lists it, without kinds.
+    skipped: names a shell would not keep as one word, left out."""
+    source = snapshot.source
+    patch = _PATCH.match(source.git_version or "")
+    release = release_name(source.kubernetes_version or "")
+    kube = ".".join(patch.groups()) if patch else (f"{release}.0" if release else None)
+    names: set[str] = set()
+    for g in snapshot.groups:
+        for gv in g.versions:
+            kinds = {r.kind for r in gv.resources if r.served}  # subresources are not resources here
+            if kinds:
+                base = group_version(g.name, gv.version)
+                names.update((base, *(f"{base}/{kind}" for kind in kinds)))
+    names.update(source.failed_group_versions or {})
+    plain = {name for name in names if _PLAIN.fullmatch(name)}
+    return {"kubeVersion": kube, "apiVersions": sorted(plain), "skipped": sorted(names - plain)}
 
 
 def releases() -> list[dict]:

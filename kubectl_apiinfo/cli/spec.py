@@ -220,6 +220,7 @@ SELECTS_A_CLUSTER = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REFRESH,
 SHOW_FORMATS = ("table", "wide", "json", "yaml", "name")
 EXPLAIN_FORMATS = ("text", "plaintext", "plaintext-openapiv2", "json", "yaml")
 LISTING_FORMATS = ("table", "wide", "json", "yaml", "name")  # resources, versions, releases, refresh, cache list
+VERSIONS_FORMATS = (*LISTING_FORMATS, "helm", "argocd")  # helm template's flags; an Argo CD Application's helm fields
 CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "github")
 DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
 SCAN_FORMATS = CHECK_FORMATS
@@ -272,8 +273,11 @@ COMMANDS = (
     ),
     Command(
         "versions",
-        "List the served group/versions, like 'kubectl api-versions', with stability and preference.",
-        options=(KUBE_VERSION, OUTPUT.with_choices(LISTING_FORMATS, "table"), NO_HEADERS, *QUERY_CLUSTER_OPTIONS),
+        "List the served group/versions, like 'kubectl api-versions', with stability and preference. "
+        "-o helm prints helm template's --kube-version and --api-versions flags for the release or cluster "
+        "(CRDs included), for $(...); -o argocd the kubeVersion and apiVersions of an Argo CD Application's "
+        "spec.source.helm.",
+        options=(KUBE_VERSION, OUTPUT.with_choices(VERSIONS_FORMATS, "table"), NO_HEADERS, *QUERY_CLUSTER_OPTIONS),
         handler="versions",
         takes_cluster=True,
     ),

@@ -1,5 +1,6 @@
 """The listings (resources, versions, releases, cache list, refresh) as kubectl-style tables,
--o name lines, json or yaml: a table of printers for each (RESOURCES, VERSIONS, ...)."""
+-o name lines, json or yaml: a table of printers for each (RESOURCES, VERSIONS, ...); and versions'
+-o helm and -o argocd (CAPABILITIES)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,20 @@ def versions_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
             cells += ["yes" if r["served"] else "no", "unknown" if r["resources"] is None else str(r["resources"])]
         table.append(cells)
     return tabwrite(table)
+
+
+def helm_flags(answer: dict, no_headers: bool) -> str:
+    """helm template's flags, one a line and each one word (--flag=value): whole for $(...), xargs or mapfile."""
+    lines = [f"--kube-version={answer['kubeVersion']}"] if answer["kubeVersion"] else []
+    lines += [f"--api-versions={name}" for name in answer["apiVersions"]]
+    return "".join(line + "\n" for line in lines)
+
+
+def argocd_helm(answer: dict, no_headers: bool) -> str:
+    """The kubeVersion and apiVersions of an Argo CD Application's spec.source.helm, as YAML."""
+    fields = {"kubeVersion": answer["kubeVersion"]} if answer["kubeVersion"] else {}
+    fields["apiVersions"] = answer["apiVersions"]
+    return to_yaml(fields)
 
 
 def releases_table(rows: list[dict], wide: bool, no_headers: bool) -> str:
@@ -91,6 +106,8 @@ def _formats(kind: str, table, name) -> dict:
 
 RESOURCES = _formats("resources", resources_table, _resource_name)
 VERSIONS = _formats("versions", versions_table, lambda row: row["groupVersion"])
+# versions' other formats print listings.capabilities(), not its rows: what helm and Argo CD are told of a target.
+CAPABILITIES = {"helm": helm_flags, "argocd": argocd_helm}
 RELEASES = _formats("releases", releases_table, lambda row: row["version"])
 SNAPSHOTS = _formats("snapshots", snapshots_table, lambda row: row["name"])
 REFRESHED = _formats("refreshed", refreshed_table, lambda row: row["context"])  # its wide table is its table

