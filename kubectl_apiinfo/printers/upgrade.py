@@ -1,11 +1,12 @@
-"""Output of check, scan and diff: kubectl-style tables, GitHub markdown (tabulate, imported
+"""Output of check, scan, plan and diff: kubectl-style tables, GitHub markdown (tabulate, imported
 only for -o markdown), csv (the csv module), json and yaml; check's CI formats (junit,
-sarif, github) are printers/ci.py's, scan's too.  CHECK, SCAN and DIFF are their tables of printers; a new
+sarif, github) are printers/ci.py's, scan's and plan's too.  CHECK, SCAN, PLAN and DIFF are their tables of printers; a new
 format for one of them is a printer function in its table (and the word in cli/spec.py)."""
 
 from __future__ import annotations
 
 from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers import ci
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import tabwrite
@@ -63,6 +64,26 @@ def _seconds(time) -> str:
         return "-"
     head, dot, rest = time.partition(".")
     return head + rest.lstrip("0123456789") if dot else time
+
+
+def plan_rows(answer: dict) -> tuple:
+    """(headers, rows): a row per object and hop, in hop order; then what could not be read."""
+    headers = ["HOP", "LOCATION", "KIND/NAME", "APIVERSION", "WINDOW", "ADVICE"]
+    rows = []
+    for f in answer["findings"]:
+        advice = f["advice"] if f["finding"] != "deprecated" else f"(deprecated) {f['advice']}"
+        rows.append([f["hop"] or "-", f["location"], _kind_name(f), f["uses"],
+                     release_span(*f["window"]) if f["window"] else "-", advice])
+    for p in answer["problems"]:
+        rows.append(["-", p["location"], "-", "-", "-", f"invalid: {p['message']}"])
+    return headers, rows
+
+
+def _plan_as_check(answer: dict) -> dict:
+    """plan's answer as check's CI printers read it: one target (the upgrade), each finding's detail led by its hop."""
+    findings = [{**f, "detail": f"at the {f['hop']} hop: {f['detail']}" if f["hop"] else f["detail"]}
+                for f in answer["findings"]]
+    return {**answer, "targets": [{"name": f"upgrade {answer['from']} to {answer['to']}"}], "findings": findings}
 
 
 def diff_rows(answer: dict) -> tuple:
@@ -135,4 +156,6 @@ def _formats(rows) -> dict:
 
 CHECK = {**_formats(check_rows), "junit": ci.junit, "sarif": ci.sarif, "github": ci.github}
 SCAN = {**_formats(scan_rows), "junit": ci.scan_junit, "sarif": ci.scan_sarif, "github": ci.scan_github}
+PLAN = {**_formats(plan_rows), **{name: (lambda p: lambda answer, no_headers: p(_plan_as_check(answer), no_headers))(p)
+                                   for name, p in (("junit", ci.junit), ("sarif", ci.sarif), ("github", ci.github))}}
 DIFF = _formats(diff_rows)
