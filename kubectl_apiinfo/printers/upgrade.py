@@ -124,9 +124,10 @@ def _markdown(headers_rows: tuple, no_headers: bool) -> str:
     from tabulate import tabulate  # only for -o markdown
 
     escaped = [[printable(cell).replace("|", "\\|") for cell in row] for row in rows]
+    # Cells stay text: a release such as 1.30 read as a number would print as 1.3.
     if no_headers:
-        return tabulate(escaped, tablefmt="github") + "\n"
-    return tabulate(escaped, headers=headers, tablefmt="github") + "\n"
+        return tabulate(escaped, tablefmt="github", disable_numparse=True) + "\n"
+    return tabulate(escaped, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
 def _csv(headers_rows: tuple, no_headers: bool) -> str:
