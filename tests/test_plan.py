@@ -244,3 +244,50 @@ def test_every_format_parses(cli, tmp_path, sarif_schema):  # noqa: F811
     assert any("at the 1.26 hop" in line for line in github)
     for output in ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "github"):
         assert _plan(cli, path, "-o", output).returncode == 3, output
+
+
+# --- --live: the cluster's objects, as scan reads them --------------------------------------------
+
+
+def _written(manager: str, api_version: str) -> list:
+    return [{"manager": manager, "operation": "Update", "apiVersion": api_version, "time": "2024-03-01T10:00:00Z"}]
+
+
+def test_live_plans_for_the_versions_the_clusters_objects_are_written_with(fake_apiserver, cli, tmp_path):
+    server = fake_apiserver(release="1.22", token="t0ken", objects={
+        "batch/v1/cronjobs": [{"name": "nightly", "namespace": "default",
+                               "managedFields": _written("legacy-ci", "batch/v1beta1")}],
+        "flowcontrol.apiserver.k8s.io/v1beta1/flowschemas": [{"name": "fs",
+                                                              "managedFields": _written("helm", "flowcontrol.apiserver.k8s.io/v1beta1")}],
+        "apps/v1/deployments": [{"name": "web", "namespace": "default", "managedFields": _written("kubectl", "apps/v1")}],
+    })
+    cli.env["KUBECONFIG"] = str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    result = cli("plan", "--to", "1.30", "--live", "-o", "json")
+    assert result.returncode == 3, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["from"] == "1.22", "--from defaults to the cluster's version"
+    assert answer["live"]["resources"] > 0 and answer["objects"] >= 3
+    by_manager: dict = {}
+    for f in answer["findings"]:
+        by_manager.setdefault(f["manager"], []).append(f)
+    assert "kubectl" not in by_manager, "apps/v1 is served all the way"
+    [cron] = by_manager["legacy-ci"]
+    assert (cron["resource"], cron["uses"], cron["write"], cron["objects"], cron["names"]) == (
+        "cronjobs.batch", "batch/v1beta1", "batch/v1", 1, ["default/nightly"])
+    # the same steps as for a manifest of the same apiVersion and kind
+    path = _write(tmp_path, STREAM)
+    from_files = json.loads(_plan(cli, path, "-o", "json").stdout)["findings"]
+    for manager, kind in (("legacy-ci", "CronJob"), ("helm", "FlowSchema")):
+        want = [(f["hop"], f["uses"], f["write"], f["window"], f["advice"]) for f in from_files if f["kind"] == kind]
+        assert [(f["hop"], f["uses"], f["write"], f["window"], f["advice"]) for f in by_manager[manager]] == want
+    table = cli("plan", "--to", "1.30", "--live")
+    assert "cronjobs.batch by legacy-ci" in table.stdout and "default/nightly" in table.stdout
+    assert "plan 1.22 to 1.30: 4 changes (3 not-served, 1 deprecated) in " in table.stderr and "resources read" in table.stderr
+    sarif = json.loads(cli("plan", "--to", "1.30", "--live", "-o", "sarif").stdout)
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} == {"not-served", "deprecated"}
+
+
+def test_live_refuses_manifests_and_offline(cli, tmp_path):
+    assert_one_line_error(cli("plan", "--to", "1.30", "--live", "-f", str(_write(tmp_path))), "--live", "pick one")
+    assert_one_line_error(cli("plan", "--to", "1.30", "--live", "--offline"), "--offline")
+    assert_one_line_error(cli("plan", "--to", "1.30", "--from", "1.22", "--live"), "none is configured")

@@ -154,6 +154,33 @@ class PlanRun:
             common["order"] = self.objects
             self.found.extend({**common, **s} for s in steps)
 
+    def add_tally(self, tally) -> None:
+        """A live cluster's resource as scan counts it (answers/scan.py Tally): a finding per (apiVersion
+        written, field manager) and hop, with the number of its objects and a few of their names."""
+        from kubectl_apiinfo.answers.scan import MANAGED_FIELDS
+
+        resource = tally.resource
+        self.objects += tally.objects
+        for (api_version, manager, origin), (count, names, _ops, _time) in tally.rows.items():
+            if origin != MANAGED_FIELDS:
+                continue
+            group, version = split_api_version(api_version)
+            key = _gvk(group, version, resource.kind)
+            if key not in self._steps:
+                self._steps[key] = self.steps(key)
+            steps = self._steps[key]
+            if steps is None:
+                self.not_judged += count
+                continue
+            shown = ", ".join(names) + (", ..." if count > len(names) else "")
+            common = {
+                "location": f"{resource.qualified} by {manager or '(no manager)'}", "file": None, "line": None,
+                "source": None, "apiVersion": api_version, "kind": resource.kind, "name": shown, "namespace": None,
+                "origin": origin, "resource": resource.qualified, "manager": manager, "objects": count,
+                "names": list(names), "order": len(self.found),
+            }
+            self.found.extend({**common, **s} for s in steps)
+
     def steps(self, gvk: str) -> Optional[list]:
         """Each change an object of gvk needs on the way (None: the catalog does not know the kind)."""
         group, version, kind = _parts(gvk)
@@ -233,7 +260,7 @@ class PlanRun:
                 "release": h,
                 "stopsServing": sorted({f"{f['uses']}/{f['kind']}" for f in here if f["finding"] == NOT_SERVED}),
                 "deprecates": sorted({f"{f['uses']}/{f['kind']}" for f in here if f["finding"] == DEPRECATED}),
-                "objects": len({(f["file"], f["line"], f["name"]) for f in here}),
+                "objects": _objects(here),
             })
         return {
             "kind": "PlanResult",
@@ -246,6 +273,16 @@ class PlanRun:
             "findings": findings,
             "problems": [{"file": p.file, "line": p.line, "location": p.location, "message": p.message} for p in self.problems],
         }
+
+
+def _objects(findings: list) -> int:
+    """How many objects the findings are about: in files, each object once; in a cluster, each (resource,
+    version written, manager) row's count (an object two managers wrote with the same version counts twice)."""
+    rows = {(f["file"], f["line"], f["name"], f.get("resource"), f.get("manager"), f["uses"]): f.get("objects", 1)
+            for f in findings}
+    if all(f["file"] is not None for f in findings):
+        return len({key[:3] for key in rows})
+    return sum(rows.values())
 
 
 def _deprecated_in(gvk: str, release: str) -> bool:

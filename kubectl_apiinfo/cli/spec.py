@@ -213,6 +213,11 @@ PLAN_TO = Option(
     "--to", metavar="VERSION", completer=RELEASES,
     help="The release to upgrade to, a minor release at a time (1.30 or v1.30.1). Required.",
 )
+LIVE = Option(
+    "--live", BOOL, default=False,
+    help="Plan for the live cluster's objects instead of manifests: the version each object's field managers wrote "
+    "with (metadata.managedFields), as scan reads them.",
+)
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
@@ -377,13 +382,13 @@ COMMANDS = (
     ),
     Command(
         "plan",
-        "Plan an upgrade hop by hop: for each release after FROM up to TO, the APIs the manifests use that stop "
-        "being served there, the version to write instead (one every release on the way serves), the window in "
-        "which both are served by default, and when to migrate. Exit status as check's: 0 nothing found; "
-        "2 only deprecations; 3 anything else; 1 an error.",
+        "Plan an upgrade hop by hop: for each release after FROM up to TO, the APIs the manifests (or, with --live, "
+        "the cluster's objects) use that stop being served there, the version to write instead (one every release "
+        "on the way serves), the window in which both are served by default, and when to migrate. Exit status as "
+        "check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
         arguments=(FILES,),
         options=(
-            PLAN_TO, PLAN_FROM, FILENAME, RECURSIVE, OUTPUT.with_choices(PLAN_FORMATS, "table"), NO_HEADERS,
+            PLAN_TO, PLAN_FROM, FILENAME, RECURSIVE, LIVE, OUTPUT.with_choices(PLAN_FORMATS, "table"), NO_HEADERS,
             IGNORE_DEPRECATIONS, FAIL_ON, ALLOW_EMPTY, *QUERY_CLUSTER_OPTIONS,
         ),
         handler="plan",

@@ -1,4 +1,5 @@
-"""kubectl apiinfo plan --to TARGET [--from CURRENT] -f PATH: an upgrade, hop by hop, for some manifests."""
+"""kubectl apiinfo plan --to TARGET [--from CURRENT] (-f PATH | --live): an upgrade, hop by hop, for some
+manifests or for the live cluster's objects as scan reads them (the versions their field managers wrote with)."""
 
 from kubectl_apiinfo.console import note
 from kubectl_apiinfo.errors import UserError, flag, shorten
@@ -33,15 +34,51 @@ def _current(factory) -> str:
         if cluster.KIND != "cluster":
             raise UserError(f"plan needs the release the cluster runs now: give {flag('from')} (no cluster is "
                             f"configured to read it from: {flag('kubeconfig')}, {flag('context')}, KUBECONFIG)")
-        if not cluster.release:
-            raise UserError(f"the version of {cluster.label} is unknown; give {flag('from')}")
-        try:
-            return _release(cluster.release, "from")
-        except UserError as e:
-            raise UserError(f"{cluster.label} runs Kubernetes {cluster.release}, which cannot be planned from ({e}); "
-                            f"give {flag('from')}") from None
+        return _version_of(cluster)
     finally:
         cluster.close()
+
+
+def _version_of(cluster) -> str:
+    if not cluster.release:
+        raise UserError(f"the version of {cluster.label} is unknown; give {flag('from')}")
+    try:
+        return _release(cluster.release, "from")
+    except UserError as e:
+        raise UserError(f"{cluster.label} runs Kubernetes {cluster.release}, which cannot be planned from ({e}); "
+                        f"give {flag('from')}") from None
+
+
+def _live(options, factory, end: str):
+    """--live: the cluster's objects, listed as scan lists them; (the PlanRun, what was read of the cluster)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_apiinfo.answers import plan, scan
+    from kubectl_apiinfo.commands.scan import list_tally
+    from kubectl_apiinfo.console import warn
+
+    if options.flags.offline:
+        raise UserError(f"{flag('live')} lists the cluster's objects now, which {flag('offline')} forbids; drop one of them")
+    cluster = factory.cluster()
+    try:
+        if cluster.KIND != "cluster":
+            raise UserError(f"{flag('live')} reads a live cluster, and none is configured: name one with the "
+                            f"kubeconfig ({flag('kubeconfig')}, {flag('context')}, KUBECONFIG)")
+        start = _release(getattr(options, "from"), "from") if getattr(options, "from") else _version_of(cluster)
+        planning = plan.PlanRun(start, end)
+        resources = scan.listable(cluster)
+        skipped = []
+        with factory.client() as client, ThreadPoolExecutor(max_workers=4) as pool:
+            for tally, error in pool.map(lambda r: list_tally(client, r, False), resources):
+                planning.add_tally(tally)
+                if error is not None:
+                    part = tally.resource.qualified
+                    warn(f"listing {part} failed ({error}): not planned for")
+                    skipped.append({"part": part, "reason": str(error)})
+        read = {"cluster": cluster.describe(), "resources": len(resources), "skipped": skipped}
+    finally:
+        cluster.close()
+    return planning, read
 
 
 def _closing(answer: dict) -> str:
@@ -52,6 +89,11 @@ def _closing(answer: dict) -> str:
         return f"{count} {word}{'s' * (count != 1)}"
 
     counts = ", ".join(f"{count} {name}" for name, count in s["byFinding"].items())
+    if answer.get("live"):
+        read = answer["live"]
+        return (f"plan {answer['from']} to {answer['to']}: {n(s['findings'], 'change')} ({counts}) in "
+                f"{read['cluster']['name']} ({n(answer['objects'], 'object')} of {read['resources']} resources read, "
+                "judged by the versions their field managers wrote with)")
     return (f"plan {answer['from']} to {answer['to']}: {n(s['findings'], 'change')} ({counts}) for "
             f"{n(s['objectsWithFindings'], 'object')} of {n(s['filesWithFindings'], 'file')}")
 
@@ -66,21 +108,30 @@ def run(options, factory):
     if not options.to:
         raise UserError(f"plan needs the release to upgrade to: {flag('to')} 1.30, say")
     given = list(options.filename or []) + list(options.files or [])
-    if not given:
-        raise UserError("plan needs manifests: -f FILE, -f DIR (with -R for subdirectories), -f - for stdin, or FILE arguments")
+    if options.live and given:
+        raise UserError(f"{flag('live')} plans for the cluster's objects and -f for manifests: pick one")
+    if not given and not options.live:
+        raise UserError(f"plan needs manifests: -f FILE, -f DIR (with -R for subdirectories), -f - for stdin, or FILE "
+                        f"arguments; or {flag('live')} for the cluster's objects")
     end = _release(options.to, "to")
-    start = _release(getattr(options, "from"), "from") if getattr(options, "from") else _current(factory)
-    planning = plan.PlanRun(start, end)  # --to before --from is refused before any file is read
-    files = manifests.expand(given, options.recursive)
-    for path in files:
-        planning.add(manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path))
-    if not planning.objects and not planning.problems and not options.allow_empty:
-        raise UserError(f"no objects in {', '.join(shorten(str(g)) for g in given[:3])}; nothing was planned "
-                        f"({flag('allow_empty')} makes that a pass)")
-    answer = planning.answer(len(files))
+    if options.live:
+        planning, read = _live(options, factory, end)
+        answer = planning.answer(0)
+        answer["live"] = read
+    else:
+        start = _release(getattr(options, "from"), "from") if getattr(options, "from") else _current(factory)
+        planning = plan.PlanRun(start, end)  # --to before --from is refused before any file is read
+        files = manifests.expand(given, options.recursive)
+        for path in files:
+            planning.add(manifests.parse(manifests.read_text(path), "<stdin>" if path == "-" else path))
+        if not planning.objects and not planning.problems and not options.allow_empty:
+            raise UserError(f"no objects in {', '.join(shorten(str(g)) for g in given[:3])}; nothing was planned "
+                            f"({flag('allow_empty')} makes that a pass)")
+        answer = planning.answer(len(files))
+    start = answer["from"]
     status = check.exit_status(answer, failing, options.ignore_deprecations)
     answer["summary"] = check.summary(answer, failing, options.ignore_deprecations)
-    if options.output == "junit":  # each object a test case, those with nothing to change too
+    if options.output == "junit" and not options.live:  # each object a test case, those with nothing to change too
         answer["checked"] = planning.identities
     factory.out(pick(FORMATS, options.output)(answer, options.no_headers))
     if options.output in _READ_BY_PEOPLE and not answer["problems"]:

@@ -79,11 +79,21 @@ def plan_rows(answer: dict) -> tuple:
     return headers, rows
 
 
-def _plan_as_check(answer: dict) -> dict:
-    """plan's answer as check's CI printers read it: one target (the upgrade), each finding's detail led by its hop."""
-    findings = [{**f, "detail": f"at the {f['hop']} hop: {f['detail']}" if f["hop"] else f["detail"]}
-                for f in answer["findings"]]
-    return {**answer, "targets": [{"name": f"upgrade {answer['from']} to {answer['to']}"}], "findings": findings}
+def _plan_ci(check_printer, scan_printer):
+    """A CI printer of plan's answer: check's for manifests (their files and lines), scan's for a live cluster;
+    either reads one target (the upgrade) and each finding's detail led by its hop."""
+
+    def printer(answer: dict, no_headers: bool) -> str:
+        findings = [{**f, "detail": f"at the {f['hop']} hop: {f['detail']}" if f["hop"] else f["detail"]}
+                    for f in answer["findings"]]
+        live = answer.get("live")
+        if live:
+            return scan_printer({**answer, "findings": findings, "cluster": live["cluster"], "skipped": live["skipped"]},
+                                no_headers)
+        return check_printer({**answer, "targets": [{"name": f"upgrade {answer['from']} to {answer['to']}"}],
+                              "findings": findings}, no_headers)
+
+    return printer
 
 
 def diff_rows(answer: dict) -> tuple:
@@ -157,6 +167,6 @@ def _formats(rows) -> dict:
 
 CHECK = {**_formats(check_rows), "junit": ci.junit, "sarif": ci.sarif, "github": ci.github}
 SCAN = {**_formats(scan_rows), "junit": ci.scan_junit, "sarif": ci.scan_sarif, "github": ci.scan_github}
-PLAN = {**_formats(plan_rows), **{name: (lambda p: lambda answer, no_headers: p(_plan_as_check(answer), no_headers))(p)
-                                   for name, p in (("junit", ci.junit), ("sarif", ci.sarif), ("github", ci.github))}}
+PLAN = {**_formats(plan_rows), "junit": _plan_ci(ci.junit, ci.scan_junit), "sarif": _plan_ci(ci.sarif, ci.scan_sarif),
+        "github": _plan_ci(ci.github, ci.scan_github)}
 DIFF = _formats(diff_rows)
