@@ -56,7 +56,8 @@ metadata:
 RELEASES = [f"1.{n}" for n in range(15, 38)]
 
 
-RESOURCES = ("flowschemas", "cronjobs", "podsecuritypolicies", "poddisruptionbudgets", "horizontalpodautoscalers")
+RESOURCES = ("flowschemas", "cronjobs", "podsecuritypolicies", "poddisruptionbudgets", "horizontalpodautoscalers",
+             "ingresses")
 
 
 @lru_cache(maxsize=None)
@@ -171,6 +172,21 @@ def test_the_table_has_a_row_per_object_and_hop(cli, tmp_path):
     assert [line.split()[0] for line in flows] == ["1.26", "1.29", "1.29"]
     assert "plan 1.22 to 1.30: 7 changes" in result.stderr
     assert not any("Deployment" in line for line in lines)
+
+
+def test_a_replacement_in_another_group_and_an_api_not_served_at_from(cli, tmp_path):
+    ingress = _write(tmp_path, "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: ing}\n")
+    result = cli("plan", "--from", "1.18", "--to", "1.23", "-f", str(ingress), "-o", "json")
+    assert result.returncode == 3, result.stderr
+    [f] = json.loads(result.stdout)["findings"]
+    uses, write = "extensions/v1beta1/Ingress", f"{f['write']}/Ingress"
+    assert f["hop"] == next(r for r in RELEASES[RELEASES.index("1.18"):] if uses not in served(r))
+    assert write in served(_before(f["hop"])) and write in served("1.23") and f["write"].startswith("networking.k8s.io/")
+    assert f["window"][0] == next(r for r in RELEASES if {uses, write} <= served(r))
+    gone = cli("plan", "--from", "1.25", "--to", "1.26", "-f", str(ingress), "-o", "json")
+    [f] = json.loads(gone.stdout)["findings"]
+    assert (gone.returncode, f["hop"], f["write"]) == (3, "1.25", None)
+    assert "no longer served in 1.25" in f["detail"] and "fix it first" in f["advice"]
 
 
 def test_exit_statuses_as_check(cli, tmp_path):

@@ -188,9 +188,15 @@ class PlanRun:
             return None
         start, end = self.start, self.end
         if not served_in(gvk, start):
-            detail = (f"{_text(gvk)} is not served by default in {start} already: "
-                      f"'kubectl apiinfo check {flag('kube_version')} {start}' says what to fix first")
-            return [self._step(NOT_SERVED, start, gvk, None, None, detail, "fix it before the upgrade")]
+            first = _first_served(gvk)
+            if first and release_key(first) > release_key(start):
+                why = f"not served yet in {start} (a default API server serves it from {first})"
+            elif first:
+                why = f"no longer served in {start} (last served by default in {_last_served(gvk)})"
+            else:
+                why = "never served by default"
+            advice = f"fix it first: 'kubectl apiinfo check {flag('kube_version')} {start}' says what to write"
+            return [self._step(NOT_SERVED, start, gvk, None, None, f"{_text(gvk)} is {why}; {advice}", advice)]
         out, used = [], gvk
         for hop in self.hops:
             if served_in(used, hop):

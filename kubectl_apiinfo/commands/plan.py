@@ -141,8 +141,9 @@ def run(options, factory):
             note(f"Nothing to change from {start} to {end}: the APIs of {answer['objects']} "
                  f"object{'s' * (answer['objects'] != 1)} are served by every release on the way.")
     if planning.not_judged and options.output in _READ_BY_PEOPLE:
-        note(f"{planning.not_judged} object{'s' * (planning.not_judged != 1)} of kinds the catalog does not know "
-             "(custom resources) were not planned for")
+        one = planning.not_judged == 1
+        note(f"{planning.not_judged} object{'' if one else 's'} of kinds the catalog does not know (custom resources) "
+             f"{'was' if one else 'were'} not planned for")
     problems = answer["problems"]
     if problems:
         more = f" (and {len(problems) - 1} more; the rest was planned)" if len(problems) > 1 else "; the rest was planned"
