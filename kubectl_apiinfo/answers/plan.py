@@ -247,7 +247,8 @@ class PlanRun:
         written = _best([c for c in successors(used) if served_in(c, end)
                          and not _deprecated_in(c, end)], end)
         if written is None:
-            advice = f"no replacement: remove or replace it before {deadline}"
+            named = OUTSIDE_THE_API.get(used)
+            advice = f"no replacement: remove or replace it{' with ' + named if named else ''} before {deadline}"
             return self._step(DEPRECATED, hop, used, None, None, f"{detail}; {advice}", advice)
         span = window(used, written, end, self.names)
         advice = self._advice(written, span, deadline)
