@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 from functools import lru_cache
 from pathlib import Path
@@ -15,9 +16,7 @@ import pytest
 import yaml
 
 from conftest import COMMAND, assert_one_line_error, clean_env
-from test_ci_formats import _valid_sarif, sarif_schema  # noqa: F401 - the fixture, shared
-
-import subprocess
+from test_ci_formats import _valid_sarif, sarif_schema  # noqa: F401 - sarif_schema: the fixture, shared
 
 # The done-when stream of issue 21: each object an API a release between 1.22 and 1.30 stops serving.
 STREAM = """\

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.answers.check import DEPRECATED, NOT_SERVED, identity, split_api_version
 from kubectl_apiinfo.errors import UserError, flag
-from kubectl_apiinfo.model import group_version, release_key, release_span, version_priority_key
+from kubectl_apiinfo.model import group_version, release_key, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
 
 # What replaces an API that has no API to replace it: named, since no apiVersion can say it.
@@ -295,7 +295,3 @@ def _objects(findings: list) -> int:
 def _deprecated_in(gvk: str, release: str) -> bool:
     facts = releases.lifecycle_of(*_parts(gvk))
     return bool(facts.deprecated) and release_key(facts.deprecated) <= release_key(release)
-
-
-def window_text(span: Optional[list]) -> str:
-    return release_span(*span) if span else "-"
