@@ -53,6 +53,8 @@ def test_the_typer_app_declares_what_the_spec_declares():
         ["resources", "--sort-by", "age"],
         ["deployments", "--offline"],
         ["deployments", "--refresh", "--offline"],
+        ["plan", "--from", "1.22", "--to", "1.30"],  # --from's dest is a Python keyword: typer's parameter is from_
+        ["plan", "--to", "1.22", "--from=1.30", "-f", "-"],
     ],
 )
 def test_fast_and_typer_paths_answer_alike(tmp_path, args):

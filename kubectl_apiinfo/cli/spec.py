@@ -203,6 +203,21 @@ AUDIT_LOG = Option(
     "as the API server's --audit-log-path writes them (gzip too; '-' for stdin). Requests to deprecated APIs, "
     "by user agent, user and verb, judged against --kube-version.",
 )
+# plan's two ends: releases, checked by the command (a release newer than the catalog cannot be planned for).
+# --from's dest is "from", a Python keyword: read it with getattr (typer's parameter is from_, cli/typer_app.py).
+PLAN_FROM = Option(
+    "--from", metavar="VERSION", completer=RELEASES,
+    help="The release the cluster runs now (1.22 or v1.22.4); default: the cluster's version, from its snapshot.",
+)
+PLAN_TO = Option(
+    "--to", metavar="VERSION", completer=RELEASES,
+    help="The release to upgrade to, a minor release at a time (1.30 or v1.30.1). Required.",
+)
+LIVE = Option(
+    "--live", BOOL, default=False,
+    help="Plan for the live cluster's objects instead of manifests: the version each object's field managers wrote "
+    "with (metadata.managedFields), as scan reads them.",
+)
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
@@ -224,6 +239,7 @@ VERSIONS_FORMATS = (*LISTING_FORMATS, "helm", "argocd")  # helm template's flags
 CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "github")
 DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
 SCAN_FORMATS = CHECK_FORMATS
+PLAN_FORMATS = CHECK_FORMATS
 
 # check's positional FILEs are -f's files as a file list gives them (pre-commit, xargs): one name each, never
 # split at commas, since a file's name may hold one.
@@ -366,6 +382,20 @@ COMMANDS = (
             LAST_APPLIED, AUDIT_LOG, IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
         ),
         handler="scan",
+        takes_cluster=True,
+    ),
+    Command(
+        "plan",
+        "Plan an upgrade hop by hop: for each release after FROM up to TO, the APIs the manifests (or, with --live, "
+        "the cluster's objects) use that stop being served there, the version to write instead (one every release "
+        "on the way serves), the window in which both are served by default, and when to migrate. Exit status as "
+        "check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
+        arguments=(FILES,),
+        options=(
+            PLAN_TO, PLAN_FROM, FILENAME, RECURSIVE, LIVE, OUTPUT.with_choices(PLAN_FORMATS, "table"), NO_HEADERS,
+            IGNORE_DEPRECATIONS, FAIL_ON, ALLOW_EMPTY, *QUERY_CLUSTER_OPTIONS,
+        ),
+        handler="plan",
         takes_cluster=True,
     ),
     Command("version", "Print the plugin's version.", handler="version"),

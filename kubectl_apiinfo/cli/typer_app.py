@@ -7,6 +7,7 @@ declared here as an option with a value: click's own flags take no value.
 """
 
 import inspect
+import keyword
 from typing import Annotated, Callable, List, Optional
 
 import typer
@@ -40,8 +41,13 @@ def _option_parameter(option: spec.Option) -> inspect.Parameter:
         annotation, default = Optional[str], None  # absent: the spec's default, applied in validation
     metavar = "[=true|false]" if option.kind == spec.BOOL else (option.metavar or None)
     declared = typer.Option(*option.names, help=option.help, metavar=metavar, show_default=False, hidden=option.hidden)
-    return inspect.Parameter(option.dest, inspect.Parameter.KEYWORD_ONLY, default=default,
+    return inspect.Parameter(_parameter_name(option.dest), inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[annotation, declared])
+
+
+def _parameter_name(dest: str) -> str:
+    """A dest as a Python parameter: plan's --from is from_ (a keyword cannot name a parameter)."""
+    return dest + "_" if keyword.iskeyword(dest) else dest
 
 
 def _argument_parameter(argument: spec.Argument) -> inspect.Parameter:
@@ -60,7 +66,11 @@ def _function(path: tuple, command: spec.Command, execute: Callable) -> Callable
     lists = [o.dest for o in command.options if o.kind == spec.STRINGS]
     lists += [a.dest for a in command.arguments if a.repeatable]
 
+    renamed = {_parameter_name(o.dest): o.dest for o in command.options if _parameter_name(o.dest) != o.dest}
+
     def function(**values):
+        for name, dest in renamed.items():
+            values[dest] = values.pop(name, None)
         for dest in lists:
             values[dest] = list(values.get(dest) or [])  # the router's form: a list, maybe empty
         return execute(path, command, values)

@@ -21,7 +21,7 @@ _READ_BY_PEOPLE = ("table", "markdown", "csv", "github")  # the others carry the
 _LISTS_AT_ONCE = 4
 
 
-def _list(client, resource, last_applied: bool) -> tuple:
+def list_tally(client, resource, last_applied: bool) -> tuple:
     """(the resource's Tally, the TransportError that stopped its listing or None)."""
     from kubectl_apiinfo.kube import object_lists
     from kubectl_apiinfo.kube.transport import TransportError
@@ -82,7 +82,7 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
     started = time.monotonic()
     show, shown = progress_wanted() and run.said is None, False  # several contexts: their own progress line
     with ThreadPoolExecutor(max_workers=_LISTS_AT_ONCE) as pool:
-        listed = pool.map(lambda r: _list(client, r, last_applied), resources)
+        listed = pool.map(lambda r: list_tally(client, r, last_applied), resources)
         for i, (tally, error) in enumerate(listed, 1):
             run.add(tally)  # counts only: the tally of a resource is as small as its writers are few
             if error is not None:

@@ -1,11 +1,12 @@
-"""Output of check, scan and diff: kubectl-style tables, GitHub markdown (tabulate, imported
+"""Output of check, scan, plan and diff: kubectl-style tables, GitHub markdown (tabulate, imported
 only for -o markdown), csv (the csv module), json and yaml; check's CI formats (junit,
-sarif, github) are printers/ci.py's, scan's too.  CHECK, SCAN and DIFF are their tables of printers; a new
+sarif, github) are printers/ci.py's, scan's and plan's too.  CHECK, SCAN, PLAN and DIFF are their tables of printers; a new
 format for one of them is a printer function in its table (and the word in cli/spec.py)."""
 
 from __future__ import annotations
 
 from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers import ci
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
 from kubectl_apiinfo.printers.tabwriter import tabwrite
@@ -65,6 +66,36 @@ def _seconds(time) -> str:
     return head + rest.lstrip("0123456789") if dot else time
 
 
+def plan_rows(answer: dict) -> tuple:
+    """(headers, rows): a row per object and hop, in hop order; then what could not be read."""
+    headers = ["HOP", "LOCATION", "KIND/NAME", "APIVERSION", "WINDOW", "ADVICE"]
+    rows = []
+    for f in answer["findings"]:
+        advice = f["advice"] if f["finding"] != "deprecated" else f"(deprecated) {f['advice']}"
+        rows.append([f["hop"] or "-", f["location"], _kind_name(f), f["uses"],
+                     release_span(*f["window"]) if f["window"] else "-", advice])
+    for p in answer["problems"]:
+        rows.append(["-", p["location"], "-", "-", "-", f"invalid: {p['message']}"])
+    return headers, rows
+
+
+def _plan_ci(check_printer, scan_printer):
+    """A CI printer of plan's answer: check's for manifests (their files and lines), scan's for a live cluster;
+    either reads one target (the upgrade) and each finding's detail led by its hop."""
+
+    def printer(answer: dict, no_headers: bool) -> str:
+        findings = [{**f, "detail": f"at the {f['hop']} hop: {f['detail']}" if f["hop"] else f["detail"]}
+                    for f in answer["findings"]]
+        live = answer.get("live")
+        if live:
+            return scan_printer({**answer, "findings": findings, "cluster": live["cluster"], "skipped": live["skipped"]},
+                                no_headers)
+        return check_printer({**answer, "targets": [{"name": f"upgrade {answer['from']} to {answer['to']}"}],
+                              "findings": findings}, no_headers)
+
+    return printer
+
+
 def diff_rows(answer: dict) -> tuple:
     """(headers, rows) grouped as an upgrade reads: group/versions, resources, then fields; what breaks first."""
     from kubectl_apiinfo.answers.diff import SECTIONS
@@ -103,9 +134,10 @@ def _markdown(headers_rows: tuple, no_headers: bool) -> str:
     from tabulate import tabulate  # only for -o markdown
 
     escaped = [[printable(cell).replace("|", "\\|") for cell in row] for row in rows]
+    # Cells stay text: a release such as 1.30 read as a number would print as 1.3.
     if no_headers:
-        return tabulate(escaped, tablefmt="github") + "\n"
-    return tabulate(escaped, headers=headers, tablefmt="github") + "\n"
+        return tabulate(escaped, tablefmt="github", disable_numparse=True) + "\n"
+    return tabulate(escaped, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
 def _csv(headers_rows: tuple, no_headers: bool) -> str:
@@ -135,4 +167,6 @@ def _formats(rows) -> dict:
 
 CHECK = {**_formats(check_rows), "junit": ci.junit, "sarif": ci.sarif, "github": ci.github}
 SCAN = {**_formats(scan_rows), "junit": ci.scan_junit, "sarif": ci.scan_sarif, "github": ci.scan_github}
+PLAN = {**_formats(plan_rows), "junit": _plan_ci(ci.junit, ci.scan_junit), "sarif": _plan_ci(ci.sarif, ci.scan_sarif),
+        "github": _plan_ci(ci.github, ci.scan_github)}
 DIFF = _formats(diff_rows)
