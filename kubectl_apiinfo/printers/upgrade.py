@@ -28,17 +28,23 @@ def check_rows(answer: dict) -> tuple:
 
 
 def scan_rows(answer: dict) -> tuple:
-    """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs."""
-    headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
+    """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs;
+    with Helm findings, the release and template of each (a row per object)."""
+    helm = any(f["origin"] == "helm" for f in answer["findings"])
+    headers = ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS"] + (["RELEASE", "TEMPLATE"] if helm else []) + ["FINDING", "DETAIL"]
     rows = []
     for f in answer["findings"]:
+        release = ["", ""]
         if f["origin"] == "metrics":
             by, objects = "(requests)", "-"
         else:
-            by = f["manager"] if f["origin"] == "managedFields" else "(last-applied)"
+            by = {"managedFields": f["manager"], "helm": "(helm)"}.get(f["origin"], "(last-applied)")
             shown = ", ".join(f["names"]) + (", ..." if f["objects"] > len(f["names"]) else "")
             objects = f"{f['objects']} ({shown})"
-        rows.append([f["resource"], f["apiVersion"], by, objects, f["finding"], f["detail"]])
+        if f["origin"] == "helm":
+            chart = f", {f['chart']}" if f.get("chart") else ""
+            release = [f"{f['namespace']}/{f['release']} (revision {f['revision']}{chart})", f.get("template") or "-"]
+        rows.append([f["resource"], f["apiVersion"], by, objects] + (release if helm else []) + [f["finding"], f["detail"]])
     return headers, rows
 
 
