@@ -205,3 +205,30 @@ def test_release_contents_leak_nowhere(fake_apiserver, cli, tmp_path, shared_man
     assert any(cache.rglob("*")), "the scan cached its discovery there"
     for path in cache.rglob("*"):
         assert not path.is_file() or MARKER.encode() not in path.read_bytes(), path
+
+
+def test_a_record_decodes_within_its_bound_and_its_errors_carry_no_content():
+    import base64
+    import gzip
+
+    from kubectl_apiinfo.kube.helm_releases import MAX_DECOMPRESSED, Record, Unreadable, decode
+
+    doc = {"name": "web", "namespace": "apps", "version": 3, "info": {"status": "deployed"}, "config": {"k": MARKER},
+           "chart": {"metadata": {"name": "c", "version": "1.0.0"}, "templates": [{"data": MARKER}]}, "manifest": "m"}
+    helm = base64.b64encode(gzip.compress(json.dumps(doc).encode()))
+    release = decode(Record("secret", "sh.helm.release.v1.web.v3", "apps", "web", 3, "deployed",
+                            base64.b64encode(helm).decode()))
+    assert (release.name, release.namespace, release.revision, release.chart_label, release.status, release.manifest) == (
+        "web", "apps", 3, "c-1.0.0", "deployed", "m")
+    assert MARKER not in repr([getattr(release, s) for s in release.__slots__ if s != "record"])  # values, templates dropped
+    bad = {
+        "not base64": f"{MARKER}!!",
+        "past the bound": base64.b64encode(gzip.compress(b"{" + b" " * MAX_DECOMPRESSED)).decode(),
+        "not JSON": base64.b64encode(MARKER.encode()).decode(),
+        "cut short": base64.b64encode(gzip.compress(MARKER.encode() * 100)[:30]).decode(),
+    }
+    for what, data in bad.items():
+        with pytest.raises(Unreadable) as raised:
+            decode(Record("configmap", "sh.helm.release.v1.web.v1", "apps", "web", 1, "deployed", data))
+        error = raised.value  # its words are ours, and no decoding error with the data rides along
+        assert MARKER not in str(error) and error.__cause__ is None and (error.__context__ is None or error.__suppress_context__), what

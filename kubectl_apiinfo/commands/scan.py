@@ -108,9 +108,9 @@ def _helm(run, client) -> None:
                 warn(f"listing Helm releases in {resource} failed ({e}): not scanned")
             run.skip(f"Helm releases in {resource}", f"list {resource}" if e.status == 403 else "", str(e))
             continue
+        records.reverse()
         while records:
-            record = records.pop(0)  # each encoded record dropped once checked
-            _release(run, record, helm_releases)
+            _release(run, records.pop(), helm_releases)  # each encoded record dropped once checked
 
 
 def _release(run, record, helm_releases) -> None:
