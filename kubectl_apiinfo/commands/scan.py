@@ -38,16 +38,17 @@ def _list(client, resource, last_applied: bool) -> tuple:
 
 def _skipped_list(run, resource, error, read: int, helm: bool) -> None:
     where = "in any namespace" if resource.namespaced else "(cluster-scoped)"
-    permission = f"list {resource.qualified}"
+    permission, reason = f"list {resource.qualified}", str(error)
     if error.status == 403 and helm and resource.qualified in _HELM_DRIVERS:  # one line for both of its reads
         line = f"cannot list {resource.qualified} {where} (403): their managedFields and Helm releases are not scanned"
+        reason += "; the Helm releases kept in them were not read either"
     elif error.status == 403:
         line = f"cannot list {resource.qualified} {where} (403): not scanned"
     else:
         after = f" after {read} objects" if read else ""
         line = f"listing {resource.qualified} failed{after} ({error}): not scanned"
     warn(line)
-    run.skip(resource.qualified, permission if error.status == 403 else "", str(error), listed=True)
+    run.skip(resource.qualified, permission if error.status == 403 else "", reason, listed=True)
 
 
 def _metrics(run, client) -> None:
