@@ -1,4 +1,4 @@
-"""kubectl apiinfo scan: which live objects and clients of the cluster use APIs a target release does not serve."""
+"""kubectl apiinfo scan: which live objects, Helm releases and clients of the cluster use APIs a target release does not serve."""
 
 from __future__ import annotations
 
