@@ -1,15 +1,17 @@
 """scan as data: what a live cluster's objects and clients still use that a target release does not serve.
 
-Two signals, neither of which the stored object itself can give (the API
+Signals the stored object itself cannot give (the API
 server stores one version and serves every version):
   managedFields  each object's field managers and the apiVersion each last wrote with; one finding per
                  (resource, apiVersion written, manager), with the count of objects and a few names
   last-applied   with --last-applied, the apiVersion of kubectl's last-applied-configuration annotation
   metrics        apiserver_requested_deprecated_apis: deprecated APIs requested since the API server started
   audit-log      with --audit-log, alone: the requests an audit log shows to deprecated APIs (answers/audit_events.py)
+  helm           each Helm release's current manifest (kube/helm_releases.py), checked as check checks a file:
+                 kinds, fields and values; a finding per object, naming the release, chart, revision and template
 Each is judged as check judges an apiVersion/kind (answers/check.py Checker), against a catalog release;
 a custom resource's against the cluster's own CRDs, whose storedVersions are judged too (answers/crd_scan.py).
-Counts are kept as objects are read; no object is kept.
+Counts are kept as objects are read; no object is kept, and a release's manifest only while it is checked.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from kubectl_apiinfo.errors import UserError, flag, shorten
 from kubectl_apiinfo.model import group_version, release_key
 from kubectl_apiinfo.sources.catalog import releases
 
-MANAGED_FIELDS, LAST_APPLIED, METRICS, AUDIT_LOG = "managedFields", "last-applied", "metrics", "audit-log"
+MANAGED_FIELDS, LAST_APPLIED, METRICS, AUDIT_LOG, HELM = "managedFields", "last-applied", "metrics", "audit-log", "helm"
 NAMES_KEPT = 3  # names shown per finding: enough to find the objects, never all ten thousand
-FINDINGS = (check.NOT_SERVED, check.OFF_BY_DEFAULT, check.DEPRECATED)
+# What breaks first: an API not served, a field or value the API server refuses (Helm manifests alone have
+# fields), then what still applies.
+FINDINGS = (check.NOT_SERVED, check.OFF_BY_DEFAULT, check.UNKNOWN_FIELD, check.INVALID_VALUE, check.MISSING_REQUIRED,
+            check.DUPLICATE_KEY, check.DEPRECATED)
 
 
 class Listable:
@@ -128,6 +133,7 @@ class ScanRun:
         self.resources = 0
         self.objects = 0
         self.metrics_read = False
+        self.helm_releases: Optional[int] = None  # releases checked; None: not scanned
         self.audit_log: Optional[dict] = None  # what was read of an audit log, when one was scanned
         self.crds_read: Optional[int] = None  # CRDs listed; None: not listed
         self.said: Optional[list] = None  # --all-contexts: this context's warnings, held to be printed in order
@@ -204,6 +210,52 @@ class ScanRun:
             "detail": f"{text}; {how}",
         }
 
+    def add_release(self, release) -> list:
+        """A Helm release's manifest (kube/helm_releases.py Release), checked against the target as check checks
+        a file; the answer's findings are its.  Returns the locations of its documents that could not be read
+        (their text never: a release may be a Secret's)."""
+        from kubectl_apiinfo.answers.rules import DEFINING_KINDS
+        from kubectl_apiinfo.inputs.manifests import Manifest, parse
+
+        self.helm_releases = (self.helm_releases or 0) + 1
+        records = list(parse(release.manifest, f"{release.namespace}/{release.name}"))
+        defining = [r for r in records if isinstance(r, Manifest) and r.obj.get("kind") in DEFINING_KINDS]
+        run = check.CheckRun([self.target], defining)
+        run.add(records)
+        del records
+        answer = run.answer(1)
+        unreadable = [_template_at(release.manifest, p["line"]) for p in answer["problems"]]
+        about = {"release": release.name, "namespace": release.namespace, "revision": release.revision,
+                 "chart": release.chart_label or None}
+        for f in answer["findings"]:
+            if f["finding"] in FINDINGS:
+                self.findings.append(self._helm_finding(f, about, release))
+        return unreadable
+
+    def _helm_finding(self, f: dict, about: dict, release) -> dict:
+        group, version = check.split_api_version(f["apiVersion"])
+        namespace = f["namespace"] if isinstance(f["namespace"], str) and f["namespace"] else release.namespace
+        name = f"{namespace}/{f['name']}" if namespace else f["name"]
+        resource = self._resource(group, version, f["kind"])
+        return {
+            "finding": f["finding"], "origin": HELM, "resource": f"{resource}.{group}" if group else resource,
+            "group": group, "kind": f["kind"], "apiVersion": f["apiVersion"], "manager": None, "operations": [],
+            "objects": 1, "names": [name], "lastWritten": None, **about, "template": f["source"],
+            **({"field": f["field"]} if f.get("field") else {}), **_facts(f), "detail": f["detail"],
+        }
+
+    def _resource(self, group: str, version: str, kind: str) -> str:
+        """The resource (plural) of a kind a manifest names: the cluster's discovery, the target's, the catalog's
+        history; else the kind in lower case."""
+        for source in (self.cluster, self.target):
+            r = source.kinds.get((group, version, kind))
+            if r is not None:
+                return r.name
+        for plural, entries in releases.history().items():
+            if any(e.group == group and e.kind == kind for e in entries):
+                return plural
+        return kind.lower()
+
     def _kind(self, group: str, version: str, resource: str) -> Optional[str]:
         """The kind of a resource the metric names: the cluster's discovery, else the catalog's history."""
         for source in (self.cluster, self.target):
@@ -226,11 +278,12 @@ class ScanRun:
 
     @property
     def anything_read(self) -> bool:
-        return self.resources > self.lists_failed or self.metrics_read or self.crds_read is not None
+        return (self.resources > self.lists_failed or self.metrics_read or self.crds_read is not None
+                or bool(self.helm_releases))
 
     def answer(self, requests: int) -> dict:
         scanned = {"resources": self.resources, "objects": self.objects, "metrics": self.metrics_read,
-                   "crds": self.crds_read, "requests": requests}
+                   "crds": self.crds_read, "helmReleases": self.helm_releases, "requests": requests}
         if self.audit_log is not None:
             scanned["auditLog"] = dict(self.audit_log)
         return {
@@ -243,14 +296,27 @@ class ScanRun:
         }
 
 
+def _template_at(manifest: str, line: int) -> str:
+    """Where a manifest's line is, as a person finds it: the template of its document (Helm's `# Source:`)."""
+    lines = manifest.splitlines()
+    for text in reversed(lines[:max(0, line)]):
+        if text.startswith("# Source:"):
+            return f"{text[len('# Source:'):].strip()} (line {line} of the manifest)"
+        if text.startswith("---") and text.strip() == "---":
+            break
+    return f"line {line} of the manifest"
+
+
 def _facts(f: dict) -> dict:
     return {k: f.get(k) for k in ("removed", "replacement", "replacementServed")}
 
 
 def _order(f: dict) -> tuple:
-    """What breaks first, then by resource, version and manager (or, from an audit log, who asked and how)."""
+    """What breaks first, then by resource, version and manager (or, from an audit log, who asked and how;
+    from a Helm release, which release, template and object)."""
     return (FINDINGS.index(f["finding"]), f["resource"], f["apiVersion"], f["origin"], f["manager"] or "",
-            f.get("subresource") or "", f.get("userAgent") or "", f.get("user") or "", f.get("verb") or "")
+            f.get("subresource") or "", f.get("userAgent") or "", f.get("user") or "", f.get("verb") or "",
+            f.get("namespace") or "", f.get("release") or "", f.get("template") or "", f["names"], f.get("field") or "")
 
 
 def exit_status(answer: dict, fail_on, ignore_deprecations: bool) -> int:

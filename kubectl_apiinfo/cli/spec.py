@@ -197,6 +197,11 @@ LAST_APPLIED = Option(
     help="Also report the apiVersion of each object's kubectl.kubernetes.io/last-applied-configuration annotation "
     "(labelled last-applied: it says what was last applied client-side, not how the object is written).",
 )
+NO_HELM = Option(
+    "--no-helm", BOOL, default=False,
+    help="Do not read Helm releases (their Secrets or ConfigMaps); without it each release's deployed manifest is "
+    "checked as check checks a file. --resources skips them too.",
+)
 AUDIT_LOG = Option(
     "--audit-log", metavar="FILE",
     help="Scan this audit log instead of the cluster, offline, with no kubeconfig: JSON lines of audit.k8s.io/v1 Event "
@@ -373,13 +378,14 @@ COMMANDS = (
     Command(
         "scan",
         "Scan the live cluster for APIs a release removes or deprecates: the version each object's field managers "
-        "wrote with (metadata.managedFields), and the deprecated APIs the API server counts as still requested. "
+        "wrote with (metadata.managedFields), each Helm release's deployed manifest, and the deprecated APIs the API "
+        "server counts as still requested. "
         "The cluster is the kubeconfig's, as for every command; with --all-contexts, every context's at once; "
         "with --offline, the last whole scan the cache keeps; with --audit-log, an audit log instead, alone and "
         "offline. Exit status as check's: 0 nothing found; 2 only deprecations; 3 anything else; 1 an error.",
         options=(
             SCAN_TARGET, ALL_CONTEXTS, OUTPUT.with_choices(SCAN_FORMATS, "table"), NO_HEADERS, SCAN_RESOURCES,
-            LAST_APPLIED, AUDIT_LOG, IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
+            LAST_APPLIED, NO_HELM, AUDIT_LOG, IGNORE_DEPRECATIONS, FAIL_ON, *CLUSTER_OPTIONS,
         ),
         handler="scan",
         takes_cluster=True,

@@ -1,4 +1,5 @@
-"""kubectl apiinfo scan: which live objects and clients of the cluster (or of an audit log) use APIs a target release does not serve."""
+"""kubectl apiinfo scan: which live objects, Helm releases and clients of the cluster (or of an audit log) use APIs a
+target release does not serve."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ _PROGRESS_AFTER = 1.0  # seconds: a quick scan shows no progress line
 _READ_BY_PEOPLE = ("table", "markdown", "csv", "github")  # the others carry the counts and what was skipped
 # Resources listed at once: each list is paged in turn, as kubectl pages it; several lists overlap.
 _LISTS_AT_ONCE = 4
+# The resources Helm 3 keeps its release records in, by its driver's name.
+_HELM_DRIVERS = {"secrets": "secret", "configmaps": "configmap"}
 
 
 def list_tally(client, resource, last_applied: bool) -> tuple:
@@ -46,16 +49,19 @@ def say(run, line: str) -> None:
         run.said.append((warn, line))
 
 
-def _skipped_list(run, resource, error, read: int) -> None:
+def _skipped_list(run, resource, error, read: int, helm: bool) -> None:
     where = "in any namespace" if resource.namespaced else "(cluster-scoped)"
-    permission = f"list {resource.qualified}"
-    if error.status == 403:
+    permission, reason = f"list {resource.qualified}", str(error)
+    if error.status == 403 and helm and resource.qualified in _HELM_DRIVERS:  # one line for both of its reads
+        line = f"cannot list {resource.qualified} {where} (403): their managedFields and Helm releases are not scanned"
+        reason += "; the Helm releases kept in them were not read either"
+    elif error.status == 403:
         line = f"cannot list {resource.qualified} {where} (403): not scanned"
     else:
         after = f" after {read} objects" if read else ""
         line = f"listing {resource.qualified} failed{after} ({error}): not scanned"
     say(run, line)
-    run.skip(resource.qualified, permission if error.status == 403 else "", str(error), listed=True)
+    run.skip(resource.qualified, permission if error.status == 403 else "", reason, listed=True)
 
 
 def _metrics(run, client) -> None:
@@ -76,7 +82,7 @@ def _metrics(run, client) -> None:
     run.add_metrics(series)
 
 
-def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
+def _scan_objects(run, client, resources: list, last_applied: bool, helm: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     started = time.monotonic()
@@ -86,12 +92,57 @@ def _scan_objects(run, client, resources: list, last_applied: bool) -> None:
         for i, (tally, error) in enumerate(listed, 1):
             run.add(tally)  # counts only: the tally of a resource is as small as its writers are few
             if error is not None:
-                _skipped_list(run, tally.resource, error, tally.objects)
+                _skipped_list(run, tally.resource, error, tally.objects, helm)
             if show and (shown or time.monotonic() - started > _PROGRESS_AFTER):
                 shown = True
                 progress(f"listed {i}/{len(resources)} resources, {run.objects} objects")
     if shown:
         progress(f"listed {len(resources)}/{len(resources)} resources, {run.objects} objects", done=True)
+
+
+def _helm(run, client) -> None:
+    """Each Helm release's current revision, read and checked one at a time.  A driver whose resource could
+    not be listed at all (403) has said so in its one line; a record that does not decode is one line."""
+    from kubectl_apiinfo.kube import helm_releases
+    from kubectl_apiinfo.kube.transport import TransportError
+
+    forbidden = {s["part"] for s in run.skipped if s["permission"]}
+    run.helm_releases = 0
+    for resource, driver in _HELM_DRIVERS.items():
+        if resource in forbidden:
+            continue
+        try:
+            records = helm_releases.records(client, driver)
+        except TransportError as e:
+            if e.unreachable:
+                raise
+            if e.status == 403:
+                say(run, f"cannot list {resource} in any namespace (403): their Helm releases are not scanned")
+            else:
+                say(run, f"listing Helm releases in {resource} failed ({e}): not scanned")
+            run.skip(f"Helm releases in {resource}", f"list {resource}" if e.status == 403 else "", str(e))
+            continue
+        records.reverse()
+        while records:
+            _release(run, records.pop(), helm_releases)  # each encoded record dropped once checked
+
+
+def _release(run, record, helm_releases) -> None:
+    what = f"Helm release {record.namespace}/{record.release} (revision {record.revision}, {record.driver} {record.object_name})"
+    try:
+        release = helm_releases.decode(record)
+    except helm_releases.Unreadable as e:  # our own words: never the record's content
+        say(run, f"{what} could not be read ({e}): not scanned")
+        run.skip(f"{record.driver} {record.namespace}/{record.object_name}", "", f"not a readable Helm release: {e}")
+        return
+    if record.status != helm_releases.DEPLOYED:
+        line = f"{what}: checked {record.chosen}"
+        note(line) if run.said is None else run.said.append((note, line))
+    unreadable = run.add_release(release)
+    if unreadable:
+        where = ", ".join(unreadable[:3]) + (f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else "")
+        say(run, f"{what}: {len(unreadable)} document{'s' * (len(unreadable) != 1)} of its manifest could not be read "
+             f"({where}): not checked")
 
 
 def _what_was_read(answer: dict) -> str:
@@ -103,6 +154,8 @@ def _what_was_read(answer: dict) -> str:
     what = f"{scanned['objects']} object{'s' * (scanned['objects'] != 1)} of {scanned['resources']} resources"
     if scanned.get("crds") is not None:
         what += f", {scanned['crds']} CustomResourceDefinition{'s' * (scanned['crds'] != 1)}"
+    if scanned["helmReleases"] is not None:
+        what += f", {scanned['helmReleases']} Helm release{'s' * (scanned['helmReleases'] != 1)}"
     if scanned["metrics"]:
         what += " and the API server's requested deprecated APIs"
     if "clusters" in answer:  # --all-contexts
@@ -223,12 +276,16 @@ def _scan(options, factory, cluster, target, context: str, said: Optional[list])
     run.said = said
     for gv, why in sorted(cluster.failed_discovery.items()):  # discovery's own warning has said so
         run.skip(gv, "", f"its discovery failed ({why}): its resources were not listed")
+    # Narrowed to some resources: neither the whole server's counter nor every Helm release is asked for.
+    helm = not options.resources and not options.no_helm
     with factory.client(context) as client:
         from kubectl_apiinfo.commands.scan_crds import read_crds
 
         resources = read_crds(run, client, resources, bool(options.resources), lambda line: say(run, line))
-        _scan_objects(run, client, resources, options.last_applied)
-        if not options.resources:  # narrowed to some resources: the whole server's counter is not asked for
+        _scan_objects(run, client, resources, options.last_applied, helm)
+        if helm:
+            _helm(run, client)
+        if not options.resources:
             _metrics(run, client)
         requests = client.requests
     answer = run.answer(requests)

@@ -95,9 +95,10 @@ def _merged(contexts: list, results: dict, said: dict, target) -> dict:
         reasons = "; ".join(f"{n['context']}: {n['reason']}" for n in not_scanned[:2])
         raise UserError(f"no context of the kubeconfig could be scanned ({reasons})")
     total = {k: sum(c["scanned"][k] or 0 for c in clusters) for k in ("resources", "objects", "requests")}
-    crds = [c["scanned"]["crds"] for c in clusters if c["scanned"]["crds"] is not None]
-    total.update(metrics=any(c["scanned"]["metrics"] for c in clusters), crds=sum(crds) if crds else None,
-                 contexts=len(clusters))
+    for key in ("crds", "helmReleases"):  # None where no context read them
+        read = [c["scanned"][key] for c in clusters if c["scanned"][key] is not None]
+        total[key] = sum(read) if read else None
+    total.update(metrics=any(c["scanned"]["metrics"] for c in clusters), contexts=len(clusters))
     return {
         "kind": "ScanResult",
         "target": target.describe(),

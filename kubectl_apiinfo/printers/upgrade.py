@@ -30,11 +30,14 @@ def check_rows(answer: dict) -> tuple:
 
 def scan_rows(answer: dict) -> tuple:
     """(headers, rows): a row per (resource, apiVersion, manager) with its objects, then the requested APIs;
-    from an audit log, a row per (resource, who asked, verb) with its requests and when."""
+    from an audit log, a row per (resource, who asked, verb) with its requests and when; with Helm findings, the
+    release and template of each (a row per object)."""
     if answer["scanned"].get("auditLog") is not None:
         return _audit_rows(answer)
     contexts = "clusters" in answer  # --all-contexts
-    headers = (["CONTEXT"] if contexts else []) + ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS", "FINDING", "DETAIL"]
+    helm = any(f["origin"] == "helm" for f in answer["findings"])
+    headers = ((["CONTEXT"] if contexts else []) + ["RESOURCE", "APIVERSION", "MANAGER", "OBJECTS"]
+               + (["RELEASE", "TEMPLATE"] if helm else []) + ["FINDING", "DETAIL"])
     rows = []
     for f in answer["findings"]:
         names, count = f.get("names") or [], f.get("objects")
@@ -43,8 +46,13 @@ def scan_rows(answer: dict) -> tuple:
         else:  # a CRD's storedVersions count no objects: what etcd may hold
             by = f.get("manager") or "" if f["origin"] == "managedFields" else f"({f['origin']})"
         objects = "-" if count is None else f"{count} ({', '.join(names)}{', ...' if count > len(names) else ''})"
+        release = ["", ""]
+        if f["origin"] == "helm":
+            chart = f", {f['chart']}" if f.get("chart") else ""
+            release = [f"{f.get('namespace')}/{f.get('release')} (revision {f.get('revision')}{chart})", f.get("template") or "-"]
         rows.append(([f.get("context") or ""] if contexts else []) + [
-            f.get("resource") or "-", f.get("apiVersion") or "-", by, objects, f["finding"], f["detail"]])
+            f.get("resource") or "-", f.get("apiVersion") or "-", by, objects] + (release if helm else []) + [
+            f["finding"], f["detail"]])
     return headers, rows
 
 

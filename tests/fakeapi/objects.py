@@ -15,15 +15,27 @@ Config keys (server.py's config object):
               "resource": "flowschemas", "subresource": "", "removed_release": "1.32"}]:
               apiserver_requested_deprecated_apis series on /metrics (served always, with
               a few other series around them, as a kube-apiserver's page has)
+  helm_releases  [{"name": "web", "namespace": "apps", "chart": "mychart", "chart_version": "1.2.3",
+              "revision": 2, "status": "deployed", "driver": "secret", "manifest": "<rendered YAML>"}]:
+              Helm v3 release records, as helm writes them: a Secret (driver "secret", the default;
+              type helm.sh/release.v1) or a ConfigMap ("configmap") named
+              sh.helm.release.v1.NAME.vREVISION in the namespace, labelled owner=helm, name, status
+              and version, whose data.release is base64 of gzip of the release's JSON (a Secret's
+              data base64 once more).  "encoding" breaks or varies that: "plain" (no gzip, which
+              Helm reads too), "damaged" (the gzip stream cut in half), "bomb" (gzip of
+              "inflates_to" bytes, default 65 MiB); "values" sets the release's config.
 
 Lists answer as a kube-apiserver does: ?limit=N&continue=TOKEN pages (an opaque
 token, remainingItemCount), `Accept: application/json;as=PartialObjectMetadataList;
-g=meta.k8s.io;v=v1` gives metadata only, anything else the resource's own List.
+g=meta.k8s.io;v=v1` gives metadata only, anything else the resource's own List;
+labelSelector (equality, comma-joined: owner=helm,status=deployed) and fieldSelector
+(type, metadata.name, metadata.namespace) narrow a list before it is paged.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from typing import Any, Optional
 
@@ -46,6 +58,9 @@ class Objects:
         for key, spec in (config.get("generated") or {}).items():
             group, resource = _split(key)
             self.by_resource.setdefault(_key(group, resource), []).extend(_generated(resource, spec))
+        for i, spec in enumerate(config.get("helm_releases") or []):
+            resource = "configmaps" if spec.get("driver") == "configmap" else "secrets"
+            self.by_resource.setdefault(_key("", resource), []).append(helm_record(i, spec))
         series = config.get("deprecated_api_series") or []
         self.metrics = metrics_text(series).encode()
 
@@ -78,6 +93,70 @@ def _generated(resource: str, spec: dict) -> list:
          "managedFields": writers, "annotations": spec.get("annotations") or {}}
         for i in range(count)
     ]
+
+
+def helm_record(index: int, spec: dict) -> dict:
+    """A Helm v3 release record (storage/driver/secrets.go, cfgmaps.go, util.go's encodeRelease)."""
+    name, revision, status = spec["name"], int(spec.get("revision", 1)), spec.get("status", "deployed")
+    release = {
+        "name": name, "namespace": spec.get("namespace", "default"), "version": revision,
+        "info": {"first_deployed": STAMP, "last_deployed": STAMP, "deleted": "", "description": "Install complete",
+                 "status": status},
+        "chart": {"metadata": {"name": spec.get("chart", "mychart"), "version": spec.get("chart_version", "0.1.0"),
+                               "apiVersion": "v2"}, "templates": [], "values": {}},
+        "config": spec.get("values") or {}, "manifest": spec.get("manifest", ""),
+    }
+    raw = json.dumps(release).encode()
+    encoding = spec.get("encoding", "gzip")
+    if encoding == "bomb":
+        raw = gzip.compress(b" " * int(spec.get("inflates_to", 65 * 1024 * 1024)), 9)
+    elif encoding == "damaged":
+        raw = gzip.compress(raw)
+        raw = raw[: len(raw) // 2]
+    elif encoding != "plain":
+        raw = gzip.compress(raw)
+    helm_text = base64.b64encode(raw)
+    driver = spec.get("driver", "secret")
+    data = base64.b64encode(helm_text).decode() if driver != "configmap" else helm_text.decode()
+    obj = {
+        "name": f"sh.helm.release.v1.{name}.v{revision}", "namespace": spec.get("namespace", "default"),
+        "uid": f"20000000-0000-4000-8000-{index:012d}",
+        "labels": {"name": name, "owner": "helm", "status": status, "version": str(revision)},
+        "managedFields": [{"manager": "helm", "operation": "Update", "apiVersion": "v1"}],
+        "data": {"release": data},
+    }
+    if driver != "configmap":
+        obj["type"] = "helm.sh/release.v1"
+    return obj
+
+
+def select(items: list, labels: Optional[str], fields: Optional[str]) -> list:
+    """The items a labelSelector (equality: a=b,c=d; a!=b; a bare key) and a fieldSelector (type,
+    metadata.name, metadata.namespace; = or ==) choose.  ValueError: a field label not supported."""
+    def label_ok(o: dict, term: str) -> bool:
+        have = o.get("labels") or {}
+        if "!=" in term:
+            k, v = term.split("!=", 1)
+            return have.get(k.strip()) != v.strip()
+        if "=" in term:
+            k, v = term.replace("==", "=").split("=", 1)
+            return have.get(k.strip()) == v.strip()
+        return term.strip() in have
+
+    def field_ok(o: dict, term: str) -> bool:
+        negate = "!=" in term
+        k, v = term.replace("!=", "=").replace("==", "=").split("=", 1)
+        value = {"type": o.get("type", ""), "metadata.name": o.get("name"), "metadata.namespace": o.get("namespace", "")}
+        if k not in value:
+            raise ValueError(f'field label not supported: {k}')
+        return (value[k] == v) != negate
+
+    chosen = items
+    for term in [t for t in (labels or "").split(",") if t.strip()]:
+        chosen = [o for o in chosen if label_ok(o, term)]
+    for term in [t for t in (fields or "").split(",") if t.strip()]:
+        chosen = [o for o in chosen if field_ok(o, term)]
+    return chosen
 
 
 def metadata(obj: dict, namespaced: bool) -> dict:
@@ -128,7 +207,7 @@ def list_body(items: list, group: str, version: str, kind: str, namespaced: bool
                            "metadata": metadata(o, namespaced)} for o in page]}
     return {"kind": f"{kind}List", "apiVersion": api_version, "metadata": meta,
             "items": [{"apiVersion": api_version, "kind": kind, "metadata": metadata(o, namespaced),
-                       **({k: o[k] for k in ("spec", "data") if k in o})} for o in page]}
+                       **({k: o[k] for k in ("spec", "data", "type") if k in o})} for o in page]}
 
 
 def metrics_text(series: list) -> str:

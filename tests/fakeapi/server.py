@@ -33,9 +33,11 @@ Config keys (JSON object; relative paths are relative to the config file):
     openapi_unpublished  ["metrics.k8s.io/v1beta1"]: group/versions served with no OpenAPI
                      document (none in /openapi/v3's index; a group not built in has
                      none in /openapi/v2 either), as an aggregated API that publishes none
-    objects, generated, deprecated_api_series
+    objects, generated, deprecated_api_series, helm_releases
                      the objects every listable resource lists (paged, plain or metadata
-                     only) and /metrics' apiserver_requested_deprecated_apis: see objects.py
+                     only; labelSelector and fieldSelector honoured), /metrics'
+                     apiserver_requested_deprecated_apis and Helm v3 release records
+                     (Secrets or ConfigMaps): see objects.py
 
   transport and authentication
     host, port       default 127.0.0.1 and 0 (a free port)
@@ -100,12 +102,12 @@ from urllib.parse import unquote, urlsplit
 
 try:
     import shared_data  # run as a script: this directory is on sys.path
-    from objects import Objects, list_body, wants_metadata
+    from objects import Objects, list_body, select, wants_metadata
     from oidc_issuer import verify_jwt
     from serving import announce_and_serve
 except ImportError:
     from fakeapi import shared_data
-    from fakeapi.objects import Objects, list_body, wants_metadata
+    from fakeapi.objects import Objects, list_body, select, wants_metadata
     from fakeapi.oidc_issuer import verify_jwt
     from fakeapi.serving import announce_and_serve
 
@@ -1129,6 +1131,12 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: unquote(v) for k, v in query.items()}
         as_metadata = wants_metadata(self.headers.get("Accept"))
         items = state.objects.items(group, name, namespace)
+        try:
+            items = select(items, query.get("labelSelector"), query.get("fieldSelector"))
+        except ValueError as e:
+            self._send(400, dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": str(e),
+                                   "reason": "BadRequest", "code": 400}), "application/json", path, faults)
+            return True
         body = list_body(items, group, version, found.kind, found.namespaced, query, as_metadata)
         ctype = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" if as_metadata else "application/json"
         self._send(200, dumps(body), ctype, path, faults)
