@@ -221,3 +221,13 @@ def test_an_old_legacy_cluster_lists_each_storage_once(fake_apiserver, cli, tmp_
     paths = [r["path"] for r in api.requests()["requests"]]
     assert "/apis/apps/v1/deployments" in paths and "/apis/extensions/v1beta1/deployments" not in paths
     assert paths.count("/api/v1/events") == 1 and "/apis/events.k8s.io/v1beta1/events" not in paths
+
+
+def test_an_unreachable_cluster_is_one_line_that_does_not_offer_the_catalog(fake_apiserver, cli, tmp_path):
+    """scan's --kube-version is the target, not a way to answer without the cluster: the query's hint would mislead."""
+    api, kubeconfig = _cluster(fake_apiserver, tmp_path)
+    api.stop()
+    result = cli("scan", "--kubeconfig", str(kubeconfig))
+    assert_one_line_error(result, "no cached snapshot")
+    assert "--kube-version" not in result.stderr
+    assert "--kube-version" in cli("resources", "--kubeconfig", str(kubeconfig)).stderr  # a query keeps it

@@ -226,7 +226,10 @@ def scan_context(options, factory, target, context: str = "", said: Optional[lis
     for 'cache export'."""
     from kubectl_apiinfo.sources.cluster import scans
 
-    cluster = factory.cluster(context)
+    try:
+        cluster = factory.cluster(context)
+    except UserError as e:  # scan's --kube-version is its target: not a way to answer without the cluster
+        raise UserError(getattr(e, "without_hint", str(e))) from None
     try:
         _refuse_without_cluster(cluster)
         answer = _scan(options, factory, cluster, target, context, said)

@@ -192,10 +192,13 @@ class CachedDiscovery:
             warn(f"{why}: no snapshot of {name}; answering from the catalog release {version}, its last seen version")
             raise NoCluster(f"{name} could not be read; this is the catalog release of its last seen version.", version)
         if error:
-            raise UserError(
+            unanswered = UserError(
                 f"{error}; and there is no cached snapshot of {name} to answer from "
                 f"({flag('kube_version')} VERSION answers from the offline catalog)"
             )
+            # Where --kube-version means something else (scan's target), the hint misleads: the fact alone.
+            unanswered.without_hint = f"{error}; and there is no cached snapshot of {name}"
+            raise unanswered
         # Worded for every way here: --offline typed, or a command that reads only the cache (diff, --all-contexts).
         fetch = f"'kubectl apiinfo refresh {flag('context')} {name}'" if access.context_name else "'kubectl apiinfo refresh'"
         raise UserError(
