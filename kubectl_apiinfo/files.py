@@ -26,32 +26,21 @@ def read_bounded(path: str, limit: int, what: str, stdin: bool = True) -> bytes:
         data = sys.stdin.buffer.read(limit + 1)
         shown = "stdin"
     else:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISDIR(mode):
-                raise IsADirectoryError(21, "Is a directory", path)
-            if not stat.S_ISREG(mode):
-                where = "a regular file, or '-' for stdin" if stdin else "a regular file"
-                raise UserError(f"{path} is not a regular file; {what} is read from {where}")
-            if os.fstat(fd).st_size > limit:  # known before a byte is read (the read below still stops at it)
+        with open_regular(path, what, stdin) as f:
+            if os.fstat(f.fileno()).st_size > limit:  # known before a byte is read (the read below still stops at it)
                 raise TooLarge(f"{path} is over {limit // MIB} MB, the most {what} may be")
-            with os.fdopen(fd, "rb") as f:
-                fd = -1
-                data = f.read(limit + 1)
-        finally:
-            if fd >= 0:
-                os.close(fd)
+            data = f.read(limit + 1)
         shown = path
     if len(data) > limit:
         raise TooLarge(f"{shown} is over {limit // MIB} MB, the most {what} may be")
     return data
 
 
-def open_regular(path: str, what: str):
-    """path opened for reading in binary ('-' is stdin), refused as read_bounded refuses it when it is not a
-    regular file: for a reader that streams its input and bounds each piece itself.  OSError as open() raises it."""
-    if path == "-":
+def open_regular(path: str, what: str, stdin: bool = True):
+    """path opened for reading in binary ('-' is stdin where stdin is True), refused when it is not a regular
+    file (a FIFO or /dev/zero would never end): for a reader that streams its input and bounds each piece
+    itself, and for read_bounded.  OSError as open() raises it."""
+    if path == "-" and stdin:
         return sys.stdin.buffer
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
@@ -59,7 +48,8 @@ def open_regular(path: str, what: str):
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(21, "Is a directory", path)
         if not stat.S_ISREG(mode):
-            raise UserError(f"{path} is not a regular file; {what} is read from a regular file, or '-' for stdin")
+            where = "a regular file, or '-' for stdin" if stdin else "a regular file"
+            raise UserError(f"{path} is not a regular file; {what} is read from {where}")
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
