@@ -203,6 +203,16 @@ AUDIT_LOG = Option(
     "as the API server's --audit-log-path writes them (gzip too; '-' for stdin). Requests to deprecated APIs, "
     "by user agent, user and verb, judged against --kube-version.",
 )
+# migrate rewrites manifests for a release: the same flag, naming the release to migrate to.
+MIGRATE_TARGET = Option(
+    KUBE_VERSION.name, RELEASE, metavar="VERSION", completer=RELEASES,
+    help="The release to migrate to, from the offline catalog (1.25 or v1.25.3); required.",
+)
+WRITE = Option(
+    "--write", BOOL, short="-w", default=False,
+    help="Replace each file that changes, whole, instead of printing the migrated stream (never stdin).",
+)
+DIFF = Option("--diff", BOOL, default=False, help="Print a unified diff of what would change instead of the migrated stream.")
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
@@ -363,6 +373,17 @@ COMMANDS = (
         ),
         handler="scan",
         takes_cluster=True,
+    ),
+    Command(
+        "migrate",
+        "Rewrite manifests for a release: each object whose apiVersion it does not serve moves to the replacement it "
+        "serves, with the upstream conversion of the fields whose schema changed; comments, key order and quoting "
+        "are kept and every other document is left as it is. Helm templates are reported, not rewritten. Prints "
+        "the migrated stream (or with --diff a unified diff); --write replaces the files. Exit status 3 when "
+        "something could not be migrated (no replacement, a template), else 0; 1: an error.",
+        arguments=(FILES,),
+        options=(FILENAME, RECURSIVE, MIGRATE_TARGET, WRITE, DIFF, *UNUSED_CONNECTION_OPTIONS),
+        handler="migrate",
     ),
     Command("version", "Print the plugin's version.", handler="version"),
 )

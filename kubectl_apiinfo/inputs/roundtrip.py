@@ -1,0 +1,96 @@
+"""A YAML stream as its documents' text, and one document read and written back with its comments, key order,
+quoting and indentation (ruamel.yaml's round-trip mode): what migrate rewrites, leaving every other byte alone.
+
+ruamel.yaml is imported here only, and only when a document has to be rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+_SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
+_WIDE = 1 << 20  # never fold a long line anew
+
+
+class Document:
+    """One document of a stream: the separator line before it ('' for the first), its text and its first line."""
+
+    __slots__ = ("separator", "text", "line")
+
+    def __init__(self, separator: str, text: str, line: int):
+        self.separator = separator
+        self.text = text
+        self.line = line
+
+
+def documents(text: str) -> list:
+    """The stream cut at its '---' lines; ''.join(d.separator + d.text for d in them) is the text again."""
+    found: list = []
+    separator, lines, start = "", [], 1
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        if _SEPARATOR.match(line):
+            found.append(Document(separator, "".join(lines), start))
+            separator, lines, start = line, [], number + 1
+        else:
+            lines.append(line)
+    found.append(Document(separator, "".join(lines), start))
+    return found
+
+
+def join(docs: list) -> str:
+    return "".join(d.separator + d.text for d in docs)
+
+
+def _indents(text: str) -> tuple:
+    """(mapping indent, sequence indent, dash offset) as the document writes them: '- ' under its key or
+    indented, 2 or 4 spaces."""
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    try:
+        _, indent, offset = load_yaml_guess_indent(text)
+    except Exception:  # noqa: BLE001 - a guess: its failure is the default
+        indent, offset = 2, 0
+    indent = indent or 2
+    offset = offset or 0
+    return indent, max(indent, offset + 2), offset
+
+
+def load(text: str):
+    """(the document as CommentedMaps, a dumper keeping its style)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = _WIDE
+    mapping, sequence, offset = _indents(text)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml.load(text), yaml
+
+
+def dump(data, yaml, original: str) -> str:
+    """data as YAML text, ending as the original did (with or without its last newline)."""
+    import io
+
+    out = io.StringIO()
+    yaml.dump(data, out)
+    text = out.getvalue()
+    if text.startswith("---") and not original.lstrip().startswith("---"):
+        text = text.split("\n", 1)[1]
+    if not original.endswith("\n") and text.endswith("\n"):
+        text = text[:-1]
+    return text
+
+
+def plain(text: str) -> Optional[object]:
+    """The document as plain data (PyYAML's C loader where there is one), or None when it is no valid YAML."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return None
