@@ -128,7 +128,11 @@ def _yaml(checker, outcome: Outcome, shown: str) -> None:
         moves = _plans(checker, roundtrip.plain(doc.text), where, outcome)
         if not moves:
             continue  # served, or no object: the document's bytes stay as they are
-        data, yaml = roundtrip.load(doc.text)
+        try:
+            data, yaml = roundtrip.load(doc.text)
+        except roundtrip.Unreadable as e:
+            outcome.left.append(f"{where}: not rewritten: {e}")
+            continue
         _apply(data, moves, where, outcome)
         doc.text = roundtrip.dump(data, yaml, doc.text)
     outcome.after = roundtrip.join(docs)

@@ -16,6 +16,10 @@ _SEPARATOR = re.compile(r"^---(?:[ \t]|$)")
 _WIDE = 1 << 20  # never fold a long line anew
 
 
+class Unreadable(Exception):
+    """A document round-trip mode refuses (a duplicate key, which a rewrite would have to choose between)."""
+
+
 class Document:
     """One document of a stream: the separator line before it ('' for the first), its text and its first line."""
 
@@ -68,7 +72,12 @@ def load(text: str):
     yaml.width = _WIDE
     mapping, sequence, offset = _indents(text)
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml.load(text), yaml
+    try:
+        return yaml.load(text), yaml
+    except Exception as e:  # noqa: BLE001 - ruamel's errors have no common base but Exception
+        first = str(e).strip().splitlines()
+        problem = getattr(e, "problem", None) or (first[0] if first else type(e).__name__)
+        raise Unreadable(f"{problem} ({type(e).__name__}); fix it, then migrate again") from None
 
 
 def dump(data, yaml, original: str) -> str:
