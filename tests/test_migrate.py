@@ -127,6 +127,12 @@ spec:
       target: {apiVersion: v1, kind: Service, name: web}
       metricName: hits
       targetValue: 100
+  - type: Object
+    object:
+      target: {apiVersion: v1, kind: Service, name: web}
+      metricName: per-pod
+      targetValue: 0
+      averageValue: 5
   - type: External
     external:
       metricName: queue
@@ -148,6 +154,9 @@ def test_hpa_v2beta2_and_v2beta1_become_v2_with_metric_targets(cli, tmp_path):
         {"type": "Pods", "pods": {"metric": {"name": "requests"}, "target": {"type": "AverageValue", "averageValue": 10}}},
         {"type": "Object", "object": {"describedObject": {"apiVersion": "v1", "kind": "Service", "name": "web"},
                                       "metric": {"name": "hits"}, "target": {"type": "Value", "value": 100}}},
+        {"type": "Object", "object": {"describedObject": {"apiVersion": "v1", "kind": "Service", "name": "web"},
+                                      "metric": {"name": "per-pod"},
+                                      "target": {"type": "AverageValue", "value": 0, "averageValue": 5}}},
         {"type": "External", "external": {"metric": {"name": "queue", "selector": {"matchLabels": {"queue": "jobs"}}},
                                           "target": {"type": "AverageValue", "averageValue": 30}}},
     ]

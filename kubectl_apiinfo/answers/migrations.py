@@ -125,24 +125,33 @@ def ingress(obj, old: str, new: str) -> list:
     return notes
 
 
-_V2BETA1_TARGETS = (
-    ("targetAverageUtilization", "Utilization", "averageUtilization"),
-    ("targetAverageValue", "AverageValue", "averageValue"),
-    ("targetValue", "Value", "value"),
-)
+# Per v2beta1 metric source: its target fields and their v2 MetricTarget names, and the field whose presence
+# decides the target's type (Convert_v2beta1_*MetricSource_To_autoscaling_*): (type if present, type if not).
+_V2BETA1_TARGETS = {
+    "resource": ((("targetAverageUtilization", "averageUtilization"), ("targetAverageValue", "averageValue")),
+                 "averageUtilization", ("Utilization", "AverageValue")),
+    "pods": ((("targetAverageValue", "averageValue"),), "averageValue", ("AverageValue", "AverageValue")),
+    "object": ((("targetValue", "value"), ("averageValue", "averageValue")), "averageValue", ("AverageValue", "Value")),
+    "external": ((("targetValue", "value"), ("targetAverageValue", "averageValue")), "value", ("Value", "AverageValue")),
+}
+_V2BETA1_TARGETS["containerResource"] = _V2BETA1_TARGETS["resource"]
 
 
-def _metric_target(source) -> None:
-    """v2beta1's flat target fields as a v2 MetricTarget {type, value|averageValue|averageUtilization}."""
-    for old, kind, new in _V2BETA1_TARGETS:
-        if old in source:
-            target = new_map(source)
-            target["type"] = kind
-            target[new] = source[old]
-            rename(source, old, "target", target)
-            for other, _, _ in _V2BETA1_TARGETS:
-                source.pop(other, None)
-            return
+def _metric_target(source, key: str) -> None:
+    """v2beta1's flat target fields as a v2 MetricTarget {type, value|averageValue|averageUtilization}, where the
+    first of them stood."""
+    fields, decides, (present, absent) = _V2BETA1_TARGETS[key]
+    found = [(old, new) for old, new in fields if old in source]
+    if not found:
+        return
+    target = new_map(source)
+    target["type"] = None
+    for old, new in found:
+        target[new] = source[old]
+    target["type"] = present if decides in target else absent
+    rename(source, found[0][0], "target", target)
+    for old, _ in found[1:]:
+        source.pop(old)
 
 
 def _metric_identifier(source, name_key: str, selector_key: str) -> None:
@@ -172,13 +181,11 @@ def hpa(obj, old: str, new: str) -> list:
                 continue
             if key == "object":
                 rename(source, "target", "describedObject")
-                if "averageValue" in source and "targetValue" not in source:
-                    rename(source, "averageValue", "targetAverageValue")
             if key in ("pods", "object"):
                 _metric_identifier(source, "metricName", "selector")
             if key == "external":
                 _metric_identifier(source, "metricName", "metricSelector")
-            _metric_target(source)
+            _metric_target(source, key)
     return []
 
 
