@@ -298,6 +298,137 @@ def test_no_replacement_is_reported_and_fails_and_usage_errors_are_one_line(cli,
     assert_one_line_error(_migrate(cli, "-f", str(psp), "-w", "--diff", "--kube-version", "1.25"), "--write", "--diff")
 
 
+MANY = """\
+apiVersion: batch/v1beta1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: job, image: busybox}]
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: all}
+spec:
+  minAvailable: 1
+  selector: {}
+---
+apiVersion: extensions/v1beta1
+kind: NetworkPolicy
+metadata: {name: deny}
+spec:
+  podSelector: {}
+---
+apiVersion: rbac.authorization.k8s.io/v1beta1
+kind: ClusterRole
+metadata: {name: reader}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get]
+---
+apiVersion: storage.k8s.io/v1beta1
+kind: StorageClass
+metadata: {name: fast}
+provisioner: example.com/fast
+---
+apiVersion: scheduling.k8s.io/v1beta1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: storage.k8s.io/v1beta1
+kind: CSIDriver
+metadata: {name: csi.example.com}
+spec: {attachRequired: false}
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata: {name: web-abc}
+addressType: IPv4
+endpoints:
+- addresses: ["10.0.0.1"]
+  topology:
+    kubernetes.io/hostname: node-1
+    topology.kubernetes.io/zone: zone-a
+---
+apiVersion: flowcontrol.apiserver.k8s.io/v1beta1
+kind: PriorityLevelConfiguration
+metadata: {name: batch}
+spec:
+  type: Limited
+  limited:
+    assuredConcurrencyShares: 10
+    limitResponse: {type: Reject}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: ValidatingWebhookConfiguration
+metadata: {name: guard}
+webhooks:
+- name: guard.example.com
+  clientConfig:
+    service: {namespace: default, name: guard}
+  rules:
+  - apiGroups: [""]
+    apiVersions: [v1]
+    operations: [CREATE]
+    resources: [pods]
+---
+apiVersion: events.k8s.io/v1beta1
+kind: Event
+metadata: {name: e1, namespace: default}
+eventTime: "2024-01-01T00:00:00.000000Z"
+reportingController: example.com/c
+reportingInstance: c-1
+action: Tested
+reason: Test
+type: Normal
+regarding: {kind: Pod, name: p, namespace: default}
+---
+apiVersion: node.k8s.io/v1beta1
+kind: RuntimeClass
+metadata: {name: gvisor}
+handler: runsc
+"""
+
+
+def test_apiversion_moves_and_the_small_conversions_pass_check(cli, tmp_path):
+    """CronJob, PDB (its empty selector noted), NetworkPolicy, RBAC, storage, scheduling, CSIDriver, EndpointSlice,
+    flowcontrol (past v1beta3, which 1.29 deprecates, to v1), a v1beta1 webhook, Event and RuntimeClass (whose
+    lifecycle facts name no replacement: the version 1.29 serves for the kind)."""
+    source = tmp_path / "many.yaml"
+    source.write_text(MANY)
+    result = _migrate(cli, "-f", str(source), "--kube-version", "1.29")
+    assert result.returncode == 0, result.stderr
+    docs = {d["kind"]: d for d in yaml.safe_load_all(result.stdout)}
+    assert {k: d["apiVersion"] for k, d in docs.items()} == {
+        "CronJob": "batch/v1", "PodDisruptionBudget": "policy/v1", "NetworkPolicy": "networking.k8s.io/v1",
+        "ClusterRole": "rbac.authorization.k8s.io/v1", "StorageClass": "storage.k8s.io/v1",
+        "PriorityClass": "scheduling.k8s.io/v1", "CSIDriver": "storage.k8s.io/v1",
+        "EndpointSlice": "discovery.k8s.io/v1", "PriorityLevelConfiguration": "flowcontrol.apiserver.k8s.io/v1",
+        "ValidatingWebhookConfiguration": "admissionregistration.k8s.io/v1", "Event": "events.k8s.io/v1",
+        "RuntimeClass": "node.k8s.io/v1",
+    }
+    [endpoint] = docs["EndpointSlice"]["endpoints"]
+    assert "topology" not in endpoint and endpoint["deprecatedTopology"]["topology.kubernetes.io/zone"] == "zone-a"
+    assert endpoint["zone"] == "zone-a" and endpoint["nodeName"] == "node-1"
+    assert docs["PriorityLevelConfiguration"]["spec"]["limited"]["nominalConcurrencyShares"] == 10
+    [hook] = docs["ValidatingWebhookConfiguration"]["webhooks"]
+    assert hook["admissionReviewVersions"] == ["v1beta1"] and hook["sideEffects"] == "None"
+    assert (hook["failurePolicy"], hook["matchPolicy"], hook["timeoutSeconds"]) == ("Ignore", "Exact", 30)
+    assert "in policy/v1 it selects every pod of the namespace" in result.stderr
+    assert "sideEffects was Unknown" in result.stderr
+    migrated = tmp_path / "out.yaml"
+    migrated.write_text(result.stdout)
+    checked = cli("check", "-f", str(migrated), "--kube-version", "1.29", "-o", "json")
+    assert json.loads(checked.stdout)["findings"] == [] and checked.returncode == 0
+
+
 # --- the shared corpus --------------------------------------------------------------------------------
 
 _BLOCKING = ("not-served", "unknown-field", "missing-required")

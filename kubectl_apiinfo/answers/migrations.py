@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Callable, Optional
 
-from kubectl_apiinfo.answers.check import NOT_SERVED, OFF_BY_DEFAULT, split_api_version
+from kubectl_apiinfo.answers.check import DEPRECATED, NOT_SERVED, OFF_BY_DEFAULT, split_api_version
 from kubectl_apiinfo.answers.migrations_crd import crd_to_v1
 from kubectl_apiinfo.answers.migrations_edit import give_comment, new_map, place, rename, take_comment
 from kubectl_apiinfo.model import group_version, version_priority_key
@@ -50,6 +50,16 @@ def _same_kind_served(checker, group: str, version: str, kind: str) -> Optional[
     return group_version(group, sorted(versions, key=version_priority_key)[0])
 
 
+def _undeprecated(checker, group: str, version: str, kind: str) -> Optional[str]:
+    """The group/version of a replacement the target deprecates in favour of one it serves: flowcontrol v1beta1's
+    replacement is v1beta3, which 1.29 serves but deprecates for v1 (the same kind, never another's)."""
+    for f in checker.kind_findings(group, version, kind):
+        gv, _, replacement_kind = (f.get("replacement") or "").rpartition("/")
+        if f["finding"] == DEPRECATED and f.get("replacementServed") and replacement_kind == kind:
+            return gv
+    return None
+
+
 def plan(checker, api_version: str, kind: str) -> Plan:
     """Where the target serves this apiVersion/kind: Plan() when it already does (or knows nothing of it: a custom
     resource is left as it is), Plan(new) when a replacement is served, Plan(problem=...) when none is."""
@@ -69,7 +79,8 @@ def plan(checker, api_version: str, kind: str) -> Plan:
         seen.add(gv)
         g, v = split_api_version(gv)
         if _served(checker, g, v, kind):
-            return Plan(gv)
+            better = _undeprecated(checker, g, v, kind)
+            return Plan(better if better and better not in seen else gv)
         current = gv
         finding = next((f for f in checker.kind_findings(g, v, kind) if f["finding"] in _MOVED), {})
     return Plan(problem=f"{api_version} {kind}: {findings[0]['detail']}; nothing to migrate it to")
