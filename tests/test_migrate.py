@@ -262,6 +262,14 @@ def test_a_helm_template_is_reported_with_the_change_not_rewritten(cli, tmp_path
     assert "apiVersion: extensions/v1beta1 -> apiVersion: networking.k8s.io/v1" in line
     assert "service.port.number" in line and "pathType: ImplementationSpecific" in line
 
+    rendered = tmp_path / "rendered.yaml"  # a rendered chart's '{{' live in its strings: it is rewritten
+    rendered.write_text("# Source: chart/templates/ingress.yaml\n" + INGRESS.split("\n", 1)[1].replace(
+        "  annotations:\n", "  annotations:\n    summary: 'Instance {{ $labels.instance }} down'\n"))
+    result = _migrate(cli, "-f", str(rendered), "--kube-version", "1.22")
+    assert result.returncode == 0, result.stderr
+    assert "apiVersion: networking.k8s.io/v1" in result.stdout
+    assert "    summary: 'Instance {{ $labels.instance }} down'\n" in result.stdout
+
 
 def test_write_replaces_whole_files_and_diff_prints_a_unified_diff(cli, tmp_path):
     first, second, served = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"

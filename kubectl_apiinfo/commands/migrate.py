@@ -125,7 +125,11 @@ def _yaml(checker, outcome: Outcome, shown: str) -> None:
     docs = roundtrip.documents(outcome.before)
     for doc in docs:
         where = f"{shown}:{doc.line}"
-        moves = _plans(checker, roundtrip.plain(doc.text), where, outcome)
+        data = roundtrip.plain(doc.text)
+        if data is roundtrip.INVALID:
+            outcome.left.append(f"{where}: not valid YAML ('kubectl apiinfo check' says why); left as it is")
+            continue
+        moves = _plans(checker, data, where, outcome)
         if not moves:
             continue  # served, or no object: the document's bytes stay as they are
         try:
@@ -138,11 +142,22 @@ def _yaml(checker, outcome: Outcome, shown: str) -> None:
     outcome.after = roundtrip.join(docs)
 
 
+def is_template(text: str) -> bool:
+    """Whether the text is a Helm template: it has '{{' and a document holding one is no YAML.  A rendered chart
+    has '{{' too, in its strings (Prometheus rules, Grafana dashboards): those documents are YAML, and round-trip
+    keeps the strings as they were; an unrendered '{{ .Values.x }}' outside quotes never parses."""
+    from kubectl_apiinfo.inputs import roundtrip
+
+    if "{{" not in text:
+        return False
+    return any("{{" in d.text and roundtrip.plain(d.text) is roundtrip.INVALID for d in roundtrip.documents(text))
+
+
 def migrate_text(checker, path: str, text: str) -> Outcome:
     """One file's text migrated for the checker's target."""
     outcome = Outcome(path, text)
     shown = "<stdin>" if path == "-" else path
-    if "{{" in text:
+    if is_template(text):
         _template(checker, outcome, shown)
     elif path.endswith(".json") or text.lstrip().startswith(("{", "[")):
         _json(checker, outcome, shown)
