@@ -23,7 +23,7 @@ _TEMPLATE_FIELD = re.compile(r"^(apiVersion|kind):[ \t]*['\"]?([^'\"\s#{]+)['\"]
 class Outcome:
     """One file migrated: its text before and after, what was said about it, and what was left for the user."""
 
-    __slots__ = ("path", "before", "after", "notes", "left", "moved")
+    __slots__ = ("path", "before", "after", "notes", "left", "moved", "migrated")
 
     def __init__(self, path: str, before: str):
         self.path = path
@@ -32,6 +32,7 @@ class Outcome:
         self.notes: list = []
         self.left: list = []  # objects the target does not serve that stay as they were: why each did
         self.moved = 0
+        self.migrated: list = []  # the objects rewritten, as manifests.Manifest, for the check of what they became
 
 
 def _named(obj: dict) -> str:
@@ -80,6 +81,13 @@ def _apply(data, moves: dict, where: str, outcome: Outcome) -> None:
         outcome.notes.extend(f"{where}: {_named(obj)}: {n}" for n in notes)
 
 
+def _record(outcome: Outcome, data, moves: dict, shown: str, line: int) -> None:
+    """The migrated objects of a document as written (read back as plain data), to be checked."""
+    from kubectl_apiinfo.inputs.manifests import Manifest
+
+    outcome.migrated.extend(Manifest(obj, shown, line) for place, obj in _objects(data) if place in moves)
+
+
 def _template(checker, outcome: Outcome, shown: str) -> None:
     """A Helm template is not YAML until rendered: each of its documents with a literal apiVersion and kind the target
     does not serve is reported with the change to make, the file left as it is."""
@@ -114,6 +122,7 @@ def _json(checker, outcome: Outcome, shown: str) -> None:
     moves = _plans(checker, data, shown, outcome)
     if moves:
         _apply(data, moves, shown, outcome)
+        _record(outcome, data, moves, shown, 1)
         second = outcome.before.lstrip().split("\n", 2)[1:2]
         indent = (len(second[0]) - len(second[0].lstrip(" "))) if second else 2
         outcome.after = json.dumps(data, indent=indent or 2, ensure_ascii=False) + "\n"
@@ -139,6 +148,7 @@ def _yaml(checker, outcome: Outcome, shown: str) -> None:
             continue
         _apply(data, moves, where, outcome)
         doc.text = roundtrip.dump(data, yaml, doc.text)
+        _record(outcome, roundtrip.plain(doc.text), moves, shown, doc.line)
     outcome.after = roundtrip.join(docs)
 
 
@@ -188,6 +198,25 @@ def _stream(outcomes: list) -> str:
     return "".join(parts)
 
 
+# What a migrated object must not have against its target (check's findings that would refuse it).
+_REFUSED = ("not-served", "unknown-field", "invalid-value", "missing-required", "duplicate-key")
+
+
+def check_migrated(target, outcomes: list) -> list:
+    """check's refusing findings of the migrated objects against the target: what is left to fix by hand (a chart's
+    own typo, a field the target no longer has, a value only its author can choose)."""
+    from kubectl_apiinfo.answers import check
+
+    migrated = [m for o in outcomes for m in o.migrated]
+    if not migrated:
+        return []
+    checking = check.CheckRun([target])
+    checking.add(migrated)
+    answer = checking.answer(len(outcomes))
+    return [f"{f['location']}: {f['kind']} {f['name']} as migrated: {f['finding']}: {f['detail']}"
+            for f in answer["findings"] if f["finding"] in _REFUSED]
+
+
 def run(options, factory):
     import os
 
@@ -220,7 +249,7 @@ def run(options, factory):
         factory.out("".join(_diff(o) for o in outcomes if o.after != o.before))
     else:
         factory.out(_stream(outcomes))
-    left = [line for o in outcomes for line in o.left]
+    left = [line for o in outcomes for line in o.left] + check_migrated(target, outcomes)
     for line in left:
         warn(line)
     moved = sum(o.moved for o in outcomes)
