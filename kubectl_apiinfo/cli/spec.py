@@ -158,11 +158,11 @@ SCHEMAS = Option(
 )
 FILENAME = Option(
     "--filename", STRINGS, short="-f", metavar="FILE",
-    help="Manifests to check: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
+    help="Manifests to check or migrate: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
 )
 RECURSIVE = Option(
     "--recursive", BOOL, short="-R", default=False,
-    help="All the way down: explain prints the fields of fields; check reads the directories given with -f and theirs.",
+    help="All the way down: explain prints the fields of fields; check and migrate read the directories given with -f and theirs.",
 )
 CRDS = Option(
     "--crds", STRINGS, metavar="PATH",

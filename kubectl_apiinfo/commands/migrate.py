@@ -12,10 +12,6 @@ import re
 
 from kubectl_apiinfo.errors import UserError, flag
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
-    from typing import Optional
-
 # A Helm template's own top-level lines: what a report can name without rendering it.
 _TEMPLATE_FIELD = re.compile(r"^(apiVersion|kind):[ \t]*['\"]?([^'\"\s#{]+)['\"]?[ \t]*(?:#.*)?$", re.M)
 
