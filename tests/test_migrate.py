@@ -213,9 +213,10 @@ spec:
     openAPIV3Schema:
       properties:
         spec:
-          type: object
           properties:
             size: {type: integer}
+            tags:
+              items: {type: string}
   subresources:
     status: {}
   additionalPrinterColumns:
@@ -237,7 +238,10 @@ def test_a_v1beta1_crd_becomes_v1_with_its_schema_columns_and_subresources_in_ea
     [version] = obj["spec"]["versions"]
     assert version["name"] == "v1" and version["served"] is True and version["storage"] is True
     assert version["schema"]["openAPIV3Schema"]["type"] == "object"
-    assert version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"] == {"type": "integer"}
+    spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert spec["type"] == "object" and spec["properties"]["size"] == {"type": "integer"}
+    assert spec["properties"]["tags"] == {"type": "array", "items": {"type": "string"}}  # structural, as v1 wants
+    assert "type written on 2 schema nodes" in result.stderr
     assert version["subresources"] == {"status": {}}
     assert version["additionalPrinterColumns"] == [{"name": "Size", "type": "integer", "jsonPath": ".spec.size"}]
     assert "# the schema of every version" in result.stdout
@@ -441,6 +445,34 @@ def test_apiversion_moves_and_the_small_conversions_pass_check(cli, tmp_path):
     migrated.write_text(result.stdout)
     checked = cli("check", "-f", str(migrated), "--kube-version", "1.29", "-o", "json")
     assert json.loads(checked.stdout)["findings"] == [] and checked.returncode == 0
+
+
+def test_json_lists_and_stdin(cli, tmp_path):
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "extensions/v1beta1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+         "spec": {"podSelector": {}}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]}, indent=4) + "\n")
+    result = _migrate(cli, "-f", str(listed), "--kube-version", "1.22")
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)["items"]
+    assert [i["apiVersion"] for i in items] == ["networking.k8s.io/v1", "v1"]
+    assert '\n    "items": [\n' in result.stdout  # its indentation kept
+
+    stream = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: batch/v1beta1\n  kind: CronJob  # nightly\n" \
+             "  metadata: {name: n}\n  spec: {schedule: '@daily', jobTemplate: {spec: {template: {spec: " \
+             "{containers: [{name: c, image: busybox}], restartPolicy: Never}}}}}\n"
+    piped = subprocess.run([*_command(), "migrate", "-f", "-", "--kube-version", "1.25"], input=stream,
+                           capture_output=True, text=True, env=cli.env, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == stream.replace("batch/v1beta1", "batch/v1")
+    assert "<stdin>:1: CronJob n: batch/v1beta1 -> batch/v1" in piped.stderr
+
+
+def _command() -> list:
+    from conftest import COMMAND
+
+    return [str(COMMAND)]
 
 
 # --- the shared corpus --------------------------------------------------------------------------------

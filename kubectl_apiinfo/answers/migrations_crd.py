@@ -24,6 +24,23 @@ def _columns(columns) -> None:
             rename(column, "JSONPath", "jsonPath")
 
 
+def _typed(node) -> int:
+    """Types written where a node's properties or items imply them (object, array): v1 takes only structural
+    schemas, with a type on every node; how many were written."""
+    if not isinstance(node, dict):
+        return 0
+    added = 0
+    for key, implied in (("properties", "object"), ("items", "array")):
+        if isinstance(node.get(key), dict) and "type" not in node:
+            place(node, "type", implied, before=key)
+            added += 1
+    for child in (node.get("properties") or {}).values() if isinstance(node.get("properties"), dict) else ():
+        added += _typed(child)
+    for key in ("items", "additionalProperties"):
+        added += _typed(node.get(key))
+    return added
+
+
 def _schema(version, preserve: bool, notes: list) -> None:
     """The version's schema as v1 requires it: present, with type object at its root; unknown fields preserved
     where v1beta1 preserved them (preserveUnknownFields, true by default)."""
@@ -37,6 +54,10 @@ def _schema(version, preserve: bool, notes: list) -> None:
     root = schema["openAPIV3Schema"]
     if "type" not in root:
         place(root, "type", "object", before=next(iter(root), None))
+    added = _typed(root)
+    if added:
+        notes.append(f"version {version.get('name')}: type written on {added} schema node{'s' * (added != 1)} whose "
+                     "properties or items imply it (v1 takes only structural schemas)")
     if preserve and "x-kubernetes-preserve-unknown-fields" not in root:
         root["x-kubernetes-preserve-unknown-fields"] = True
         if "properties" in root:
