@@ -447,6 +447,22 @@ def test_apiversion_moves_and_the_small_conversions_pass_check(cli, tmp_path):
     assert json.loads(checked.stdout)["findings"] == [] and checked.returncode == 0
 
 
+def test_a_move_of_apiversion_alone_changes_that_line_alone_and_a_rewrite_keeps_the_indentation(cli, tmp_path):
+    role = ("apiVersion: 'rbac.authorization.k8s.io/v1beta1'   # old\nkind: ClusterRole\nmetadata:\n"
+            "    name: odd   \nrules:\n  - apiGroups: [\"\"]\n    resources:   [pods]\n    verbs:\n    - get\n")
+    deployment = ("apiVersion: apps/v1beta1\nkind: Deployment\nmetadata:\n    name: four\nspec:\n    template:\n"
+                  "        metadata:\n            labels:\n                app: four\n        spec:\n"
+                  "            containers:\n              - name: c\n                image: busybox\n")
+    source = tmp_path / "layout.yaml"
+    source.write_text(role + "---\n" + deployment)
+    result = _migrate(cli, "-f", str(source), "--kube-version", "1.22")
+    assert result.returncode == 0, result.stderr
+    moved_role, moved_deployment = result.stdout.split("---\n")
+    assert moved_role == role.replace("rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1")
+    assert moved_deployment == deployment.replace("apps/v1beta1", "apps/v1").replace(
+        "spec:\n    template:", "spec:\n    selector:\n        matchLabels:\n            app: four\n    template:")
+
+
 def test_json_lists_and_stdin(cli, tmp_path):
     listed = tmp_path / "list.json"
     listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [

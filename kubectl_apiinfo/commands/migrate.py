@@ -64,17 +64,37 @@ def _plans(checker, data, where: str, outcome: Outcome) -> dict:
     return moves
 
 
-def _apply(data, moves: dict, where: str, outcome: Outcome) -> None:
+def _convert(data, moves: dict, where: str) -> list:
+    """The objects of a document at their places in moves migrated in place; what to say about them."""
     from kubectl_apiinfo.answers import migrations
 
+    said = []
     for place, obj in _objects(data):
         if place not in moves:
             continue
         old = obj.get("apiVersion")
         notes = migrations.migrate(obj, moves[place])
-        outcome.moved += 1
-        outcome.notes.append(f"{where}: {_named(obj)}: {old} -> {moves[place]}")
-        outcome.notes.extend(f"{where}: {_named(obj)}: {n}" for n in notes)
+        said.append(f"{where}: {_named(obj)}: {old} -> {moves[place]}")
+        said.extend(f"{where}: {_named(obj)}: {n}" for n in notes)
+    return said
+
+
+def _apply(data, moves: dict, where: str, outcome: Outcome) -> None:
+    outcome.notes.extend(_convert(data, moves, where))
+    outcome.moved += len(moves)
+
+
+def _retagged(text: str, data, moves: dict, converted) -> "str | None":
+    """The document's text with its apiVersion line alone changed, where the conversion changed nothing else (RBAC,
+    storage, CronJob...): every other byte kept, whatever its layout; None where more changed."""
+    if list(moves) != [None] or converted != {**data, "apiVersion": moves[None]}:
+        return None
+    old = re.escape(str(data.get("apiVersion")))
+    found = re.findall(rf"^apiVersion:[ \t]*(['\"]?){old}\1[ \t]*(?:#.*)?$", text, re.M)
+    if len(found) != 1:
+        return None
+    return re.sub(rf"^(apiVersion:[ \t]*['\"]?){old}(['\"]?[ \t]*(?:#.*)?)$",
+                  lambda m: m.group(1) + moves[None] + m.group(2), text, count=1, flags=re.M)
 
 
 def _record(outcome: Outcome, data, moves: dict, shown: str, line: int) -> None:
@@ -125,6 +145,8 @@ def _json(checker, outcome: Outcome, shown: str) -> None:
 
 
 def _yaml(checker, outcome: Outcome, shown: str) -> None:
+    import copy
+
     from kubectl_apiinfo.inputs import roundtrip
 
     docs = roundtrip.documents(outcome.before)
@@ -137,14 +159,21 @@ def _yaml(checker, outcome: Outcome, shown: str) -> None:
         moves = _plans(checker, data, where, outcome)
         if not moves:
             continue  # served, or no object: the document's bytes stay as they are
-        try:
-            data, yaml = roundtrip.load(doc.text)
-        except roundtrip.Unreadable as e:
-            outcome.left.append(f"{where}: not rewritten: {e}")
-            continue
-        _apply(data, moves, where, outcome)
-        doc.text = roundtrip.dump(data, yaml, doc.text)
-        _record(outcome, roundtrip.plain(doc.text), moves, shown, doc.line)
+        converted = copy.deepcopy(data)
+        said = _convert(converted, moves, where)
+        text = _retagged(doc.text, data, moves, converted)
+        if text is None:
+            try:
+                kept, yaml = roundtrip.load(doc.text)
+            except roundtrip.Unreadable as e:
+                outcome.left.append(f"{where}: not rewritten: {e}")
+                continue
+            _convert(kept, moves, where)
+            text = roundtrip.dump(kept, yaml, doc.text)
+        doc.text = text
+        outcome.notes.extend(said)
+        outcome.moved += len(moves)
+        _record(outcome, roundtrip.plain(text), moves, shown, doc.line)
     outcome.after = roundtrip.join(docs)
 
 

@@ -45,18 +45,30 @@ def join(docs: list) -> str:
     return "".join(d.separator + d.text for d in docs)
 
 
-def _indents(text: str) -> tuple:
-    """(mapping indent, sequence indent, dash offset) as the document writes them: '- ' under its key or
-    indented, 2 or 4 spaces."""
-    from ruamel.yaml.util import load_yaml_guess_indent
+_KEY_ALONE = re.compile(r"^( *)(?:- )?[^\s#-][^#]*:\s*(?:#.*)?$")  # "key:" whose value is the block below
 
-    try:
-        _, indent, offset = load_yaml_guess_indent(text)
-    except Exception:  # noqa: BLE001 - a guess: its failure is the default
-        indent, offset = 2, 0
-    indent = indent or 2
-    offset = offset or 0
-    return indent, max(indent, offset + 2), offset
+
+def _indents(text: str) -> tuple:
+    """(mapping indent, sequence indent, dash offset) the document writes most often: a block mapping under its key
+    by 2 or 4 spaces, a list's '- ' under its key or indented.  One of each for the whole document (ruamel writes
+    one style), so a document that mixes them comes out in its commonest."""
+    from collections import Counter
+
+    mappings, offsets = Counter(), Counter()
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    for line, following in zip(lines, lines[1:]):
+        key = _KEY_ALONE.match(line)
+        if not key:
+            continue
+        column = len(key.group(1)) + (2 if line.lstrip().startswith("- ") else 0)
+        deeper = len(following) - len(following.lstrip(" "))
+        if following.lstrip().startswith("- ") and deeper >= column:
+            offsets[deeper - column] += 1
+        elif deeper > column:
+            mappings[deeper - column] += 1
+    mapping = mappings.most_common(1)[0][0] if mappings else 2
+    offset = offsets.most_common(1)[0][0] if offsets else 0
+    return mapping, offset + 2, offset
 
 
 def load(text: str):
