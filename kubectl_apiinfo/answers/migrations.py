@@ -240,6 +240,8 @@ def workload(obj, old: str, new: str) -> list:
     if (old, kind) == ("extensions/v1beta1", "Deployment"):
         notes.append("extensions/v1beta1 defaults differ from apps/v1's (revisionHistoryLimit unlimited, not 10; "
                      "no progressDeadlineSeconds; rollingUpdate 1/1, not 25%/25%): set them if you relied on them")
+    if (old, kind) == ("apps/v1beta1", "Deployment") and spec.get("revisionHistoryLimit") is None:
+        notes.append("apps/v1beta1 defaulted revisionHistoryLimit to 2, apps/v1 to 10: set it if you relied on it")
     return notes
 
 
