@@ -265,6 +265,7 @@ def test_a_helm_template_is_reported_with_the_change_not_rewritten(cli, tmp_path
     assert f"{template}:2: a Helm template, not rewritten" in line
     assert "apiVersion: extensions/v1beta1 -> apiVersion: networking.k8s.io/v1" in line
     assert "service.port.number" in line and "pathType: ImplementationSpecific" in line
+    assert line.endswith("(lines 7 (backend), 8 (serviceName), 9 (servicePort))")
 
     rendered = tmp_path / "rendered.yaml"  # a rendered chart's '{{' live in its strings: it is rewritten
     rendered.write_text("# Source: chart/templates/ingress.yaml\n" + INGRESS.split("\n", 1)[1].replace(

@@ -358,6 +358,20 @@ CONVERSIONS: dict = {
 }
 
 
+# The fields each conversion renames or moves, by name: the lines a Helm template's report points at.
+RENAMED: dict = {
+    "Ingress": ("backend", "serviceName", "servicePort"),
+    "HorizontalPodAutoscaler": ("targetAverageUtilization", "targetAverageValue", "targetValue", "averageValue",
+                                "metricName", "metricSelector", "target"),
+    "Deployment": ("rollbackTo",),
+    "DaemonSet": ("templateGeneration",),
+    "EndpointSlice": ("topology",),
+    "PriorityLevelConfiguration": ("assuredConcurrencyShares",),
+    "CustomResourceDefinition": ("version", "validation", "subresources", "additionalPrinterColumns", "JSONPath",
+                                 "preserveUnknownFields", "webhookClientConfig", "conversionReviewVersions"),
+}
+
+
 def converter(kind: str) -> Optional[Callable]:
     entry = CONVERSIONS.get(kind)
     return entry[0] if entry else None

@@ -123,8 +123,12 @@ def _template(checker, outcome: Outcome, shown: str) -> None:
         if plan.problem:
             outcome.left.append(f"{where}: {kind}: {plan.problem}")
         elif plan.api_version:
+            fields = migrations.RENAMED.get(kind, ()) if plan.api_version != old else ()
+            at = [f"{doc.line + doc.text.count(chr(10), 0, m.start())} ({m.group(1)})"
+                  for m in re.finditer(rf"^[ \t]*(?:-[ \t]+)?({'|'.join(fields) or '(?!)'}):", doc.text, re.M)]
+            lines_of = f" (lines {', '.join(at)})" if at else ""
             outcome.left.append(f"{where}: a Helm template, not rewritten: {kind}: "
-                                f"{migrations.changes(kind, old, plan.api_version)}")
+                                f"{migrations.changes(kind, old, plan.api_version)}{lines_of}")
 
 
 def _json(checker, outcome: Outcome, shown: str) -> None:
