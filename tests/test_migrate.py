@@ -306,6 +306,11 @@ def test_no_replacement_is_reported_and_fails_and_usage_errors_are_one_line(cli,
     result = _migrate(cli, "-f", str(psp), "--kube-version", "1.25")
     assert result.returncode == 3 and result.stdout == psp.read_text()
     assert "PodSecurityPolicy restricted" in result.stderr and "nothing to migrate it to" in result.stderr
+    newer = tmp_path / "newer.yaml"  # an API newer than the target is not moved back: the conversions go forward
+    newer.write_text("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\nspec: {}\n")
+    result = _migrate(cli, "-f", str(newer), "--kube-version", "1.18")
+    assert result.returncode == 3 and result.stdout == newer.read_text()
+    assert "is not served yet in 1.18" in result.stderr and "newer APIs only" in result.stderr
     typo = tmp_path / "typo.yaml"  # a migrated object is checked: what is left to fix by hand is said, exit 3
     typo.write_text("apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: pdb}\n"
                     "spec: {enabled: true, minAvailable: 1, selector: {matchLabels: {app: web}}}\n")

@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.answers.check import DEPRECATED, NOT_SERVED, OFF_BY_DEFAULT, split_api_version
 from kubectl_apiinfo.answers.migrations_crd import crd_to_v1
 from kubectl_apiinfo.answers.migrations_edit import give_comment, new_map, place, rename, take_comment
-from kubectl_apiinfo.model import group_version, version_priority_key
+from kubectl_apiinfo.model import group_version, release_key, version_priority_key
+from kubectl_apiinfo.sources.catalog import releases
 
 _MOVED = (NOT_SERVED, OFF_BY_DEFAULT)
 
@@ -67,6 +68,11 @@ def plan(checker, api_version: str, kind: str) -> Plan:
     findings = [f for f in checker.kind_findings(group, version, kind) if f["finding"] in _MOVED]
     if not findings:
         return Plan()
+    history = releases.history_of(group, version, kind)
+    served = history.served if history is not None else []
+    if served and checker.release and release_key(served[0][0]) > release_key(checker.release):
+        # A newer API than the target has: the conversions here go forward only (batch/v1 CronJob for 1.19).
+        return Plan(problem=f"{findings[0]['detail']}; migrate moves objects to newer APIs only")
     seen = {api_version}
     current, finding = api_version, findings[0]
     for _ in range(6):  # extensions/v1beta1 -> policy/v1beta1 -> ...: a replacement may itself be gone
@@ -83,7 +89,7 @@ def plan(checker, api_version: str, kind: str) -> Plan:
             return Plan(better if better and better not in seen else gv)
         current = gv
         finding = next((f for f in checker.kind_findings(g, v, kind) if f["finding"] in _MOVED), {})
-    return Plan(problem=f"{api_version} {kind}: {findings[0]['detail']}; nothing to migrate it to")
+    return Plan(problem=f"{findings[0]['detail']}; nothing to migrate it to")
 
 
 # --- the conversions ----------------------------------------------------------------------------------
