@@ -278,12 +278,15 @@ def run(options, factory):
         factory.out("".join(_diff(o) for o in outcomes if o.after != o.before))
     else:
         factory.out(_stream(outcomes))
-    left = [line for o in outcomes for line in o.left] + check_migrated(target, outcomes)
-    for line in left:
+    left = [line for o in outcomes for line in o.left]
+    refused = check_migrated(target, outcomes)
+    for line in left + refused:
         warn(line)
     moved = sum(o.moved for o in outcomes)
     changed = sum(o.after != o.before for o in outcomes)
     verb = "migrated" if options.write or not options.diff else "to migrate"
     note(f"{moved} object{'s' * (moved != 1)} {verb} to what {target.label} serves, in {changed} "
-         f"file{'s' * (changed != 1)}" + (f"; {len(left)} left as they are (above)" if left else ""))
-    return check.BLOCKING if left else check.OK
+         f"file{'s' * (changed != 1)}" + (f"; {len(left)} left as they are" if left else "")
+         + (f"; {len(refused)} finding{'s' * (len(refused) != 1)} of check in migrated objects" if refused else "")
+         + (" (above)" if left or refused else ""))
+    return check.BLOCKING if left or refused else check.OK

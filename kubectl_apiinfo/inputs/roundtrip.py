@@ -106,11 +106,13 @@ INVALID = object()  # what plain() gives for a document that is no valid YAML
 
 
 def plain(text: str) -> object:
-    """The document as plain data (PyYAML's C loader where there is one), or INVALID."""
+    """The document as plain data, read as check reads it (PyYAML's C loader where there is one, a plain `=` a
+    string), or INVALID."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from kubectl_apiinfo.inputs.manifests import yaml_loader
+
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return INVALID
