@@ -49,7 +49,7 @@ PLUGIN = "apiinfo"
 FIXED_TIME = 315532800  # 1980-01-01T00:00:00Z
 URI = "https://github.com/kubectl-apiinfo/kubectl-apiinfo/releases/download/v{v}/kubectl-apiinfo-v{v}.tar.gz"
 # What the zipapp must carry besides kubectl_apiinfo, by top-level import name; never rich.
-BUNDLED = {"annotated_doc", "certifi", "charset_normalizer", "click", "diskcache", "idna", "requests",
+BUNDLED = {"annotated_doc", "certifi", "charset_normalizer", "click", "diskcache", "idna", "requests", "ruamel",
            "shellingham", "tabulate", "typer", "urllib3", "yaml"}  # fmt: skip
 
 

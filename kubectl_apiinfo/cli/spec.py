@@ -7,103 +7,10 @@ written here once; a default lives here and nowhere else.  Importing this
 module must stay cheap: no typer, no `typing`.
 """
 
-# What an option's value is, and so how it is parsed and validated:
-STRING = "string"  # one value; the last one given wins, as in pflag
-STRINGS = "strings"  # pflag's string slice: repeatable, comma-separated values split
-BOOL = "bool"  # pflag's bool: --flag or --flag=true|false; never the next word
-DURATION = "duration"  # Go's time.Duration syntax (30s, 1m30s, 500ms) or whole seconds
-CHOICE = "choice"  # one of .choices
-RELEASE = "release"  # a Kubernetes release: 1.33, v1.33, v1.33.2
-
-# Named completers: where completion finds an option's or argument's values.
-# Options whose metavar is FILE or DIR complete file or directory names.
-RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS = (
-    "releases", "contexts", "clusters", "users", "resources", "snapshots", "fields",
+from kubectl_apiinfo.cli.spec_kinds import (  # noqa: F401  (the kinds are spec's too: spec.BOOL, spec.Option)
+    STRING, STRINGS, BOOL, DURATION, CHOICE, RELEASE, RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS,
+    Option, Argument, Command,
 )
-
-
-class Option:
-    """One flag.  dest is the name its value goes by in commands."""
-
-    __slots__ = ("name", "short", "kind", "metavar", "help", "default", "choices", "completer", "env", "hidden")
-
-    def __init__(self, name, kind=STRING, help="", metavar="", default=None, short="", choices=(), completer="", env=""):
-        self.name = name
-        self.hidden = False  # taken but not shown in help
-        self.env = env  # an environment variable that stands in for the flag when it is not given
-        self.short = short
-        self.kind = kind
-        self.metavar = metavar
-        self.help = help
-        self.default = default
-        self.choices = tuple(choices)
-        self.completer = completer
-
-    @property
-    def dest(self):
-        return self.name.lstrip("-").replace("-", "_")
-
-    @property
-    def names(self):
-        return (self.name, self.short) if self.short else (self.name,)
-
-    @property
-    def takes_value(self):
-        """Whether the next word is this option's value (never for a bool)."""
-        return self.kind != BOOL
-
-    def with_choices(self, choices, default):
-        """The same option with the choices one command offers (-o differs per command)."""
-        copy = Option(self.name, self.kind, self.help, self.metavar, default, self.short, choices, self.completer, self.env)
-        copy.help = f"{self.help} One of: {'|'.join(choices)}."
-        return copy
-
-    def unused(self):
-        """The same option, accepted and ignored by a command it means nothing to, and left out of its help."""
-        copy = Option(self.name, self.kind, self.help, self.metavar, None, self.short, self.choices, self.completer)
-        copy.hidden = True
-        return copy
-
-
-class Argument:
-    __slots__ = ("dest", "metavar", "help", "required", "repeatable", "completer")
-
-    def __init__(self, dest, metavar, help, required=True, repeatable=False, completer=""):
-        self.dest = dest
-        self.metavar = metavar
-        self.help = help
-        self.required = required
-        self.repeatable = repeatable
-        self.completer = completer
-
-
-class Command:
-    """A command, or a group of subcommands (cache).  handler names the module in
-    kubectl_apiinfo.commands whose run(invocation) does the work."""
-
-    __slots__ = ("name", "help", "arguments", "options", "handler", "subcommands", "takes_cluster")
-
-    def __init__(self, name, help, arguments=(), options=(), handler="", subcommands=(), takes_cluster=False):
-        self.name = name
-        self.help = help
-        self.arguments = tuple(arguments)
-        self.options = tuple(options)
-        self.handler = handler
-        self.subcommands = tuple(subcommands)
-        self.takes_cluster = takes_cluster  # its options build a ClusterFlags
-
-    def option(self, name):
-        """The option this command declares under a long or short name, else None."""
-        for o in self.options:
-            if name in o.names:
-                return o
-        return None
-
-    def subcommand(self, name):
-        for c in self.subcommands:
-            if c.name == name:
-                return c
-        return None
 
 
 # --- the options, each written once -------------------------------------------
@@ -158,11 +65,11 @@ SCHEMAS = Option(
 )
 FILENAME = Option(
     "--filename", STRINGS, short="-f", metavar="FILE",
-    help="Manifests to check: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
+    help="Manifests to check or migrate: YAML or JSON files, directories, or '-' for stdin (repeatable, comma-separated).",
 )
 RECURSIVE = Option(
     "--recursive", BOOL, short="-R", default=False,
-    help="All the way down: explain prints the fields of fields; check reads the directories given with -f and theirs.",
+    help="All the way down: explain prints the fields of fields; check and migrate read the directories given with -f and theirs.",
 )
 CRDS = Option(
     "--crds", STRINGS, metavar="PATH",
@@ -223,6 +130,16 @@ LIVE = Option(
     help="Plan for the live cluster's objects instead of manifests: the version each object's field managers wrote "
     "with (metadata.managedFields), as scan reads them.",
 )
+# migrate rewrites manifests for a release: the same flag, naming the release to migrate to.
+MIGRATE_TARGET = Option(
+    KUBE_VERSION.name, RELEASE, metavar="VERSION", completer=RELEASES,
+    help="The release to migrate to, from the offline catalog (1.25 or v1.25.3); required.",
+)
+WRITE = Option(
+    "--write", BOOL, short="-w", default=False,
+    help="Replace each file that changes, whole, instead of printing the migrated stream (never stdin).",
+)
+DIFF = Option("--diff", BOOL, default=False, help="Print a unified diff of what would change instead of the migrated stream.")
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
@@ -403,6 +320,17 @@ COMMANDS = (
         ),
         handler="plan",
         takes_cluster=True,
+    ),
+    Command(
+        "migrate",
+        "Rewrite manifests for a release: each object whose apiVersion it does not serve moves to the replacement it "
+        "serves, with the upstream conversion of the fields whose schema changed; comments, key order and quoting "
+        "are kept and every other document is left as it is. Helm templates are reported, not rewritten. Prints "
+        "the migrated stream (or with --diff a unified diff); --write replaces the files. Exit status 3 when "
+        "something could not be migrated (no replacement, a template), else 0; 1: an error.",
+        arguments=(FILES,),
+        options=(FILENAME, RECURSIVE, MIGRATE_TARGET, WRITE, DIFF, *UNUSED_CONNECTION_OPTIONS),
+        handler="migrate",
     ),
     Command("version", "Print the plugin's version.", handler="version"),
 )
