@@ -233,3 +233,28 @@ def test_a_record_decodes_within_its_bound_and_its_errors_carry_no_content():
             decode(Record("configmap", "sh.helm.release.v1.web.v1", "apps", "web", 1, "deployed", data))
         error = raised.value  # its words are ours, and no decoding error with the data rides along
         assert MARKER not in str(error) and error.__cause__ is None and (error.__context__ is None or error.__suppress_context__), what
+
+
+def test_a_value_a_finding_quotes_is_printed_but_never_kept_in_the_cache_or_a_bundle(fake_apiserver, cli, tmp_path,
+                                                                                     shared_manifests):
+    """An invalid value quotes what the release's manifest gives (that is the finding), but the scan kept for
+    --offline and 'cache export' holds names and findings without the release's values."""
+    etcd = _render(shared_manifests, ETCD)
+    bad = ("---\n# Source: etcd/templates/extra.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: extra\n"
+           f"spec:\n  ports:\n  - port: {MARKER}\n")
+    api, kubeconfig = _cluster(fake_apiserver, tmp_path, [_release(etcd + bad)])
+    cache = tmp_path / "cache"
+    cli.env["KUBECTL_APIINFO_CACHE_DIR"] = str(cache)
+    status, answer, _ = _json(cli, kubeconfig, "--kube-version", "1.25")
+    [value] = [f for f in _helm(answer) if f["finding"] == "invalid-value"]
+    assert MARKER in value["detail"] and value["template"] == "etcd/templates/extra.yaml"
+    for path in cache.rglob("*"):
+        assert not path.is_file() or MARKER.encode() not in path.read_bytes(), path
+    bundle = tmp_path / "bundle.json"
+    assert cli("cache", "export", str(bundle)).returncode == 0
+    assert MARKER not in bundle.read_text()
+    api.stop()
+    kept = cli("scan", "--kubeconfig", str(kubeconfig), "--offline", "-o", "json")
+    [offline] = [f for f in json.loads(kept.stdout)["findings"] if f["finding"] == "invalid-value"]
+    assert offline["template"] == "etcd/templates/extra.yaml" and "not kept" in offline["detail"]
+    assert MARKER not in kept.stdout

@@ -26,6 +26,8 @@ from kubectl_apiinfo.model import group_version, release_key
 from kubectl_apiinfo.sources.catalog import releases
 
 MANAGED_FIELDS, LAST_APPLIED, METRICS, AUDIT_LOG, HELM = "managedFields", "last-applied", "metrics", "audit-log", "helm"
+# A value finding's words for what the object gives: a Helm release's values, which no cache or bundle may hold.
+QUOTED = ("given", "message")
 NAMES_KEPT = 3  # names shown per finding: enough to find the objects, never all ten thousand
 # What breaks first: an API not served, a field or value the API server refuses (Helm manifests alone have
 # fields), then what still applies.
@@ -242,6 +244,8 @@ class ScanRun:
             "group": group, "kind": f["kind"], "apiVersion": f["apiVersion"], "manager": None, "operations": [],
             "objects": 1, "names": [name], "lastWritten": None, **about, "template": f["source"],
             **({"field": f["field"]} if f.get("field") else {}), **_facts(f), "detail": f["detail"],
+            # What the detail quotes of the release's own values: printed, but never kept (kept_copy)
+            **{k: f[k] for k in QUOTED if f.get(k)},
         }
 
     def _resource(self, group: str, version: str, kind: str) -> str:
@@ -317,6 +321,22 @@ def _order(f: dict) -> tuple:
     return (FINDINGS.index(f["finding"]), f["resource"], f["apiVersion"], f["origin"], f["manager"] or "",
             f.get("subresource") or "", f.get("userAgent") or "", f.get("user") or "", f.get("verb") or "",
             f.get("namespace") or "", f.get("release") or "", f.get("template") or "", f["names"], f.get("field") or "")
+
+
+def kept_copy(answer: dict) -> dict:
+    """answer as the cache and a bundle may hold it: a finding that quotes an object's own value (a Helm
+    release's, which no cache may hold) says so instead."""
+    return dict(answer, findings=[_without_values(f) for f in answer["findings"]])
+
+
+def _without_values(f: dict) -> dict:
+    quoted = [f[k] for k in QUOTED if isinstance(f.get(k), str) and f[k]]
+    if not quoted:
+        return f
+    detail = f["detail"]
+    for text in quoted:
+        detail = detail.replace(text, "(a value of the release, not kept)")
+    return {**{k: v for k, v in f.items() if k not in QUOTED}, "detail": detail}
 
 
 def exit_status(answer: dict, fail_on, ignore_deprecations: bool) -> int:

@@ -236,7 +236,7 @@ def scan_context(options, factory, target, context: str = "", said: Optional[lis
         answer["scannedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         if cluster.identity and not options.resources:  # a narrowed scan is not the cluster's whole story
             with factory.cache() as cache:
-                scans.save(cache, cluster.identity, answer)
+                scans.save(cache, cluster.identity, scan.kept_copy(answer))
         return answer
     finally:
         cluster.close()

@@ -28,7 +28,8 @@ _LISTS = ("names", "operations")
 
 
 def save(cache, identity: str, answer: dict) -> bool:
-    """Keep answer as the cluster's last scan; False if it was not stored (said once, as any write)."""
+    """Keep answer as the cluster's last scan (answers/scan.py kept_copy: without the values its findings quote);
+    False if it was not stored (said once, as any write)."""
     return cache.set_value(SCAN + identity, answer, "keep the scan for answering offline")
 
 
