@@ -10,11 +10,11 @@ are kept; the schemas are dropped with the page.
 from __future__ import annotations
 
 from typing import Optional
-from urllib.parse import quote
 
 from kubectl_apiinfo.kube.custom_resources import CRD_LIST, WARNING_CHARS
 from kubectl_apiinfo.kube.discovery_documents import ACCEPT_JSON
-from kubectl_apiinfo.kube.transport import Client, TransportError
+from kubectl_apiinfo.kube.object_lists import pages
+from kubectl_apiinfo.kube.transport import Client
 
 # CRDs a request: a CRD stays under etcd's 1.5 MB, so twenty of the largest stay under a list page's bound.
 PAGE = 20
@@ -50,19 +50,9 @@ def definitions(client: Client, page: int = PAGE) -> list:
 
     A TransportError (403 for a user who may not list CRDs) is the caller's to report: unknown, not absent."""
     found: list = []
-    token: Optional[str] = None
-    for _ in range(MAX_PAGES):
-        path = f"{CRD_LIST}?limit={page}" + (f"&continue={quote(token, safe='')}" if token else "")
-        doc = client.get_json(path, ACCEPT_JSON)
-        items = doc.get("items")
-        if not isinstance(items, list):
-            raise TransportError(f"{client.server} sent no CustomResourceDefinition list for {CRD_LIST}")
+    for items in pages(client, CRD_LIST, ACCEPT_JSON, page, max_pages=MAX_PAGES):
         found.extend(f for f in (read(item) for item in items) if f is not None)
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-        token = meta.get("continue") if isinstance(meta.get("continue"), str) else None
-        if not token:
-            return found
-    raise TransportError(f"{client.server} kept paging {CRD_LIST} past {MAX_PAGES} pages")
+    return found
 
 
 def read(item) -> Optional[CRDFacts]:

@@ -7,11 +7,9 @@ few fields (never the schemas, which the OpenAPI documents carry).
 
 from __future__ import annotations
 
-from typing import Optional
-from urllib.parse import quote
-
 from kubectl_apiinfo.kube.discovery_documents import ACCEPT_JSON
-from kubectl_apiinfo.kube.transport import Client, TransportError
+from kubectl_apiinfo.kube.object_lists import pages
+from kubectl_apiinfo.kube.transport import Client
 
 CRD_GROUP = "apiextensions.k8s.io"
 CRD_LIST = f"/apis/{CRD_GROUP}/v1/customresourcedefinitions"
@@ -25,20 +23,10 @@ def version_facts(client: Client) -> dict:
 
     A TransportError (403 for a user who may not list CRDs) is the caller's to report: unknown, not absent."""
     facts: dict = {}
-    token: Optional[str] = None
-    for _ in range(MAX_PAGES):
-        path = f"{CRD_LIST}?limit={PAGE}" + (f"&continue={quote(token, safe='')}" if token else "")
-        page = client.get_json(path, ACCEPT_JSON)
-        items = page.get("items")
-        if not isinstance(items, list):
-            raise TransportError(f"{client.server} sent no CustomResourceDefinition list for {CRD_LIST}")
+    for items in pages(client, CRD_LIST, ACCEPT_JSON, PAGE, max_pages=MAX_PAGES):
         for item in items:
             facts.update(_versions(item))
-        meta = page.get("metadata") if isinstance(page.get("metadata"), dict) else {}
-        token = meta.get("continue") if isinstance(meta.get("continue"), str) else None
-        if not token:
-            return facts
-    raise TransportError(f"{client.server} kept paging {CRD_LIST} past {MAX_PAGES} pages")
+    return facts
 
 
 def _versions(item) -> dict:

@@ -18,10 +18,11 @@ import base64
 import binascii
 import json
 import zlib
-from typing import Iterator, Optional
+from typing import Optional
 from urllib.parse import quote
 
-from kubectl_apiinfo.kube.transport import Client, TransportError
+from kubectl_apiinfo.kube.object_lists import pages
+from kubectl_apiinfo.kube.transport import Client
 
 SECRETS, CONFIGMAPS = "/api/v1/secrets", "/api/v1/configmaps"
 SELECTOR = "labelSelector=" + quote("owner=helm", safe="")
@@ -91,7 +92,7 @@ def records(client: Client, driver: str, page: int = PAGE) -> list:
     base = path(driver)
     query = SELECTOR + (f"&{SECRET_TYPE}" if driver == "secret" else "")
     best: dict = {}
-    for items in _pages(client, base, query, page):
+    for items in pages(client, base, "application/json", page, query, MAX_PAGES):
         for item in items:
             r = _record(driver, item)
             if r is None:
@@ -101,22 +102,6 @@ def records(client: Client, driver: str, page: int = PAGE) -> list:
             if held is None or _rank(r) > _rank(held):
                 best[key] = r  # the one it replaces, still encoded, is dropped here
     return [best[k] for k in sorted(best)]
-
-
-def _pages(client: Client, base: str, query: str, page: int) -> Iterator[list]:
-    token: Optional[str] = None
-    for _ in range(MAX_PAGES):
-        url = f"{base}?limit={page}&{query}" + (f"&continue={quote(token, safe='')}" if token else "")
-        doc = client.get_json(url, "application/json")
-        items = doc.get("items")
-        if not isinstance(items, list):
-            raise TransportError(f"{client.server} sent no list for {base}")
-        yield items
-        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-        token = meta.get("continue") if isinstance(meta.get("continue"), str) else None
-        if not token:
-            return
-    raise TransportError(f"{client.server} kept paging {base} past {MAX_PAGES} pages")
 
 
 def _record(driver: str, item) -> Optional[Record]:

@@ -44,19 +44,27 @@ def list_path(group: str, version: str, resource: str) -> str:
 def objects(client: Client, path: str, last_applied: bool = False, page: int = PAGE) -> Iterator[list]:
     """Each page's objects as ObjectFacts, a page at a time (limit/continue, as kubectl get pages).
     A TransportError (403, 404, 503) is the caller's: it knows what a missing list means."""
+    for items in pages(client, path, ACCEPT_METADATA, page):
+        yield [f for f in (facts(item, last_applied) for item in items) if f is not None]
+
+
+def pages(client: Client, path: str, accept: str, page: int, query: str = "", max_pages: int = MAX_PAGES) -> Iterator[list]:
+    """The items of a list, a page at a time (limit/continue); query adds selectors.  Each page is read within
+    the transport's bound for a page of a list, and one that is no list, or paging past max_pages (a server
+    paging in circles), is a TransportError."""
     token: Optional[str] = None
-    for _ in range(MAX_PAGES):
-        url = f"{path}?limit={page}" + (f"&continue={quote(token, safe='')}" if token else "")
-        doc = client.get_json(url, ACCEPT_METADATA)
+    for _ in range(max_pages):
+        url = f"{path}?limit={page}" + (f"&{query}" if query else "") + (f"&continue={quote(token, safe='')}" if token else "")
+        doc = client.get_json(url, accept)
         items = doc.get("items")
         if not isinstance(items, list):
             raise TransportError(f"{client.server} sent no list for {path}")
-        yield [f for f in (facts(item, last_applied) for item in items) if f is not None]
+        yield items
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
         token = meta.get("continue") if isinstance(meta.get("continue"), str) else None
         if not token:
             return
-    raise TransportError(f"{client.server} kept paging {path} past {MAX_PAGES} pages")
+    raise TransportError(f"{client.server} kept paging {path} past {max_pages} pages")
 
 
 def facts(item, last_applied: bool) -> Optional[ObjectFacts]:
