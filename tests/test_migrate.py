@@ -542,3 +542,25 @@ def test_every_object_of_the_shared_corpus_that_1_25_does_not_serve_migrates_to_
     new = [f for f in findings if f["finding"] in _BLOCKING and not _path(f).startswith("metadata.")
            and next(iter(_keyed([f], copy))) not in had]
     assert new == []
+
+
+def test_an_object_a_conversion_cannot_read_is_left_as_it_is_and_said_in_one_line(cli, tmp_path):
+    """A field of the wrong type (a number where the CRD's versions list belongs) is no traceback and no half-rewritten
+    object: that document stays byte for byte, the others are migrated, and the exit status says something is left."""
+    crd = ("apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata: {name: a}\n"
+           "spec: {validation: 3, versions: 4, additionalPrinterColumns: [5]}\n")
+    role = "apiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: r}\nrules: []\n"
+    path = tmp_path / "mixed.yaml"
+    path.write_text(crd + "---\n" + role)
+    result = cli("migrate", "-f", str(path), "--kube-version", "1.22")
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert result.stdout.startswith(crd) and "rbac.authorization.k8s.io/v1\n" in result.stdout
+    [said] = [line for line in result.stderr.splitlines() if "CustomResourceDefinition a" in line]
+    assert "not migrated" in said and "apiextensions.k8s.io/v1beta1" in said
+    as_json = tmp_path / "crd.json"
+    as_json.write_text(json.dumps(yaml.safe_load(crd), indent=2) + "\n")
+    before = as_json.read_text()
+    result = cli("migrate", "-f", str(as_json), "--kube-version", "1.22", "-w")
+    assert result.returncode == 3 and "not migrated" in result.stderr and "Traceback" not in result.stderr
+    assert as_json.read_text() == before

@@ -64,8 +64,14 @@ def _plans(checker, data, where: str, outcome: Outcome) -> dict:
     return moves
 
 
+class Malformed(Exception):
+    """An object whose fields are not of the types its API has (a list where a mapping belongs): the
+    conversions cannot read it, and check says what is wrong."""
+
+
 def _convert(data, moves: dict, where: str) -> list:
-    """The objects of a document at their places in moves migrated in place; what to say about them."""
+    """The objects of a document at their places in moves migrated in place; what to say about them.
+    Malformed when a conversion meets a field of the wrong type: the caller leaves that document as it is."""
     from kubectl_apiinfo.answers import migrations
 
     said = []
@@ -73,15 +79,26 @@ def _convert(data, moves: dict, where: str) -> list:
         if place not in moves:
             continue
         old = obj.get("apiVersion")
-        notes = migrations.migrate(obj, moves[place])
+        try:
+            notes = migrations.migrate(obj, moves[place])
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError):
+            raise Malformed(f"{where}: {_named(obj)}: not migrated: a field is not of the type {old} "
+                            "has ('kubectl apiinfo check' says which); left as it is") from None
         said.append(f"{where}: {_named(obj)}: {old} -> {moves[place]}")
         said.extend(f"{where}: {_named(obj)}: {n}" for n in notes)
     return said
 
 
-def _apply(data, moves: dict, where: str, outcome: Outcome) -> None:
-    outcome.notes.extend(_convert(data, moves, where))
+def _apply(data, moves: dict, where: str, outcome: Outcome) -> bool:
+    """Whether the document's objects were migrated (in place); a malformed one is said, and none is."""
+    try:
+        said = _convert(data, moves, where)
+    except Malformed as e:
+        outcome.left.append(str(e))
+        return False
+    outcome.notes.extend(said)
     outcome.moved += len(moves)
+    return True
 
 
 def _retagged(text: str, data, moves: dict, converted) -> "str | None":
@@ -140,8 +157,7 @@ def _json(checker, outcome: Outcome, shown: str) -> None:
         outcome.left.append(f"{shown}: not valid JSON ({e}); nothing migrated")
         return
     moves = _plans(checker, data, shown, outcome)
-    if moves:
-        _apply(data, moves, shown, outcome)
+    if moves and _apply(data, moves, shown, outcome):
         _record(outcome, data, moves, shown, 1)
         second = outcome.before.lstrip().split("\n", 2)[1:2]
         indent = (len(second[0]) - len(second[0].lstrip(" "))) if second else 2
@@ -164,7 +180,11 @@ def _yaml(checker, outcome: Outcome, shown: str) -> None:
         if not moves:
             continue  # served, or no object: the document's bytes stay as they are
         converted = copy.deepcopy(data)
-        said = _convert(converted, moves, where)
+        try:
+            said = _convert(converted, moves, where)
+        except Malformed as e:
+            outcome.left.append(str(e))
+            continue
         text = _retagged(doc.text, data, moves, converted)
         if text is None:
             try:
