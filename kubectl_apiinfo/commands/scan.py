@@ -71,15 +71,20 @@ def _metrics(run, client) -> None:
     try:
         series = api_metrics.deprecated_requests(client)
     except TransportError as e:
-        if e.unreachable:
-            raise
-        if e.status == 403:
-            say(run, f"cannot get {api_metrics.METRICS} (403): the deprecated APIs clients still request are not scanned")
-        else:
-            say(run, f"reading {api_metrics.METRICS} failed ({e}): the deprecated APIs clients still request are not scanned")
-        run.skip(api_metrics.METRICS, f"get {api_metrics.METRICS}" if e.status == 403 else "", str(e))
+        lost = "the deprecated APIs clients still request are not scanned"
+        _not_read(run, e, api_metrics.METRICS, f"get {api_metrics.METRICS}",
+                  f"cannot get {api_metrics.METRICS} (403): {lost}", f"reading {api_metrics.METRICS} failed ({e}): {lost}")
         return
     run.add_metrics(series)
+
+
+def _not_read(run, error, part: str, permission: str, refused: str, failed: str) -> None:
+    """A part the server would not give: one line (refused for a 403, else failed) and an entry among what was
+    not scanned, naming the missing permission: unknown, not absent.  An unreachable server ends the scan."""
+    if error.unreachable:
+        raise error
+    say(run, refused if error.status == 403 else failed)
+    run.skip(part, permission if error.status == 403 else "", str(error))
 
 
 def _scan_objects(run, client, resources: list, last_applied: bool, helm: bool) -> None:
@@ -114,13 +119,9 @@ def _helm(run, client) -> None:
         try:
             records = helm_releases.records(client, driver)
         except TransportError as e:
-            if e.unreachable:
-                raise
-            if e.status == 403:
-                say(run, f"cannot list {resource} in any namespace (403): their Helm releases are not scanned")
-            else:
-                say(run, f"listing Helm releases in {resource} failed ({e}): not scanned")
-            run.skip(f"Helm releases in {resource}", f"list {resource}" if e.status == 403 else "", str(e))
+            _not_read(run, e, f"Helm releases in {resource}", f"list {resource}",
+                      f"cannot list {resource} in any namespace (403): their Helm releases are not scanned",
+                      f"listing Helm releases in {resource} failed ({e}): not scanned")
             continue
         records.reverse()
         while records:
