@@ -46,3 +46,30 @@ def progress(text: str, done: bool = False) -> None:
     """A line that redraws itself on a terminal; done ends it."""
     _write(sys.stderr, f"\r{text}" + ("\n" if done else ""))
     sys.stderr.flush()
+
+
+def columns() -> int | None:
+    """How wide the answer may be: the terminal's width when stdout is one (COLUMNS overrides, as in
+    kubectl and less), else None: a pipe or a file gets full-width lines, for grep and diff."""
+    if not sys.stdout.isatty():
+        return None
+    import os
+
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns or None
+    except (OSError, ValueError):
+        return None
+
+
+def colour_wanted(choice: str = "auto") -> bool:
+    """--color=always|never|auto, as git: auto means stdout is a terminal, NO_COLOR is unset and TERM is not dumb."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    import os
+
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: any non-empty value
+        return False
+    return sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
