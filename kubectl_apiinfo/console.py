@@ -12,7 +12,8 @@ import sys
 from kubectl_apiinfo.errors import printable
 
 # Characters our answers use, spelled in ASCII for a stream that cannot encode them.
-_ASCII = {0x2013: "-", 0x2014: "-", 0x2026: "...", 0x2192: "->", 0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"'}
+_ASCII = {0x2013: "-", 0x2014: "-", 0x2026: "...", 0x2192: "->", 0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"',
+          0x2588: "=", 0x25BC: "v"}  # timeline's stable bar and its marker
 
 
 def _write(stream, text: str) -> None:

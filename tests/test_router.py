@@ -129,7 +129,7 @@ def _lines(path: tuple, command: spec.Command):
     """Command lines that give each option once in each of pflag's spellings, plus one with no options."""
     words = [*path] if path != ("show",) else []
     arguments = {"resource": ["deployments"], "names": ["a", "b"], "file": ["bundle.json"], "before": ["1.24"], "after": ["1.25"],
-                 "files": ["a.yaml", "b.yaml"]}
+                 "files": ["a.yaml", "b.yaml"], "words": ["ingresses", "apps"]}
     args = [v for a in command.arguments for v in arguments[a.dest]]
     yield [*words, *args]
     for o in command.options:

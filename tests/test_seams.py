@@ -78,7 +78,7 @@ def _commands_with_output():
 
 def test_every_format_a_command_offers_has_a_printer_and_every_printer_is_offered():
     seen = [path for path, _, _, _ in _commands_with_output()]
-    assert len(seen) == 11, seen  # show, explain, resources, versions, releases, refresh, cache list, check, scan, plan, diff
+    assert len(seen) == 12, seen  # show, explain, resources, versions, releases, refresh, cache list, check, scan, plan, diff, timeline
     for path, _, option, formats in _commands_with_output():
         assert tuple(formats) == option.choices, path  # the same words, in the order help and errors list them
         assert option.default in formats, path

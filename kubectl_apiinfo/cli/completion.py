@@ -55,6 +55,14 @@ def resource_names(words: list[str]) -> list[str]:
     return sorted(set(names))
 
 
+def api_words(words: list[str]) -> list[str]:
+    """timeline's words: the resource names, and the API groups the chosen source serves (core for "")."""
+    from kubectl_apiinfo.sources import select
+
+    snapshot = select.for_completion(_cluster_flags(words), _value_of(words, spec.KUBE_VERSION)).snapshot
+    return sorted(set(resource_names(words)) | {g.name or "core" for g in snapshot.groups})
+
+
 def _kubeconfig_names(words: list[str], section: str) -> list[str]:
     from kubectl_apiinfo.kube.kubeconfig import KubeConfig
 
@@ -76,6 +84,8 @@ def _named(completer: str, words: list[str]) -> list[str]:
         return releases.release_names()
     if completer == spec.RESOURCES:
         return resource_names(words)
+    if completer == spec.API_WORDS:
+        return api_words(words)
     if completer == spec.CONTEXTS:
         return _kubeconfig_names(words, "contexts")
     if completer == spec.CLUSTERS:

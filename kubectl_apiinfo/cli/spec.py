@@ -9,6 +9,7 @@ module must stay cheap: no typer, no `typing`.
 
 from kubectl_apiinfo.cli.spec_kinds import (  # noqa: F401  (the kinds are spec's too: spec.BOOL, spec.Option)
     STRING, STRINGS, BOOL, DURATION, CHOICE, RELEASE, RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS,
+    API_WORDS,
     Option, Argument, Command,
 )
 
@@ -141,6 +142,11 @@ WRITE = Option(
 )
 DIFF = Option("--diff", BOOL, default=False, help="Print a unified diff of what would change instead of the migrated stream.")
 FIELDS = Option("--fields", BOOL, default=False, help="Compare the fields of every resource both sides have (not just RESOURCE's).")
+ALL = Option("--all", BOOL, default=False, help="Every group/version of the catalog (and of the cluster: its CRDs and aggregated APIs).")
+COLOR = Option(
+    "--color", CHOICE, metavar="WHEN", choices=("auto", "always", "never"), default="auto",
+    help="Colour the chart: auto (a terminal, NO_COLOR unset, TERM not dumb), always or never.",
+)
 
 # kubectl's connection flags, and ours that choose between the cache and the network.
 CLUSTER_OPTIONS = (KUBECONFIG, CONTEXT, CLUSTER, USER, SERVER, TOKEN, REQUEST_TIMEOUT, CACHE_DIR, REFRESH, OFFLINE)
@@ -162,6 +168,7 @@ CHECK_FORMATS = ("table", "json", "yaml", "markdown", "csv", "junit", "sarif", "
 DIFF_FORMATS = ("table", "json", "yaml", "markdown", "csv")
 SCAN_FORMATS = CHECK_FORMATS
 PLAN_FORMATS = CHECK_FORMATS
+TIMELINE_FORMATS = ("table", "wide", "json", "svg")  # wide: every release its own column, never merged
 
 # check's positional FILEs are -f's files as a file list gives them (pre-commit, xargs): one name each, never
 # split at commas, since a file's name may hold one.
@@ -331,6 +338,20 @@ COMMANDS = (
         arguments=(FILES,),
         options=(FILENAME, RECURSIVE, MIGRATE_TARGET, WRITE, DIFF, *UNUSED_CONNECTION_OPTIONS),
         handler="migrate",
+    ),
+    Command(
+        "timeline",
+        "Chart across every catalog release when each group/version of a resource or an API group came, was beta, "
+        "stable, deprecated and removed; the cluster's release (or --kube-version's) is marked and, from a cluster, "
+        "its CRDs' versions are rows too. WORD is a resource (as for 'show') or an API group (apps, "
+        "networking.k8s.io; core for the core group).",
+        arguments=(
+            Argument("words", "[WORD]...", "Resources or API groups; none with --all.", required=False, repeatable=True,
+                     completer=API_WORDS),
+        ),
+        options=(ALL, KUBE_VERSION, OUTPUT.with_choices(TIMELINE_FORMATS, "table"), COLOR, *QUERY_CLUSTER_OPTIONS),
+        handler="timeline",
+        takes_cluster=True,
     ),
     Command("version", "Print the plugin's version.", handler="version"),
 )

@@ -11,9 +11,9 @@ RELEASE = "release"  # a Kubernetes release: 1.33, v1.33, v1.33.2
 
 # Named completers: where completion finds an option's or argument's values.
 # Options whose metavar is FILE or DIR complete file or directory names.
-RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS = (
-    "releases", "contexts", "clusters", "users", "resources", "snapshots", "fields",
-)
+RELEASES, CONTEXTS, CLUSTERS, USERS, RESOURCES, SNAPSHOTS, FIELD_PATHS, API_WORDS = (
+    "releases", "contexts", "clusters", "users", "resources", "snapshots", "fields", "apiwords",
+)  # API_WORDS: resources and API groups (timeline's words)
 
 
 class Option:

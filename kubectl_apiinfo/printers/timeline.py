@@ -1,0 +1,180 @@
+"""The timeline answer as a chart (one row per group/version, one column per release), or -o json, -o svg:
+FORMATS, its printers, each called as printer(answer, width, colour).
+
+Every state has its own character, so the chart reads without colour (a CI log, a colour-blind reader);
+colour, from the Okabe-Ito palette, is layered on top.  Where the chart is wider than it may be, runs of
+releases in which no row changes become one column ('1.23–1.28'); the marked release keeps its own.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
+    from typing import Optional
+
+from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.model import release_span
+from kubectl_apiinfo.printers.structured import to_json
+
+# One character per state, none alike; console writes '=' for the block and 'v' for the marker where the
+# stream cannot encode them.
+CHARACTERS = {
+    "absent": " ", "off": "-", "alpha": "a", "beta": "b", "stable": "\u2588",
+    "deprecated": "d", "removed": "x", "unknown": "?",
+}
+MEANINGS = {
+    "absent": "absent", "off": "off by default", "alpha": "alpha", "beta": "beta", "stable": "stable",
+    "deprecated": "deprecated", "removed": "removed",
+    "unknown": "unknown (a CRD or aggregated API has no history outside the cluster's release)",
+}
+# Okabe & Ito's colour-blind-safe palette, as the nearest of the 256 xterm colours.
+COLOURS = {
+    "off": 25,  # blue #0072B2
+    "alpha": 175,  # reddish purple #CC79A7
+    "beta": 74,  # sky blue #56B4E9
+    "stable": 36,  # bluish green #009E73
+    "deprecated": 214,  # orange #E69F00
+    "removed": 166,  # vermillion #D55E00
+    "unknown": 185,  # yellow #F0E442
+}
+MARKER = "\u25bc"
+MIN_WIDTH = 80  # where the width is not the terminal's: a pipe, a CI log
+_RESET = "\x1b[0m"
+
+
+def _paint(text: str, state: str, colour: bool) -> str:
+    code = COLOURS.get(state)
+    return f"\x1b[38;5;{code}m{text}{_RESET}" if colour and code and text.strip() else text
+
+
+def spans(answer: dict, compress: bool) -> list:
+    """The columns as [first, last] indexes into the releases: one per release, or, compressed, one per run
+    of releases in which no row's cell changes; the marked release is always a column of its own."""
+    releases, rows = answer["releases"], answer["rows"]
+    marked = releases.index(answer["marked"]) if answer.get("marked") in releases else None
+    found: list = []
+    for i in range(len(releases)):
+        same = all(r["cells"][i] == r["cells"][i - 1] for r in rows)
+        if compress and found and same and marked not in (i, found[-1][1]):
+            found[-1][1] = i
+        else:
+            found.append([i, i])
+    return found
+
+
+def _label(row: dict, with_kind: bool) -> str:
+    text = row["groupVersion"] + (f" {row['kind']}" if with_kind and row.get("kind") else "")
+    return printable(text)
+
+
+def layout(answer: dict, compress: bool) -> tuple:
+    """(columns, their labels, the label column's width, the chart's width)."""
+    rows = answer["rows"]
+    with_kind = len({r.get("kind") for r in rows}) > 1
+    columns = spans(answer, compress)
+    labels = [release_span(answer["releases"][a], answer["releases"][b]) for a, b in columns]
+    header = "GROUP/VERSION KIND" if with_kind else "GROUP/VERSION"
+    first = max([len(header)] + [len(_label(r, with_kind)) for r in rows])
+    return columns, labels, first, first + sum(1 + len(label) for label in labels)
+
+
+def chart(answer: dict, width: Optional[int], colour: bool) -> tuple:
+    """The chart's text and how wide it is; width None never compresses."""
+    rows, releases = answer["rows"], answer["releases"]
+    compress = False
+    columns, labels, first, total = layout(answer, compress)
+    if width is not None and total > width:
+        compress = True
+        columns, labels, first, total = layout(answer, compress)
+    with_kind = len({r.get("kind") for r in rows}) > 1
+    marked = answer.get("marked")
+    lines = []
+    if marked in releases:
+        at = next(n for n, (a, _) in enumerate(columns) if releases[a] == marked)
+        offset = first + sum(1 + len(label) for label in labels[:at]) + 1 + len(labels[at]) // 2
+        lines.append(" " * offset + (f"\x1b[1m{MARKER}{_RESET}" if colour else MARKER))
+    header = ["GROUP/VERSION KIND" if with_kind else "GROUP/VERSION"]
+    for (a, _), label in zip(columns, labels):
+        header.append(f"\x1b[1;7m{label}{_RESET}" if colour and releases[a] == marked else label)
+    lines.append(header[0].ljust(first) + "".join(" " + h for h in header[1:]))
+    for row in rows:
+        cells = []
+        for (a, _), label in zip(columns, labels):
+            state = row["cells"][a]
+            cells.append(" " + _paint(CHARACTERS[state] * len(label), state, colour))
+        lines.append((_label(row, with_kind).ljust(first) + "".join(cells)).rstrip())
+    return "\n".join(lines) + "\n", total
+
+
+def legend(answer: dict, width: int, colour: bool) -> str:
+    """The characters the chart uses, what the marker marks, and, for a resource's rows, when each went."""
+    shown = {c for r in answer["rows"] for c in r["cells"]}
+    order = [s for s in answer["states"] if s != "absent"] + ["absent"]  # the blank is explained last
+    items = [f"{_paint(CHARACTERS[s], s, colour) if s != 'absent' else '(blank)'} {MEANINGS[s]}"
+             for s in order if s in shown]
+    marked = answer.get("marked")
+    if marked:
+        source = answer["source"]
+        whose = "the release answered for" if source["kind"] == "catalog" else f"{printable(source['name'])}'s release"
+        items.append(f"{MARKER} {marked}: {whose}")
+    lines, line = [], ""
+    for item in items:
+        visible = len(line) + 2 + _visible(item)
+        if line and visible > width:
+            lines.append(line)
+            line = ""
+        line = f"{line}  {item}" if line else item
+    lines.append(line)
+    return "\n" + "\n".join(lines) + "\n" + _notes(answer, width)
+
+
+def _visible(text: str) -> int:
+    import re
+
+    return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
+
+
+def _notes(answer: dict, width: int) -> str:
+    """When each of a resource's group/versions was deprecated and removed, and what replaces it."""
+    import textwrap
+
+    with_kind = len({r.get("kind") for r in answer["rows"]}) > 1
+    lines = []
+    for row in answer["rows"]:
+        if row.get("kind") is None or not (row["deprecated"] or row["removed"]):
+            continue
+        said = [f"deprecated {row['deprecated']}" if row["deprecated"] else "",
+                f"removed {row['removed']}" if row["removed"] else ""]
+        text = f"{_label(row, with_kind)}: " + ", ".join(s for s in said if s)
+        text += f" → {row['replacement']}" if row["replacement"] else ""
+        lines.extend(textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False))
+    return ("\n" + "\n".join(lines) + "\n") if lines else ""
+
+
+def _table(answer: dict, width: Optional[int], colour: bool, compress: bool = True) -> str:
+    from kubectl_apiinfo.console import warn
+
+    if not answer["rows"]:
+        return "no group/versions to chart\n"
+    limit = (width or MIN_WIDTH) if compress else None
+    text, total = chart(answer, limit, colour)
+    if limit is not None and total > limit:
+        warn(f"the timeline needs {total} columns to fit and has {limit}; widen the terminal or print it with -o json")
+    return text + legend(answer, max(limit or total, MIN_WIDTH), colour)
+
+
+def _wide(answer: dict, width: Optional[int], colour: bool) -> str:
+    return _table(answer, width, colour, compress=False)
+
+
+def _json(answer: dict, width: Optional[int] = None, colour: bool = False) -> str:
+    return to_json(answer)
+
+
+def _svg(answer: dict, width: Optional[int] = None, colour: bool = False) -> str:
+    from kubectl_apiinfo.printers import timeline_svg  # written apart; only -o svg needs it
+
+    return timeline_svg.render(answer)
+
+
+FORMATS = {"table": _table, "wide": _wide, "json": _json, "svg": _svg}
