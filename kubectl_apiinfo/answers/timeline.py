@@ -200,9 +200,8 @@ class _Table:
             "_order": _order(group, version, kind),
         }
         if declared is not None:
+            # deprecated stays None: a CRD says whether a version is deprecated now, never since when
             row.update(crd=declared.crd, storage=declared.storage, deprecationWarning=declared.warning or None)
-            if declared.deprecated:
-                row["deprecated"] = self.names[self.column]  # deprecated by then, at least: when, the CRD does not say
         return row
 
     def _unknown(self, word: str, hist: dict) -> str:

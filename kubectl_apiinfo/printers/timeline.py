@@ -67,43 +67,74 @@ def _label(row: dict, with_kind: bool) -> str:
     return printable(text)
 
 
-def layout(answer: dict, compress: bool) -> tuple:
-    """(columns, their labels, the label column's width, the chart's width)."""
-    rows = answer["rows"]
-    with_kind = len({r.get("kind") for r in rows}) > 1
-    columns = spans(answer, compress)
-    labels = [release_span(answer["releases"][a], answer["releases"][b]) for a, b in columns]
-    header = "GROUP/VERSION KIND" if with_kind else "GROUP/VERSION"
-    first = max([len(header)] + [len(_label(r, with_kind)) for r in rows])
-    return columns, labels, first, first + sum(1 + len(label) for label in labels)
+def _with_kind(answer: dict) -> bool:
+    return len({r.get("kind") for r in answer["rows"]}) > 1  # one resource's rows need not repeat its kind
+
+
+# How a chart is laid out, widest first: each release a column named in full; runs of unchanged releases
+# merged; each release one character under its name written downwards.
+MODES = ("full", "runs", "dense")
+
+
+def layout(answer: dict, mode: str) -> dict:
+    """The columns ([first, last] release indexes), their labels, the label column's width, the gap between
+    columns, and the chart's width."""
+    releases = answer["releases"]
+    columns = spans(answer, mode == "runs")
+    if mode == "dense":
+        common = _common_prefix(releases)
+        labels = [r[len(common):] for r in releases]
+        header = ["KUBERNETES " + common, "GROUP/VERSION KIND" if _with_kind(answer) else "GROUP/VERSION"]
+        gap, cell = "", 1
+    else:
+        labels = [release_span(releases[a], releases[b]) for a, b in columns]
+        header = ["GROUP/VERSION KIND" if _with_kind(answer) else "GROUP/VERSION"]
+        gap, cell = " ", 0
+    first = max([len(h) for h in header] + [len(_label(r, _with_kind(answer))) for r in answer["rows"]])
+    widths = [cell or len(label) for label in labels]
+    return {"columns": columns, "labels": labels, "header": header, "first": first, "gap": gap, "widths": widths,
+            "total": first + sum(len(gap) + w for w in widths) + (0 if gap else 1)}
+
+
+def _common_prefix(releases: list) -> str:
+    # '1.' for 1.15 ... 1.37: the rest is written downwards, a character a line
+    import os
+
+    prefix = os.path.commonprefix(releases)
+    return prefix[: prefix.rfind(".") + 1]
 
 
 def chart(answer: dict, width: Optional[int], colour: bool) -> tuple:
-    """The chart's text and how wide it is; width None never compresses."""
+    """The chart's text and how wide it is: the widest layout that fits width (None: the widest)."""
     rows, releases = answer["rows"], answer["releases"]
-    compress = False
-    columns, labels, first, total = layout(answer, compress)
-    if width is not None and total > width:
-        compress = True
-        columns, labels, first, total = layout(answer, compress)
-    with_kind = len({r.get("kind") for r in rows}) > 1
+    for mode in MODES if width is not None else MODES[:1]:
+        shape = layout(answer, mode)
+        if shape["total"] <= width if width is not None else True:
+            break
+    columns, labels, first, gap, widths = (shape[k] for k in ("columns", "labels", "first", "gap", "widths"))
+    pad = gap or " "  # a dense chart keeps one space between the labels and the cells
     marked = answer.get("marked")
     lines = []
+    starts = []  # where each column begins
+    at = first + len(pad)
+    for w in widths:
+        starts.append(at)
+        at += w + len(gap)
     if marked in releases:
-        at = next(n for n, (a, _) in enumerate(columns) if releases[a] == marked)
-        offset = first + sum(1 + len(label) for label in labels[:at]) + 1 + len(labels[at]) // 2
-        lines.append(" " * offset + (f"\x1b[1m{MARKER}{_RESET}" if colour else MARKER))
-    header = ["GROUP/VERSION KIND" if with_kind else "GROUP/VERSION"]
-    for (a, _), label in zip(columns, labels):
-        header.append(f"\x1b[1;7m{label}{_RESET}" if colour and releases[a] == marked else label)
-    lines.append(header[0].ljust(first) + "".join(" " + h for h in header[1:]))
-    for row in rows:
-        cells = []
+        n = next(n for n, (a, _) in enumerate(columns) if releases[a] == marked)
+        lines.append(" " * (starts[n] + (widths[n] - 1) // 2) + (f"\x1b[1m{MARKER}{_RESET}" if colour else MARKER))
+    depth = max(len(label) for label in labels) if mode == "dense" else 1
+    heads = ([""] * depth + shape["header"])[-depth:]  # the label column's words sit on the last lines
+    for line, head in enumerate(heads):
+        parts = []
         for (a, _), label in zip(columns, labels):
-            state = row["cells"][a]
-            cells.append(" " + _paint(CHARACTERS[state] * len(label), state, colour))
-        lines.append((_label(row, with_kind).ljust(first) + "".join(cells)).rstrip())
-    return "\n".join(lines) + "\n", total
+            piece = label.rjust(depth)[line] if mode == "dense" else label
+            parts.append(f"\x1b[1;7m{piece}{_RESET}" if colour and releases[a] == marked else piece)
+        lines.append((head.ljust(first) + pad + gap.join(parts)).rstrip())
+    for row in rows:
+        cells = [_paint(CHARACTERS[row["cells"][a]] * w, row["cells"][a], colour) for (a, _), w in zip(columns, widths)]
+        lines.append((_label(row, _with_kind(answer)).ljust(first) + pad + gap.join(cells)).rstrip())
+    return "\n".join(lines) + "\n", shape["total"]
 
 
 def legend(answer: dict, width: int, colour: bool) -> str:
@@ -119,8 +150,7 @@ def legend(answer: dict, width: int, colour: bool) -> str:
         items.append(f"{MARKER} {marked}: {whose}")
     lines, line = [], ""
     for item in items:
-        visible = len(line) + 2 + _visible(item)
-        if line and visible > width:
+        if line and _visible(line) + 2 + _visible(item) > width:
             lines.append(line)
             line = ""
         line = f"{line}  {item}" if line else item
@@ -138,9 +168,12 @@ def _notes(answer: dict, width: int) -> str:
     """When each of a resource's group/versions was deprecated and removed, and what replaces it."""
     import textwrap
 
-    with_kind = len({r.get("kind") for r in answer["rows"]}) > 1
+    with_kind = _with_kind(answer)
     lines = []
     for row in answer["rows"]:
+        if row.get("deprecationWarning"):
+            lines.extend(textwrap.wrap(f"{_label(row, with_kind)}: {printable(row['deprecationWarning'])}", width,
+                                       subsequent_indent="  ", break_on_hyphens=False))
         if row.get("kind") is None or not (row["deprecated"] or row["removed"]):
             continue
         said = [f"deprecated {row['deprecated']}" if row["deprecated"] else "",
