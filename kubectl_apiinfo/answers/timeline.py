@@ -76,6 +76,9 @@ def _expand(ranges: list, names: list) -> set:
     """The releases of names inside [first, last] ranges."""
     inside = set()
     for first, last in ranges:
+        if first in names and last in names:  # the catalog's own ranges: no parsing of release numbers
+            inside.update(names[names.index(first): names.index(last) + 1])
+            continue
         low, high = release_key(first), release_key(last)
         inside.update(n for n in names if low <= release_key(n) <= high)
     return inside

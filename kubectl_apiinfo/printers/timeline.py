@@ -90,7 +90,8 @@ def layout(answer: dict, mode: str) -> dict:
         labels = [release_span(releases[a], releases[b]) for a, b in columns]
         header = ["GROUP/VERSION KIND" if _with_kind(answer) else "GROUP/VERSION"]
         gap, cell = " ", 0
-    first = max([len(h) for h in header] + [len(_label(r, _with_kind(answer))) for r in answer["rows"]])
+    with_kind = _with_kind(answer)
+    first = max([len(h) for h in header] + [len(_label(r, with_kind)) for r in answer["rows"]])
     widths = [cell or len(label) for label in labels]
     return {"columns": columns, "labels": labels, "header": header, "first": first, "gap": gap, "widths": widths,
             "total": first + sum(len(gap) + w for w in widths) + (0 if gap else 1)}
@@ -131,9 +132,10 @@ def chart(answer: dict, width: Optional[int], colour: bool) -> tuple:
             piece = label.rjust(depth)[line] if mode == "dense" else label
             parts.append(f"\x1b[1;7m{piece}{_RESET}" if colour and releases[a] == marked else piece)
         lines.append((head.ljust(first) + pad + gap.join(parts)).rstrip())
+    with_kind = _with_kind(answer)
     for row in rows:
         cells = [_paint(CHARACTERS[row["cells"][a]] * w, row["cells"][a], colour) for (a, _), w in zip(columns, widths)]
-        lines.append((_label(row, _with_kind(answer)).ljust(first) + pad + gap.join(cells)).rstrip())
+        lines.append((_label(row, with_kind).ljust(first) + pad + gap.join(cells)).rstrip())
     return "\n".join(lines) + "\n", shape["total"]
 
 
