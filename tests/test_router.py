@@ -352,7 +352,8 @@ def test_a_cached_query_imports_only_the_allowlist(fake_apiserver, tmp_path):
     env = clean_env(tmp_path, KUBECONFIG=str(api.write_kubeconfig(tmp_path / "kubeconfig")))
     assert subprocess.run([str(COMMAND), "deployments"], env=env, capture_output=True).returncode == 0
     allowed = (set(sys.stdlib_module_names) | _ALLOWED_THIRD_PARTY) - _NEVER
-    for args in (["deployments"], ["resources"], ["versions", "-o", "name"], ["deployments", "--kube-version", "1.20"]):
+    for args in (["deployments"], ["resources"], ["versions", "-o", "name"], ["deployments", "--kube-version", "1.20"],
+                 ["timeline", "deployments"]):
         probe = (
             "import sys\nbefore = set(sys.modules)\nfrom kubectl_apiinfo.cli.main import main\n"
             f"sys.argv = ['kubectl-apiinfo', *{args!r}]\n"

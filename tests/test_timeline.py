@@ -229,3 +229,16 @@ def test_a_clusters_release_is_marked_and_its_crds_are_rows(cli, fake_apiserver,
     assert "g0001.example.com/v1" in gvs and "apps/v1" in gvs and len(gvs) == len(set(gvs))
     group = cli.json("timeline", "g0001.example.com")
     assert {r["groupVersion"]: r["cells"][at] for r in group["rows"]} == expected
+
+
+def test_completion_offers_resources_and_api_groups(tmp_path):
+    from conftest import clean_env
+    from test_completion import complete
+
+    env = clean_env(tmp_path)
+    found = complete(env, "timeline", "ap")[0]
+    assert {"apiservices", "apps", "apiextensions.k8s.io"} <= set(found) and all(f.startswith("ap") for f in found)
+    assert "networking.k8s.io" in complete(env, "timeline", "ingresses", "net")[0], "every word completes, not the first alone"
+    assert complete(env, "timeline", "co")[0][:1] == ["componentstatuses"] and "core" in complete(env, "timeline", "co")[0]
+    assert complete(env, "timeline", "--col")[0] == ["--color"]
+    assert complete(env, "timeline", "--color", "")[0] == ["auto", "always", "never"]

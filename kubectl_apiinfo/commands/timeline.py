@@ -15,4 +15,6 @@ def run(options, factory) -> None:
         raise UserError(f"name a resource or an API group (apps, networking.k8s.io, core), or give {flag('all')}")
     with factory.source() as source:  # the whole snapshot: a word may name a group, not only a resource
         answer = timeline_answers.timeline(source, words, options.all)
+    if answer.get("markedNote") and options.output != "json":
+        console.warn(answer["markedNote"] + ": no release is marked and its CRDs have no column")
     factory.out(printer(answer, console.columns(), console.colour_wanted(options.color)))
