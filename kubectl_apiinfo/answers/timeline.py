@@ -18,7 +18,7 @@ from kubectl_apiinfo.errors import UserError, shorten
 from kubectl_apiinfo.model import group_version, release_key, stability, version_priority_key
 from kubectl_apiinfo.sources.catalog import releases
 
-# Every state a cell can be in, in the order the legend lists them.
+# Every state a cell can be in, from not there to gone, then what cannot be known (-o json lists them).
 STATES = ("absent", "off", "alpha", "beta", "stable", "deprecated", "removed", "unknown")
 SERVING = ("alpha", "beta", "stable", "deprecated")
 CORE_WORDS = ("core", "")  # the core group has no name; 'core' is what people call it

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Optional
 
-from kubectl_apiinfo.errors import printable
+from kubectl_apiinfo.errors import flag, printable
 from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers.structured import to_json
 
@@ -38,7 +38,7 @@ COLOURS = {
     "unknown": 185,  # yellow #F0E442
 }
 MARKER = "\u25bc"
-MIN_WIDTH = 80  # where the width is not the terminal's: a pipe, a CI log
+PIPE_WIDTH = 80  # where the width is not the terminal's: a pipe, a CI log
 _RESET = "\x1b[0m"
 
 
@@ -191,11 +191,11 @@ def _table(answer: dict, width: Optional[int], colour: bool, compress: bool = Tr
 
     if not answer["rows"]:
         return "no group/versions to chart\n"
-    limit = (width or MIN_WIDTH) if compress else None
+    limit = (width or PIPE_WIDTH) if compress else None
     text, total = chart(answer, limit, colour)
     if limit is not None and total > limit:
-        warn(f"the timeline needs {total} columns to fit and has {limit}; widen the terminal or print it with -o json")
-    return text + legend(answer, max(limit or total, MIN_WIDTH), colour)
+        warn(f"the timeline needs {total} columns and has {limit}: it is printed wider; {flag('output')} json has it all")
+    return text + legend(answer, limit or max(total, PIPE_WIDTH), colour)
 
 
 def _wide(answer: dict, width: Optional[int], colour: bool) -> str:
