@@ -242,3 +242,23 @@ def test_completion_offers_resources_and_api_groups(tmp_path):
     assert complete(env, "timeline", "co")[0][:1] == ["componentstatuses"] and "core" in complete(env, "timeline", "co")[0]
     assert complete(env, "timeline", "--col")[0] == ["--color"]
     assert complete(env, "timeline", "--color", "")[0] == ["auto", "always", "never"]
+
+
+def test_the_clusters_own_release_is_what_its_discovery_serves(cli, fake_apiserver, tmp_path):
+    snapshot = releases.load_release("1.33")
+    turned_on = None
+    for g in snapshot.groups:
+        for gv in g.versions:
+            if turned_on is None and not gv.served and gv.resources:
+                turned_on = (g.name, gv.version)  # as --runtime-config=GROUP/VERSION=true does
+                for r in gv.resources:
+                    r.served = True
+    assert turned_on is not None, "the catalog's 1.33 has a group/version a default API server leaves off"
+    server = fake_apiserver(snapshot=snapshot, git_version="v1.33.2", token="t0ken")
+    cli.env["KUBECONFIG"] = str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    gv = f"{turned_on[0]}/{turned_on[1]}" if turned_on[0] else turned_on[1]
+    at = releases.release_names().index("1.33")
+    ours = next(r for r in cli.json("timeline", turned_on[0] or "core")["rows"] if r["groupVersion"] == gv)
+    default = next(r for r in cli.json("timeline", turned_on[0] or "core", "--kube-version", "1.33")["rows"] if r["groupVersion"] == gv)
+    assert default["cells"][at] == "off" and ours["cells"][at] in SERVING
+    assert ours["cells"][:at] == default["cells"][:at], "only the cluster's own release is its discovery's"

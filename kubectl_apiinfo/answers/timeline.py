@@ -180,9 +180,24 @@ class _Table:
         facts = releases.lifecycle_of(e.group, e.version, e.kind)
         return {
             "groupVersion": e.group_version, "kind": e.kind, "resource": e.resource, "custom": False,
-            "cells": kind_cells(e, self.names), "introduced": facts.introduced, "deprecated": facts.deprecated,
+            "cells": self._cells(e), "introduced": facts.introduced, "deprecated": facts.deprecated,
             "removed": facts.removed, "replacement": _replacement(facts.replacement), "_order": _order(e.group, e.version, e.kind),
         }
+
+    def _cells(self, e) -> list:
+        cells = kind_cells(e, self.names)
+        if self.column is not None and not self.source.default_server:
+            cells[self.column] = self._in_cluster(e, cells[self.column])
+        return cells
+
+    def _in_cluster(self, e, catalog: str) -> str:
+        """A built-in kind in the cluster's own release as its discovery has it: a cluster may turn on what a
+        default API server leaves off (--runtime-config), or turn off what it serves."""
+        if e.group_version in self.source.failed_discovery:
+            return "unknown"
+        if (e.group, e.version, e.kind) in self.source.kinds:
+            return _serving(e.version, releases.lifecycle_of(e.group, e.version, e.kind).deprecated, self.names[self.column])
+        return "off" if catalog in SERVING else catalog
 
     def _cluster_state(self, group: str, version: str, kind: str, served: bool) -> str:
         declared = self.custom.get((group, version, kind))
@@ -237,7 +252,7 @@ class _Table:
         successors = {f.replacement.rpartition("/")[0] for f in facts if f.replacement}
         return {
             "groupVersion": group_version(group, version), "kind": None, "resource": None, "custom": False,
-            "cells": merge_cells([kind_cells(e, self.names) for e in entries]),
+            "cells": merge_cells([self._cells(e) for e in entries]),
             "introduced": min(introduced, key=release_key) if all(introduced) else None,
             "deprecated": max(deprecated, key=release_key) if all(deprecated) else None,  # when its last kind was
             "removed": max(removed, key=release_key) if all(removed) else None,
