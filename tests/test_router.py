@@ -55,6 +55,9 @@ def test_the_typer_app_declares_what_the_spec_declares():
         ["deployments", "--refresh", "--offline"],
         ["plan", "--from", "1.22", "--to", "1.30"],  # --from's dest is a Python keyword: typer's parameter is from_
         ["plan", "--to", "1.22", "--from=1.30", "-f", "-"],
+        ["timeline", "ingresses", "apps", "--kube-version", "1.21", "--color=never"],
+        ["timeline", "--all", "-o", "json"],
+        ["timeline"],
     ],
 )
 def test_fast_and_typer_paths_answer_alike(tmp_path, args):
