@@ -181,7 +181,9 @@ def _notes(answer: dict, width: int) -> str:
         said = [f"deprecated {row['deprecated']}" if row["deprecated"] else "",
                 f"removed {row['removed']}" if row["removed"] else ""]
         text = f"{_label(row, with_kind)}: " + ", ".join(s for s in said if s)
-        text += f" → {row['replacement']}" if row["replacement"] else ""
+        if row["replacement"]:
+            gv, _, kind = row["replacement"].partition(" ")
+            text += f" → {gv if kind == row['kind'] else row['replacement']}"  # the same kind goes without saying
         lines.extend(textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False))
     return ("\n" + "\n".join(lines) + "\n") if lines else ""
 
