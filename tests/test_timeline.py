@@ -40,6 +40,7 @@ def on_a_terminal(cli, *args: str, columns: int = 80, **env: str) -> str:
         chunks.append(chunk)
     os.close(master)
     assert process.wait(timeout=60) == 0, process.stderr.read()
+    on_a_terminal.stderr = process.stderr.read().decode()
     return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
@@ -91,6 +92,12 @@ def test_ingresses_at_1_21_fit_80_columns_on_a_terminal_and_piped(cli):
 def test_a_wider_terminal_gets_every_release_and_a_narrow_one_a_note(cli):
     shown = on_a_terminal(cli, "timeline", "ingresses", "--kube-version", "1.21", "--color=never", columns=200)
     assert len(columns_of(shown)) == len(releases.release_names())
+    assert on_a_terminal.stderr == ""
+    cramped = on_a_terminal(cli, "timeline", "ingresses", "--kube-version", "1.21", "--color=never", columns=40)
+    lines = on_a_terminal.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: the timeline needs ") and "has 40" in lines[0], lines
+    needs = int(lines[0].split("needs ")[1].split()[0])
+    assert needs > 40 and max(len(line) for line in cramped.splitlines()[:6]) == needs, "printed all the same, as wide as it said"
     narrow = subprocess.run([str(COMMAND), "timeline", "--all"], capture_output=True, text=True, env={**cli.env}, cwd=cli.home)
     assert narrow.returncode == 0 and max(len(line) for line in narrow.stdout.splitlines()) <= 80, "--all fits 80 too"
 
