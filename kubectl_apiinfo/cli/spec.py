@@ -1,10 +1,10 @@
 """The command line, declared once: every command, argument and option as plain data.
 
 Everything else is built from this: the router that answers well-formed lines
-without typer, the typer app (help and the wording of usage errors), option
-validation, completion and the tests that keep them equal.  Each option is
-written here once; a default lives here and nowhere else.  Importing this
-module must stay cheap: no typer, no `typing`.
+without typer, help (cli/help.py, with cli/examples.py), the typer app (the
+wording of usage errors), option validation, completion and the tests that
+keep them equal.  Each option is written here once; a default lives here and
+nowhere else.  Importing this module must stay cheap: no typer, no `typing`.
 """
 
 from kubectl_apiinfo.cli.spec_kinds import (  # noqa: F401  (the kinds are spec's too: spec.BOOL, spec.Option)

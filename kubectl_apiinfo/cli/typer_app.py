@@ -1,6 +1,7 @@
-"""The typer app, generated from the spec: it prints help and words usage errors.
+"""The typer app, generated from the spec: it words usage errors.
 
-Well-formed lines never get here (cli/router.py reads them without typer);
+Well-formed lines never get here (cli/router.py reads them without typer),
+nor does a line asking for help (cli/help.py prints it as kubectl does);
 whatever typer does parse runs through the same validation and commands.
 A bool reaches typer spelled --flag=value (router.typer_args), so it is
 declared here as an option with a value: click's own flags take no value.
