@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import COMMAND, ROOT, clean_env
+from conftest import COMMAND, ROOT, clean_env, use_contexts
 from kubectl_apiinfo.cli import examples, help as help_text, router, spec, validate
 
 LEAVES = list(spec.leaves())
@@ -193,7 +193,7 @@ def test_every_example_reads_as_its_command_and_validates(path, line):
     validate.complete(parsed.path, parsed.command, parsed.values)  # no contradiction, every value good
 
 
-# The examples that need a cluster or cached snapshots, not run here (they read through the router above).
+# The examples that need a cluster or cached snapshots: run against two fake API servers (the last test).
 NEEDS_A_CLUSTER = {
     "kubectl apiinfo refresh", "kubectl apiinfo refresh --all-contexts", "kubectl apiinfo refresh --schemas --context prod",
     "kubectl apiinfo cache clear prod staging", "helm template ./chart | kubectl apiinfo check -f - --all-contexts",
@@ -272,3 +272,19 @@ def test_every_example_that_needs_no_cluster_runs(cli, workspace, path, line):
     assert result.returncode in allowed, (line, result.returncode, result.stderr[-500:])
     assert "error:" not in result.stderr, result.stderr[-500:]
     assert result.stdout or result.stderr, line  # an answer, or what was done (cache, migrate -w)
+
+
+def test_the_examples_that_need_a_cluster_run_against_fake_ones(cli, fake_apiserver, workspace, tmp_path):
+    """The current context is prod (1.29), staging is 1.30; cache clear runs last, the others read the cache.
+    `helm template ./chart |` is stood in for by the manifest on stdin."""
+    use_contexts(cli, tmp_path, {"prod": fake_apiserver(release="1.29", token="t0ken"),
+                                 "staging": fake_apiserver(release="1.30", token="t0ken")})
+    lines = [(path, line) for path, line in ALL_EXAMPLES if line in NEEDS_A_CLUSTER]
+    lines.sort(key=lambda pl: pl[0] == ("cache", "clear"))
+    assert len(lines) == len(NEEDS_A_CLUSTER)
+    for path, line in lines:
+        result = subprocess.run([str(COMMAND), *example_args(line)], capture_output=True, text=True, timeout=180,
+                                cwd=workspace, env=cli.env, input=DEPLOYMENT if " -f - " in f"{line} " else None)
+        allowed = (0, 2, 3) if path in FINDINGS else (0,)
+        assert result.returncode in allowed, (line, result.returncode, result.stderr[-500:])
+        assert "error:" not in result.stderr, (line, result.stderr[-500:])
