@@ -150,8 +150,23 @@ def test_help_anywhere_on_the_line(cli, path, command):
 
 def test_bare_and_dashed_help_are_the_top_level_help(cli):
     top = cli("--help")
-    assert top.returncode == 0 and cli().stdout == cli("-h").stdout == top.stdout
+    assert top.returncode == 0 and cli().stdout == cli("-h").stdout == cli("help").stdout == top.stdout
     assert cli("deployments", "-h").stdout == cli("show", "--help").stdout, "show is the default command"
+
+
+def test_help_command_is_dashed_help_as_kubectl_help_is(cli):
+    for words in (["resources"], ["cache"], ["cache", "list"]):
+        shown = cli("help", *words)
+        assert (shown.returncode, shown.stdout, shown.stderr) == (0, cli(*words, "--help").stdout, "")
+
+
+def test_completion_offers_help_and_then_the_commands(tmp_path):
+    from test_completion import complete
+
+    env = clean_env(tmp_path)
+    assert complete(env, "he")[0] == ["help"]
+    assert complete(env, "help", "")[0] == [c.name for c in spec.COMMANDS]
+    assert complete(env, "help", "cache", "")[0] == [c.name for c in spec.command("cache").subcommands]
 
 
 def test_help_imports_no_typer_or_rich(cli):

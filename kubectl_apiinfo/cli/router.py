@@ -111,11 +111,13 @@ def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command],
 def help_path(args: list[str]) -> Optional[tuple]:
     """The command path whose help the line asks for, () for the top level, else None.
 
-    As kubectl: -h or --help anywhere before '--', no words at all, or a group
-    (cache) without its subcommand; cli/help.py prints it."""
+    As kubectl: -h or --help anywhere before '--', no words at all, `help [COMMAND]`
+    or a group (cache) without its subcommand; cli/help.py prints it."""
     if not args:
         return ()
     words = split(args)
+    if words.positionals[:1] == [spec.HELP_COMMAND]:
+        return find_command(words.positionals[1:])[0]
     path, command, positionals = find_command(words.positionals)
     if words.help:
         return path

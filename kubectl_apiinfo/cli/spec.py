@@ -337,6 +337,7 @@ COMMANDS = (
 
 DEFAULT_COMMAND = SHOW  # 'kubectl apiinfo WORD' is 'kubectl apiinfo show WORD'
 HELP_NAMES = ("-h", "--help")
+HELP_COMMAND = "help"  # 'kubectl apiinfo help [COMMAND]' is 'kubectl apiinfo [COMMAND] --help', as 'kubectl help' is
 # typer's own options on the top-level command (its shell completion), which typer declares.
 TYPER_ROOT_OPTIONS = ("--install-completion", "--show-completion")
 PROGRAM = "kubectl apiinfo"
