@@ -52,8 +52,6 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
             _fail(f"cannot write the answer to stdout ({e.strerror})")
         _unexpected(e)
     except Exception as e:  # noqa: BLE001 - one line instead of a traceback, always
-        if type(e).__name__ == "NoArgsIsHelpError":
-            sys.exit(0)  # no words at all: the help it printed is the answer, as with kubectl
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
             # click's usage errors: unknown flag, missing argument, extra words
             ctx = getattr(e, "ctx", None)

@@ -89,14 +89,12 @@ def build(execute: Callable) -> typer.Typer:
         cls=_Commands,
         name="kubectl-apiinfo",
         help=spec.ROOT_HELP,
-        no_args_is_help=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": list(spec.HELP_NAMES)},
     )
     for command in spec.COMMANDS:
         if command.subcommands:
-            group = typer.Typer(help=command.help, no_args_is_help=True,
-                                context_settings={"help_option_names": list(spec.HELP_NAMES)})
+            group = typer.Typer(help=command.help, context_settings={"help_option_names": list(spec.HELP_NAMES)})
             for sub in command.subcommands:
                 group.command(sub.name, help=sub.help)(_function((command.name, sub.name), sub, execute))
             app.add_typer(group, name=command.name)
