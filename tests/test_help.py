@@ -112,6 +112,8 @@ def test_every_command_has_kubectls_help(cli, path, command):
         if not o.hidden:
             assert f"\t{o.help}\n" in text, o.name
     assert f"  {help_text.usage(path, command)}\n" in text
+    for argument in command.arguments:
+        assert f"\n {argument.metavar}: {argument.help.rstrip('.')}.\n" in text.split("\nExamples:\n")[0], argument.dest
     for comment, line in examples.EXAMPLES[path]:
         assert f"  # {comment}\n  {line}\n" in text
 

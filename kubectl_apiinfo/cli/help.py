@@ -1,10 +1,11 @@
 """Help as kubectl prints it, rendered from the spec: plain text, no typer, no rich, no boxes.
 
 `kubectl apiinfo CMD --help` is laid out as `kubectl api-resources --help` is:
-the description, Examples: (`  # comment` over `  kubectl apiinfo ...`),
-Options: (`    -o, --output='table':` then a tab and the description, each
-option with the default kubectl would show: '' for a string, false for a bool,
-[] for a list, 30s for a duration), Usage: and a closing line.  Every option a
+the description (each positional argument a paragraph of it), Examples:
+(`  # comment` over `  kubectl apiinfo ...`), Options: (`    -o,
+--output='table':` then a tab and the description, each option with the
+default kubectl would show: '' for a string, false for a bool, [] for a list,
+30s for a duration), Usage: and a closing line.  Every option a
 command takes is under Options:, the command's own first and then the
 connection and cache options (kubectl keeps its global ones under `kubectl
 options`; ours are not global: each command takes its own set of them, so its
@@ -102,8 +103,13 @@ def name_width(commands) -> int:
     return max(len(c.name) for c in commands) + 3
 
 
+def arguments(command: spec.Command) -> str:
+    """A paragraph for each positional argument, as it is written in Usage:, in the Long text's indent."""
+    return "".join(f"\n {a.metavar}: {a.help.rstrip('.')}.\n" for a in command.arguments)
+
+
 def leaf_help(path: tuple, command: spec.Command) -> str:
-    parts = [description(command.help) + "\n"]
+    parts = [description(command.help) + "\n" + arguments(command)]
     if path in examples.EXAMPLES:
         parts.append("Examples:\n" + example_lines(path) + "\n")
     options = shown_options(command)
