@@ -255,9 +255,9 @@ def test_flags_anywhere_and_subcommands_win(cli):
 
 
 def test_help(cli):
-    for bare in ([], ["cache"]):  # no command words: help, as with kubectl
-        shown = cli(*bare)
-        assert shown.returncode == 0 and "Usage: kubectl-apiinfo" in shown.stdout and shown.stderr == ""
+    for bare, usage in (([], "kubectl apiinfo (RESOURCE | COMMAND)"), (["cache"], "kubectl apiinfo cache SUBCOMMAND")):
+        shown = cli(*bare)  # no command words: help, as with kubectl (tests/test_help.py checks its layout)
+        assert shown.returncode == 0 and f"Usage:\n  {usage}" in shown.stdout and shown.stderr == ""
     top = cli("--help")
     assert top.returncode == 0
     for command in ("show", "resources", "versions", "releases"):

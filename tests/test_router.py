@@ -71,13 +71,26 @@ def test_fast_and_typer_paths_answer_alike(tmp_path, args):
 @pytest.mark.parametrize(
     "args",
     [
-        ["--help"], ["deployments", "--help"], ["refresh", "extra"], ["cache"], ["version", "extra"], ["resources", "--bogus"],
-        ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"], [],
+        ["refresh", "extra"], ["cache", "bogus"], ["version", "extra"], ["resources", "--bogus"],
+        ["deployments", "--no-headers"], ["deployments", "pods"], ["resources", "pods"],
         ["resources", "--namespaced", "false"], ["versions", "--api-group", "apps"], ["releases", "--api-group", "x"],
     ],
 )
 def test_everything_else_goes_to_typer(args):
+    assert fastpath.parse(args) is None and fastpath.help_path(args) is None
+
+
+@pytest.mark.parametrize(
+    "args,path",
+    [
+        (["--help"], ()), ([], ()), (["-h", "--kube-version", "1.30"], ()), (["deployments", "--help"], ("show",)),
+        (["resources", "-o", "wide", "-h"], ("resources",)), (["-h", "resources"], ("resources",)), (["cache"], ("cache",)),
+        (["cache", "bogus", "--help"], ("cache",)), (["cache", "list", "-h"], ("cache", "list")),
+    ],
+)
+def test_help_is_asked_for_anywhere_on_the_line_and_never_reaches_typer(args, path):
     assert fastpath.parse(args) is None
+    assert fastpath.help_path(args) == path
 
 
 def test_a_flag_at_the_end_without_its_value_is_the_routers_own_error():
@@ -241,6 +254,9 @@ def _flag_calls(text: str) -> list:
 
 # Another program's flags that happen to be spelled as one of ours, printed for that program: not our option.
 _OTHER_PROGRAMS_FLAGS = {"printers/listings.py": {"--kube-version"}}  # versions -o helm: helm template's flag
+# Help's example command lines spell flags as a user types them; tests/test_help.py reads each through the
+# router, so a flag renamed in the spec fails there instead of going stale here.
+_EXAMPLES = "cli/examples.py"
 
 
 def test_each_option_name_is_written_once_in_the_package():
@@ -251,7 +267,7 @@ def test_each_option_name_is_written_once_in_the_package():
     package = Path(spec.__file__).resolve().parent.parent
     offenders = []
     for path in package.rglob("*.py"):
-        if path.name == "spec.py" and path.parent.name == "cli":
+        if path.name == "spec.py" and path.parent.name == "cli" or path.relative_to(package).as_posix() == _EXAMPLES:
             continue
         for literal in _literals(path.read_text(encoding="utf-8")):
             for flag in re.findall(r"--[a-z][a-z-]*", literal):

@@ -159,8 +159,13 @@ def candidates(words: list[str], partial: str) -> tuple[list[str], int]:
         options = command.options if command is not None else ()
         names = [n for o in options if not o.hidden for n in o.names] + list(spec.HELP_NAMES)
         return [n for n in names if n.startswith(partial)], NO_FILE_COMPLETION
+    if split.positionals[:1] == [spec.HELP_COMMAND]:  # help [COMMAND [SUBCOMMAND]]
+        group = spec.command(split.positionals[1]) if len(split.positionals) == 2 else None
+        names = [c.name for c in spec.COMMANDS] if len(split.positionals) == 1 else [
+            c.name for c in (group.subcommands if group else ())]
+        return [n for n in names if n.startswith(partial)], NO_FILE_COMPLETION
     if not path:  # the first word: a command, or a resource for the default command
-        values = [c.name for c in spec.COMMANDS] + resource_names(words)
+        values = [c.name for c in spec.COMMANDS] + [spec.HELP_COMMAND] + resource_names(words)
         return [v for v in values if v.startswith(partial)], NO_FILE_COMPLETION
     if command is None:  # a group: its subcommands
         group = spec.command(path[0])

@@ -3,7 +3,8 @@ a failure of any kind is one line on stderr and exit status 1, as in kubectl.
 
 The router reads every well-formed line without typer (importing typer alone
 costs ~50 ms, more than kubectl takes to answer `api-resources --cached`);
-typer is imported only to print help or to word what is wrong with a line.
+cli/help.py prints help as kubectl does, also without typer; typer is imported
+only to word what is wrong with a line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from kubectl_apiinfo.cli import router, spec, validate
 from kubectl_apiinfo.errors import UserError
 
 INTERRUPTED = 130  # a signal, not an error: the shell's convention for SIGINT
+# Set while typer's own shell completion asks for candidates (click's _{PROG}_COMPLETE): no words, yet no help.
+TYPER_COMPLETION = "_KUBECTL_APIINFO_COMPLETE"
 
 
 def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], None]] = None) -> None:
@@ -49,8 +52,6 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
             _fail(f"cannot write the answer to stdout ({e.strerror})")
         _unexpected(e)
     except Exception as e:  # noqa: BLE001 - one line instead of a traceback, always
-        if type(e).__name__ == "NoArgsIsHelpError":
-            sys.exit(0)  # no words at all: the help it printed is the answer, as with kubectl
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):
             # click's usage errors: unknown flag, missing argument, extra words
             ctx = getattr(e, "ctx", None)
@@ -62,6 +63,12 @@ def main(argv: Optional[list[str]] = None, prepare_cli: Optional[Callable[[], No
 
 def run(args: list[str], prepare_cli: Optional[Callable[[], None]] = None) -> int:
     """The exit status: 0, or what the command returned (check's findings); errors raise."""
+    help_path = None if TYPER_COMPLETION in os.environ else router.help_path(args)
+    if help_path is not None:
+        from kubectl_apiinfo.cli import help as help_text
+
+        sys.stdout.write(help_text.render(help_path))
+        return 0
     parsed = None if os.environ.get("KUBECTL_APIINFO_NO_FASTPATH") else router.parse(args)
     if parsed is not None:
         return execute(parsed.path, parsed.command, parsed.values)

@@ -1,8 +1,9 @@
 """Reading a command line against the spec, without typer.
 
 Importing typer costs about 50 ms, more than kubectl needs to answer
-`api-resources --cached`, so every well-formed line is read here and typer is
-imported only to print help or to word a usage error.  Flags may come before
+`api-resources --cached`, so every well-formed line is read here (and a line
+asking for help is found here, for cli/help.py) and typer is imported only to
+word a usage error.  Flags may come before
 or after the words, as in kubectl; the first word that names a command is the
 command, and any other first word is a resource for `show`.  Flag syntax is
 pflag's: `--name value`, `--name=value`, `-o json`, `-ojson`, `-o=json`, and a
@@ -107,8 +108,26 @@ def find_command(positionals: list[str]) -> tuple[tuple, Optional[spec.Command],
     return (top.name, sub.name), sub, rest[1:]
 
 
+def help_path(args: list[str]) -> Optional[tuple]:
+    """The command path whose help the line asks for, () for the top level, else None.
+
+    As kubectl: -h or --help anywhere before '--', no words at all, `help [COMMAND]`
+    or a group (cache) without its subcommand; cli/help.py prints it."""
+    if not args:
+        return ()
+    words = split(args)
+    if words.positionals[:1] == [spec.HELP_COMMAND]:
+        return find_command(words.positionals[1:])[0]
+    path, command, positionals = find_command(words.positionals)
+    if words.help:
+        return path
+    if path and command is None and not positionals and not words.options:
+        return path  # 'kubectl apiinfo cache': what it holds
+    return None
+
+
 def parse(args: list[str]) -> Optional[Parsed]:
-    """The line as a command and its values, or None where typer should print help or word the error."""
+    """The line as a command and its values, or None for help (help_path) or where typer should word the error."""
     words = split(args)
     if words.missing_value and not words.help:
         # Left to typer, the line would be reordered and the next positional taken as the value.
@@ -165,4 +184,4 @@ def typer_args(args: list[str]) -> list[str]:
         else:
             options.append(typed)  # it carries its own value (--x=v, -ojson), or is unknown
     dashed = ["--"] if any(p.startswith("-") for p in positionals) else []
-    return [*path, *options, *(["--help"] if words.help else []), *dashed, *positionals]
+    return [*path, *options, *dashed, *positionals]

@@ -1,10 +1,10 @@
 """The command line, declared once: every command, argument and option as plain data.
 
 Everything else is built from this: the router that answers well-formed lines
-without typer, the typer app (help and the wording of usage errors), option
-validation, completion and the tests that keep them equal.  Each option is
-written here once; a default lives here and nowhere else.  Importing this
-module must stay cheap: no typer, no `typing`.
+without typer, help (cli/help.py, with cli/examples.py), the typer app (the
+wording of usage errors), option validation, completion and the tests that
+keep them equal.  Each option is written here once; a default lives here and
+nowhere else.  Importing this module must stay cheap: no typer, no `typing`.
 """
 
 from kubectl_apiinfo.cli.spec_kinds import (  # noqa: F401  (the kinds are spec's too: spec.BOOL, spec.Option)
@@ -358,6 +358,7 @@ COMMANDS = (
 
 DEFAULT_COMMAND = SHOW  # 'kubectl apiinfo WORD' is 'kubectl apiinfo show WORD'
 HELP_NAMES = ("-h", "--help")
+HELP_COMMAND = "help"  # 'kubectl apiinfo help [COMMAND]' is 'kubectl apiinfo [COMMAND] --help', as 'kubectl help' is
 # typer's own options on the top-level command (its shell completion), which typer declares.
 TYPER_ROOT_OPTIONS = ("--install-completion", "--show-completion")
 PROGRAM = "kubectl apiinfo"

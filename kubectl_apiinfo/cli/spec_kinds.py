@@ -49,7 +49,7 @@ class Option:
     def with_choices(self, choices, default):
         """The same option with the choices one command offers (-o differs per command)."""
         copy = Option(self.name, self.kind, self.help, self.metavar, default, self.short, choices, self.completer, self.env)
-        copy.help = f"{self.help} One of: {'|'.join(choices)}."
+        copy.help = f"{self.help} One of: ({', '.join(choices)})."  # as kubectl words it
         return copy
 
     def unused(self):

@@ -1,6 +1,7 @@
-"""The typer app, generated from the spec: it prints help and words usage errors.
+"""The typer app, generated from the spec: it words usage errors.
 
-Well-formed lines never get here (cli/router.py reads them without typer);
+Well-formed lines never get here (cli/router.py reads them without typer),
+nor does a line asking for help (cli/help.py prints it as kubectl does);
 whatever typer does parse runs through the same validation and commands.
 A bool reaches typer spelled --flag=value (router.typer_args), so it is
 declared here as an option with a value: click's own flags take no value.
@@ -88,14 +89,12 @@ def build(execute: Callable) -> typer.Typer:
         cls=_Commands,
         name="kubectl-apiinfo",
         help=spec.ROOT_HELP,
-        no_args_is_help=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": list(spec.HELP_NAMES)},
     )
     for command in spec.COMMANDS:
         if command.subcommands:
-            group = typer.Typer(help=command.help, no_args_is_help=True,
-                                context_settings={"help_option_names": list(spec.HELP_NAMES)})
+            group = typer.Typer(help=command.help, context_settings={"help_option_names": list(spec.HELP_NAMES)})
             for sub in command.subcommands:
                 group.command(sub.name, help=sub.help)(_function((command.name, sub.name), sub, execute))
             app.add_typer(group, name=command.name)
