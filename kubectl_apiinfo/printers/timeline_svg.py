@@ -129,7 +129,10 @@ def _cell(x: float, y: float, label: str, release: str, state: str) -> list:
 
 
 def _legend(states: list, left: float, top: float, room: float) -> tuple:
-    """(the legend's lines of SVG, its height): a swatch and the words for each state, wrapped to the room."""
+    """(the legend's lines of SVG, its height): a swatch and the words for each state, wrapped to the room;
+    nothing for no states."""
+    if not states:
+        return [], 0
     out = ['<g class="legend">', f'<text class="legend-title" x="{left:g}" y="{top + SIZE:g}" font-weight="bold">Legend</text>']
     x, y = left, top + SIZE + 8
     for state in states:
