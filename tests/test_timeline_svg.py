@@ -209,7 +209,8 @@ def test_hostile_names_are_escaped_and_the_document_is_well_formed_xml():
     assert states == [["alpha", "beta", "stable"], ["unknown", "off", "something-new]]>"], ["deprecated", "unknown", "unknown"]]
     assert not [g for g in root.iter(f"{SVG}g") if g.get("class") == "marked"], "the marked release is none of the columns"
     source = next(t.text for t in root.iter(f"{SVG}text") if t.get("class") == "source")
-    assert source.startswith("source: cluster, context <script>") and "ignored" not in source
+    assert source.startswith("source: cluster, Kubernetes 1.30, context <script>window.hostile=1</script> & 'prod' \"eu\"")
+    assert "ignored" not in source and "nested" not in source
 
 
 def test_hostile_names_stay_text_in_the_browser_and_every_label_fits(browser, tmp_path):
@@ -217,7 +218,7 @@ def test_hostile_names_stay_text_in_the_browser_and_every_label_fits(browser, tm
     assert seen["scripts"] == 0 and seen["hostile"] is None
     assert [r["groupVersion"] for r in seen["rows"]] == [r["groupVersion"] for r in HOSTILE["rows"]]
     whole = "evil.example.com/v1\"><script>window.hostile=1</script> <Kind & 'Co'>"
-    assert seen["rows"][0]["label"] == whole[:59] + "\u2026" and seen["rows"][0]["title"] == whole + "; introduced 1.29, use <b>bold</b> & \"more\""
+    assert seen["rows"][0]["label"] == whole[:59] + "\u2026" and seen["rows"][0]["title"] == whole + "; custom resource, introduced 1.29, use <b>bold</b> & \"more\""
     assert_legible(seen)
     page.close()
 

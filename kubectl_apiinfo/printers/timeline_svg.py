@@ -70,8 +70,9 @@ def row_label(row: dict) -> str:
 
 
 def row_note(row: dict) -> str:
-    """What the row's facts say beside its cells: deprecated in, removed in, and what replaces it."""
-    parts = []
+    """What the row's facts say beside its cells: a CRD's name, introduced, deprecated and removed in, and what
+    replaces it."""
+    parts = [f"CRD {row['crd']}" if row.get("crd") else "custom resource"] if row.get("custom") else []
     for key in ("introduced", "deprecated", "removed"):
         if row.get(key):
             parts.append(f"{key} {row[key]}")
@@ -81,29 +82,43 @@ def row_note(row: dict) -> str:
 
 
 def subject(answer: dict) -> str:
-    """What was asked, as far as the answer says: its query when given, else the rows' resources or kinds."""
-    for key in ("query", "resource", "asked"):
-        if isinstance(answer.get(key), str) and answer[key]:
-            return answer[key]
+    """What was asked: the answer's words when given, else the rows' resources or kinds, else every API."""
+    words = answer.get("words")
+    if isinstance(words, (list, tuple)) and words:
+        return " ".join(str(w) for w in words)
     names = []
     for row in answer.get("rows") or []:
         name = row.get("resource") or row.get("kind")
         if name and name not in names:
             names.append(str(name))
-    return ", ".join(names) if names else "APIs"
+    return ", ".join(names) if names else "every API"
+
+
+def _said(value) -> str:
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
 
 
 def source_text(answer: dict) -> str:
-    """The caption's second line: where the facts came from, from whatever the source dict holds."""
+    """The caption's second line: where the facts came from, from whatever the source dict holds (its kind and
+    name, the Kubernetes version unless the name says it, context, origin, age; else its plain values), and the
+    marked release."""
     source = answer.get("source")
+    parts: list = []
     if isinstance(source, dict):
-        said = [f"{k} {v}" for k, v in source.items() if k != "kind" and isinstance(v, (str, int, float)) and str(v) != ""]
-        parts = ([str(source["kind"])] if source.get("kind") else []) + said
-        said = "source: " + ", ".join(parts) if parts else ""
+        head = " ".join(_said(source.get(k)) for k in ("kind", "name") if _said(source.get(k)))
+        parts = [head] if head else []
+        version = next((_said(source.get(k)) for k in ("gitVersion", "kubernetesVersion", "release") if _said(source.get(k))), "")
+        if version and version.lstrip("v") not in head:
+            parts.append(f"Kubernetes {version}")
+        if _said(source.get("context")) and source["context"] != source.get("name"):
+            parts.append(f"context {source['context']}")
+        parts += [f"{prefix}{_said(source.get(k))}" for k, prefix in (("origin", ""), ("age", "read "))
+                  if _said(source.get(k))]
+        if not parts:
+            parts = [f"{k} {v}" for k, v in source.items() if _said(v)]
     elif source:
-        said = f"source: {source}"
-    else:
-        said = ""
+        parts = [str(source)]
+    said = "source: " + ", ".join(parts) if parts else ""
     if answer.get("marked"):
         said = f"{said}; release {answer['marked']} marked" if said else f"release {answer['marked']} marked"
     return said
@@ -220,8 +235,9 @@ def render(answer: dict) -> str:
         if n % 2:
             out.append(f'<rect class="stripe" x="{MARGIN}" y="{y:g}" width="{label_w:g}" height="{CELL_H}" fill="#f7f7f7"/>')
         style = ' font-style="italic"' if row.get("custom") else ""
+        tip = "; ".join(str(t) for t in (full, row_note(row), row.get("deprecationWarning")) if t)
         out.append(f'<text class="row-label" x="{MARGIN + 4}" y="{y + CELL_H / 2 + SIZE * 0.35:g}"{style}>{clean(labels[n])}'
-                   f"<title>{clean(full + ('; ' + row_note(row) if row_note(row) else ''))}</title></text>")
+                   f"<title>{clean(tip)}</title></text>")
         for i, release in enumerate(releases):
             out.extend(_cell(grid_left + i * CELL_W, y, full, release, cells[i]))
         if notes[n]:
