@@ -182,6 +182,8 @@ HOSTILE = {
         {"groupVersion": "a-very-long-group-name-" * 8 + ".example.com/v1alpha1", "kind": "Widget\x00\x07\ud800",
          "resource": None, "custom": True, "cells": ["unknown", "off", "something-new]]>"],
          "introduced": None, "deprecated": None, "removed": None, "replacement": None},
+        {"groupVersion": "ウィジェット.example.jp/v1", "kind": "部品🧩", "resource": None, "custom": True,
+         "cells": ["stable"] * 3, "introduced": None, "deprecated": None, "removed": None, "replacement": None},
         {"groupVersion": "ok/v1", "kind": None, "resource": None, "custom": False, "cells": ["deprecated"],
          "introduced": None, "deprecated": "1.29", "removed": "1.31", "replacement": None},
     ],
@@ -206,7 +208,8 @@ def test_hostile_names_are_escaped_and_the_document_is_well_formed_xml():
     assert len(labels[1]) <= 60 and labels[1].endswith("\u2026")
     # A row shorter than the releases is drawn as unknown to the end; a state this version does not know, as itself.
     states = [[c.get("data-state") for c in g.iter(f"{SVG}rect") if "cell" in c.get("class").split()] for g in rows]
-    assert states == [["alpha", "beta", "stable"], ["unknown", "off", "something-new]]>"], ["deprecated", "unknown", "unknown"]]
+    assert states == [["alpha", "beta", "stable"], ["unknown", "off", "something-new]]>"], ["stable"] * 3,
+                      ["deprecated", "unknown", "unknown"]]
     assert not [g for g in root.iter(f"{SVG}g") if g.get("class") == "marked"], "the marked release is none of the columns"
     source = next(t.text for t in root.iter(f"{SVG}text") if t.get("class") == "source")
     assert source.startswith("source: cluster, Kubernetes 1.30, context <script>window.hostile=1</script> & 'prod' \"eu\"")

@@ -11,6 +11,7 @@ reads it in a real browser).
 from __future__ import annotations
 
 import re
+import unicodedata
 from xml.sax.saxutils import escape, quoteattr
 
 # state: (fill, mark, colour of the mark, what the legend says).  Okabe & Ito's palette, plus greys.
@@ -29,7 +30,6 @@ OTHER = ("#ffffff", "!", "#000000", "")  # a state this version does not know: d
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace"
 SIZE = 12  # font size of labels, in px
-CHAR = 0.62 * SIZE  # a monospace character's width, a little over (0.6em in the usual fonts)
 CELL_W, CELL_H = 22, 20
 MARGIN = 16
 LABEL_MAX = 60  # characters of a row's label shown; the whole name is in its tooltip
@@ -57,7 +57,14 @@ def shorten(text: str, limit: int) -> str:
 
 
 def width_of(text: str, size: float = SIZE) -> float:
-    return len(text) * 0.62 * size
+    """Room for text in px, a little over: a monospace character is 0.6em wide in the usual fonts, a wide
+    (East Asian) one twice that, a combining one nothing."""
+    ems = 0.0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        ems += 1.24 if unicodedata.east_asian_width(char) in "WF" else 0.62
+    return ems * size
 
 
 def row_label(row: dict) -> str:
