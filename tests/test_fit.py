@@ -129,6 +129,7 @@ def test_the_resource_answer_fits_100_columns_and_loses_nothing(cli, args):
     for r in answer["resources"]:
         for v in r["versions"]:
             assert "".join(v["lifecycle"]["note"].split()) in flat
+    assert shown.stdout.startswith("WRITE: "), "the answer opens with what to write"
 
 
 def test_a_wide_answer_on_a_terminal_is_full_width(cli):

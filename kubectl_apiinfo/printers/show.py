@@ -68,10 +68,20 @@ def _fields(fields: list, width: Optional[int]) -> str:
     return "".join(hang(printable(label).ljust(column), printable(value), width) for label, value in fields)
 
 
+def write_line(write: dict) -> str:
+    """WRITE: the apiVersion a new manifest should use, why, and why kubectl's pick differs if it does."""
+    line = f"{write['apiVersion']} {write['kind']}: {write['reason']}"
+    if write.get("kubectlPicks") and write["kubectlPicks"] != write["apiVersion"]:
+        line += f" (kubectl picks {write['kubectlPicks']} because {write['kubectlPicksBecause']})"
+    return printable(line)
+
+
 def explain_text(answer: dict, wide: bool, width: Optional[int] = None) -> str:
     """The answer as text; width (a terminal's) wraps what is too long to fit it, None keeps every line whole."""
     out = []
     source = _source_line(answer["source"])
+    if answer.get("write"):
+        out.append(hang("WRITE: ", write_line(answer["write"]), width) + "\n")
     for res in answer["resources"]:
         best = next((v for v in res["versions"] if v["groupVersion"] == res["apiVersion"]), res["versions"][0])
         fields = [
