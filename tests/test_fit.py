@@ -236,3 +236,18 @@ def test_a_table_too_wide_to_wrap_goes_a_row_at_a_time():
     assert _widest(fitted) <= 60
     assert fitted.splitlines()[:2] == ["NAME:     " + "n" * 40, "A:        " + "a" * 20]
     assert _cells(fitted, headers, "NAME")[0]["DETAIL"] == rows[0][4].strip()
+
+
+def test_scan_fits_too_and_says_its_counts_on_stderr(cli, fake_apiserver, tmp_path):
+    web = {"name": "web", "namespace": "default", "managedFields": [
+        {"manager": "legacy-ci", "operation": "Update", "apiVersion": "extensions/v1beta1"}]}
+    api = fake_apiserver(release="1.29", token="s3cret", objects={"apps/v1/deployments": [web]})
+    cli.env["KUBECONFIG"] = str(api.write_kubeconfig(tmp_path / "kubeconfig"))
+    args = ("scan", "--kube-version", "1.25")
+    piped = cli(*args)
+    assert piped.returncode == 3 and _widest(piped.stdout) > 60, piped.stderr
+    shown = on_terminal(cli, *args, columns=60)
+    assert shown.returncode == 3 and _widest(shown.stdout) <= 60
+    _nothing_lost(piped.stdout, shown.stdout)
+    assert shown.stderr.splitlines()[-1] == piped.stderr.splitlines()[-1]
+    assert shown.stderr.splitlines()[-1].startswith("1 finding: 1 not-served; scanned ")
