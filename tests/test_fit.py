@@ -225,8 +225,21 @@ def test_fit_without_a_width_is_the_tab_writers_layout():
     fitted = fit(headers, rows, 80, {"DETAIL"})
     assert _widest(fitted) <= 80 and fitted.splitlines()[0].startswith("A" + " " * 32 + "DETAIL")
     assert all(line.startswith(" " * 33) for line in fitted.splitlines()[2:-1]), "continuations under their column"
+    bare = fit(headers, rows, 80, {"DETAIL"}, no_headers=True)
+    assert bare.splitlines()[0].startswith("x" * 30) and "DETAIL" not in bare and _widest(bare) <= 80
     assert hang("KUBECTL: ", "a b c", None) == "KUBECTL: a b c\n"
     assert hang("KUBECTL: ", "aaaa " * 10, 30).splitlines()[1].startswith(" " * 9 + "aaaa")
+
+
+def test_a_header_wraps_before_its_cells_do():
+    headers = ["NAME", "SERVED BY DEFAULT", "REPLACEMENT"]
+    rows = [["n" * 30, "1.15–1.21", "networking.k8s.io/v1 Ingress"]]
+    fitted = fit(headers, rows, 33 + 15 + 28, {"SERVED BY DEFAULT", "REPLACEMENT"})
+    assert fitted.splitlines() == [
+        "NAME" + " " * 29 + "SERVED BY      REPLACEMENT",
+        " " * 33 + "DEFAULT",
+        "n" * 30 + "   1.15–1.21      networking.k8s.io/v1 Ingress",
+    ]
 
 
 def test_a_table_too_wide_to_wrap_goes_a_row_at_a_time():

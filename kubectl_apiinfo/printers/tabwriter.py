@@ -106,19 +106,24 @@ def _shrink(natural: list[int], floors: list[int], room: int) -> Optional[list[i
     return widths
 
 
-def _wrapped_table(rows: Sequence[Sequence[str]], width: int, wraps: list[int], indent: str) -> Optional[str]:
-    """The table with its wrapped columns narrowed to fit width; None when they cannot be kept readable."""
+def _wrapped_table(rows: Sequence[Sequence[str]], width: int, wraps: list[int], indent: str,
+                   header: bool) -> Optional[str]:
+    """The table with its wrapped columns narrowed to fit width; None when they cannot be kept readable.
+    A header wraps before its column's cells do: room goes to the cells first."""
     ncols = max(len(r) for r in rows)
     last = ncols - 1
     padded = _widths(rows) + [0]
     natural = [max((len(r[i]) for r in rows if i < len(r)), default=0) for i in range(ncols)]
+    cells = rows[1:] if header else rows
+    content = [max((len(r[i]) for r in cells if i < len(r)), default=0) for i in range(ncols)]
     fixed = len(indent) + sum(padded[i] for i in range(ncols) if i not in wraps)
     room = width - fixed - sum(_PADDING for i in wraps if i != last)
     floors = [min(natural[i], max(_MIN_WRAPPED, min(_longest_word([r[i] for r in rows if i < len(r)]), _ENOUGH)))
               for i in wraps]
-    shrunk = _shrink([natural[i] for i in wraps], floors, room)
+    shrunk = _shrink([max(content[i], f) for i, f in zip(wraps, floors)], floors, room)
     if shrunk is None:
         return None
+    shrunk = _shrink([natural[i] for i in wraps], shrunk, room) or shrunk
     text = dict(zip(wraps, shrunk))
     widths = [padded[i] if i not in text else (text[i] + _PADDING if i != last else text[i]) for i in range(ncols)]
     lines = []
@@ -165,7 +170,7 @@ def fit(
     if max(len(line) for line in tabwrite(table, indent).splitlines()) <= width:
         return tabwrite(table, indent)
     columns = [i for i, h in enumerate(headers) if h in wraps]
-    fitted = _wrapped_table(table, width, columns, indent) if columns else None
+    fitted = _wrapped_table(table, width, columns, indent, not no_headers) if columns else None
     if fitted is not None:
         return fitted
     return _records([printable(h) for h in headers], rows, width, indent)
