@@ -231,3 +231,17 @@ def test_an_unreachable_cluster_is_one_line_that_does_not_offer_the_catalog(fake
     assert_one_line_error(result, "no cached snapshot")
     assert "--kube-version" not in result.stderr
     assert "--kube-version" in cli("resources", "--kubeconfig", str(kubeconfig)).stderr  # a query keeps it
+
+
+def test_the_table_closes_with_the_counts_on_stderr_and_json_carries_them(fake_apiserver, cli, tmp_path):
+    api, kubeconfig = _cluster(fake_apiserver, tmp_path, objects={"apps/v1/deployments": [LEGACY_WEB]},
+                               deprecated_api_series=[FLOWSCHEMA_SERIES])
+    status, answer, stderr = _json(cli, kubeconfig, "--kube-version", "1.32")
+    summary = answer["summary"]
+    assert (summary["findings"], summary["byFinding"], summary["failing"]) == (2, {"not-served": 2}, 2)
+    assert "finding" not in stderr, "a machine format carries its counts"
+    table = _scan(cli, kubeconfig, "--kube-version", "1.32")
+    assert table.returncode == status == 3
+    closing = table.stderr.splitlines()[-1]
+    assert closing.startswith("2 findings: 2 not-served; scanned ") and closing not in table.stdout
+    assert table.stdout.splitlines()[0].split()[:2] == ["RESOURCE", "APIVERSION"]

@@ -35,8 +35,10 @@ def test_the_show_answer_is_data_and_every_printer_says_the_same():
     extensions = next(r for r in answer["resources"] if r["group"] == "extensions")
     assert extensions["apiVersion"] is None, "extensions/v1beta1 is in 1.16 but off by default"
     assert answer["kubectlPick"]["groupVersion"] == "apps/v1"
+    assert answer["write"]["apiVersion"] == answer["write"]["kubectlPicks"] == "apps/v1"
     assert json.loads(pick(show_printer.FORMATS, "json")(answer)) == answer
     text = pick(show_printer.FORMATS, "table")(answer)
+    assert text.startswith("WRITE: apps/v1 Deployment: stable and not deprecated\n\nRESOURCE:")
     for r in answer["resources"]:
         assert f"RESOURCE:       {r['qualifiedName']}\n" in text
     assert pick(show_printer.FORMATS, "name")(answer).split() == names

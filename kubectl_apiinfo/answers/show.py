@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 
 from kubectl_apiinfo.sources.catalog import releases
 from kubectl_apiinfo.errors import UserError, flag, shorten
-from kubectl_apiinfo.model import APISnapshot, group_version, release_key, stability, version_priority_key
+from kubectl_apiinfo.model import APISnapshot, group_version, parse_release, release_key, stability, version_priority_key
 from kubectl_apiinfo.answers.resolve import Match, history_entries, interpretations, known_names, kubectl_pick, resolve
 
 
@@ -140,6 +140,7 @@ def explain(source, word: str) -> dict:
     answer = {
         "query": word,
         "source": source_info(snapshot),
+        "write": None,  # write_advice(), once the rest is known
         "resources": [_match_answer(m) for m in matches],
         "kubectlPick": None,
         "kubectlPickNote": "",
@@ -168,7 +169,92 @@ def explain(source, word: str) -> dict:
                 + ", ".join(m.qualified_name for m in served)
                 + ")"
             )
+    answer["write"] = write_advice(source, answer)
     return answer
+
+
+_RANKS = {"stable": 0, "beta": 1, "alpha": 2}
+
+
+def _deprecated_by(lc: dict, release: Optional[str]) -> bool:
+    """Whether the catalog's lifecycle has the version deprecated in the release (in every release when unknown)."""
+    if not lc["deprecated"]:
+        return False
+    at, since = parse_release(release or ""), parse_release(lc["deprecated"])
+    return at is None or since is None or since <= at
+
+
+def write_advice(source, answer: dict) -> Optional[dict]:
+    """The apiVersion a new manifest of the kind the word names should use in this source: served by it (by a
+    default API server, for a catalog release), not deprecated, of the highest stability, the newest of those;
+    across every resource of that kind the word matches.  None when nothing of the word is there."""
+    resources = answer["resources"]
+    if not resources:
+        return None
+    pick = answer["kubectlPick"]
+    kind = next((r["kind"] for r in resources if pick and r["name"] == pick["resource"] and r["group"] == pick["group"]),
+                resources[0]["kind"])
+    release = source.snapshot.source.kubernetes_version or None
+    custom = source.custom_versions if source.snapshot.source.custom_versions else {}
+    candidates = []
+    for order, r in enumerate(resources):
+        for v in r["versions"]:
+            if v["kind"] != kind:
+                continue
+            crd = custom.get((r["group"], v["version"], v["kind"]))
+            deprecated = crd.deprecated if crd is not None else _deprecated_by(v["lifecycle"], release)
+            key = (not v["served"], deprecated, _RANKS.get(v["stability"], 3), version_priority_key(v["version"]), order)
+            candidates.append((key, r, v, deprecated))
+    if not candidates:
+        return None
+    _, r, v, deprecated = min(candidates, key=lambda c: c[0])
+    return {
+        "apiVersion": v["groupVersion"],
+        "kind": kind,
+        "resource": r["qualifiedName"],
+        "stability": v["stability"],
+        "served": v["served"],
+        "deprecated": deprecated,
+        "reason": _why(v, deprecated, {c[2]["stability"] for c in candidates if c[2]["served"]}, source),
+        "kubectlPicks": pick["groupVersion"] if pick else None,
+        "kubectlPicksBecause": _kubectl_because(answer, v) if pick and pick["groupVersion"] != v["groupVersion"] else None,
+    }
+
+
+def _why(v: dict, deprecated: bool, served_stabilities: set, source) -> str:
+    """Why v is the version to write: its stability and deprecation, and what the source lacks that would be better."""
+    where = source.snapshot.source.name
+    lc = v["lifecycle"]
+    later = f"; deprecated in {lc['deprecated']}" if lc["deprecated"] and not deprecated else ""
+    if lc["note"] and lc["note"] != "-" and later:
+        later += f", {lc['note']}"
+    if not v["served"]:
+        return (f"{v['stability']} and off by default: {where} serves no version of it unless kube-apiserver's "
+                "runtime-config turns it on")
+    if deprecated:
+        since = f" since {lc['deprecated']}" if lc["deprecated"] else ""
+        removed = f", {lc['note']}" if lc["note"] and lc["note"] != "-" else ""
+        return f"deprecated{since}{removed}, but {where} serves no version of it that is not deprecated"
+    if v["stability"] == "stable":
+        return "stable and not deprecated" + later
+    better = [s for s in ("stable", "beta") if _RANKS[s] < _RANKS.get(v["stability"], 3)]
+    if better and not served_stabilities & set(better):
+        return f"{v['stability']} and not deprecated ({where} serves no {' or '.join(better)} version of it)" + later
+    if better:  # a more stable version is served, but deprecated
+        return f"{v['stability']} and not deprecated ({where}'s {' and '.join(better)} versions of it are deprecated)" + later
+    return f"{v['stability']} and not deprecated" + later
+
+
+def _kubectl_because(answer: dict, chosen: dict) -> str:
+    """Why kubectl takes another version than the one to write: another group first in discovery, or the group's
+    preferred version."""
+    pick = answer["kubectlPick"]
+    resource = next(r for r in answer["resources"] if r["name"] == pick["resource"] and r["group"] == pick["group"])
+    if chosen["groupVersion"] not in {v["groupVersion"] for v in resource["versions"]}:
+        return answer["kubectlPickNote"] or f"{pick['group'] or 'the core group'} comes first in discovery"
+    if resource["preferredVersion"] == pick["version"]:
+        return f"{pick['version']} is the group's preferred version"
+    return f"the group's preferred version has no {resource['name']}, and {pick['version']} is the first that does"
 
 
 def _unordered(snapshot: APISnapshot) -> set[str]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
-    from typing import Iterable, Sequence
+    from typing import Iterable, Optional, Sequence
 
+from kubectl_apiinfo.console import columns
 from kubectl_apiinfo.errors import printable
 from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
-from kubectl_apiinfo.printers.tabwriter import or_dash, tabwrite
+from kubectl_apiinfo.printers.tabwriter import fit, hang, or_dash, tabwrite
+
+# The free-text columns of the VERSIONS and HISTORY tables, which wrap to fit a terminal.
+WRAPPED = {"REMOVED", "REPLACEMENT", "INTRODUCED", "SERVED BY DEFAULT", "IN RELEASE"}
 
 
 def _ranges(rs: Iterable[Sequence[str]]) -> str:
@@ -56,9 +60,28 @@ def _subresources(subs: list[dict], parent_gv: str) -> str:
     return ", ".join(parts) or "<none>"
 
 
-def explain_text(answer: dict, wide: bool) -> str:
+def _fields(fields: list, width: Optional[int]) -> str:
+    """The "LABEL:   value" block, labels lined up as kubectl's tab writer does; values wrap under themselves."""
+    if width is None:
+        return tabwrite([list(f) for f in fields])
+    column = max(max(len(printable(label)) + 3 for label, _ in fields), 6)
+    return "".join(hang(printable(label).ljust(column), printable(value), width) for label, value in fields)
+
+
+def write_line(write: dict) -> str:
+    """WRITE: the apiVersion a new manifest should use, why, and why kubectl's pick differs if it does."""
+    line = f"{write['apiVersion']} {write['kind']}: {write['reason']}"
+    if write.get("kubectlPicks") and write["kubectlPicks"] != write["apiVersion"]:
+        line += f" (kubectl picks {write['kubectlPicks']} because {write['kubectlPicksBecause']})"
+    return printable(line)
+
+
+def explain_text(answer: dict, wide: bool, width: Optional[int] = None) -> str:
+    """The answer as text; width (a terminal's) wraps what is too long to fit it, None keeps every line whole."""
     out = []
     source = _source_line(answer["source"])
+    if answer.get("write"):
+        out.append(hang("WRITE: ", write_line(answer["write"]), width) + "\n")
     for res in answer["resources"]:
         best = next((v for v in res["versions"] if v["groupVersion"] == res["apiVersion"]), res["versions"][0])
         fields = [
@@ -74,12 +97,12 @@ def explain_text(answer: dict, wide: bool) -> str:
             ("SUBRESOURCES:", _subresources(best["subresources"], best["groupVersion"])),
             ("SOURCE:", source),
         ]
-        out.append(tabwrite([list(f) for f in fields]))
+        out.append(_fields(fields, width))
         out.append("\nVERSIONS:\n")
         header = ["GROUP/VERSION", "STABILITY", "PREFERRED", "SERVED", "DEPRECATED", "REMOVED", "REPLACEMENT"]
         if wide:
             header += ["KIND", "VERBS", "SUBRESOURCES"]
-        table = [header]
+        table = []
         for v in res["versions"]:
             lc = v["lifecycle"]
             cells = [
@@ -94,7 +117,7 @@ def explain_text(answer: dict, wide: bool) -> str:
             if wide:
                 cells += [v["kind"], " ".join(v["verbs"]), ",".join(s["name"] for s in v["subresources"]) or "-"]
             table.append(cells)
-        out.append(tabwrite(table, indent="  "))
+        out.append(fit(header, table, width, WRAPPED, indent="  "))
         out.append("\n")
     if len(answer["resources"]) > 1 or (answer["resources"] and answer["kubectlPickNote"]):
         pick = answer["kubectlPick"]
@@ -104,12 +127,12 @@ def explain_text(answer: dict, wide: bool) -> str:
                 line += f" ({answer['kubectlPickNote']})"
         else:
             line = answer["kubectlPickNote"] or "kubectl finds none of these served"
-        out.append(f"KUBECTL: {printable(line)}\n\n")
+        out.append(hang("KUBECTL: ", printable(line), width) + "\n")
     if answer["history"]:
         out.append("HISTORY (offline catalog):\n")
         header = ["GROUP/VERSION", "KIND", "SERVED BY DEFAULT", "IN RELEASE", "INTRODUCED", "DEPRECATED", "REMOVED",
                   "REPLACEMENT"]
-        table = [header]
+        table = []
         plurals = {h["resource"] for h in answer["history"]}
         for h in answer["history"]:
             lc = h["lifecycle"]
@@ -125,7 +148,7 @@ def explain_text(answer: dict, wide: bool) -> str:
                     _replacement(lc),
                 ]
             )
-        out.append(tabwrite(table, indent="  "))
+        out.append(fit(header, table, width, WRAPPED, indent="  "))
     return "".join(out)
 
 
@@ -135,7 +158,7 @@ def explain_names(answer: dict) -> str:
 
 # Each printer: (answer) -> text.
 FORMATS = {
-    "table": lambda answer: explain_text(answer, wide=False),
+    "table": lambda answer: explain_text(answer, wide=False, width=columns()),
     "wide": lambda answer: explain_text(answer, wide=True),
     "json": to_json,
     "yaml": to_yaml,

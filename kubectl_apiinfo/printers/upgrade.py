@@ -5,11 +5,16 @@ format for one of them is a printer function in its table (and the word in cli/s
 
 from __future__ import annotations
 
+from kubectl_apiinfo.console import columns
 from kubectl_apiinfo.errors import printable
 from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers import ci
 from kubectl_apiinfo.printers.structured import to_json, to_yaml
-from kubectl_apiinfo.printers.tabwriter import tabwrite
+from kubectl_apiinfo.printers.tabwriter import fit
+
+# The free-text columns, which wrap within themselves to fit a terminal; the others keep their width.
+WRAPPED = {"LOCATION", "KIND/NAME", "DETAIL", "ADVICE", "NAME", "OBJECTS", "MANAGER", "RELEASE", "TEMPLATE",
+           "USER AGENT", "USER"}
 
 
 def _kind_name(f: dict) -> str:
@@ -129,10 +134,11 @@ def diff_rows(answer: dict) -> tuple:
 
 
 def _table(headers_rows: tuple, no_headers: bool) -> str:
+    """kubectl's columns; on a terminal, fit to its width (printers/tabwriter.py's fit)."""
     headers, rows = headers_rows
     if not rows:
         return ""
-    return tabwrite(rows if no_headers else [headers] + rows)
+    return fit(headers, rows, columns(), WRAPPED, no_headers=no_headers)
 
 
 def _markdown(headers_rows: tuple, no_headers: bool) -> str:
