@@ -15,6 +15,17 @@ EXAMPLES = {
         ("Show a resource named like a command, as YAML", "kubectl apiinfo show events -o yaml"),
         ("Show a resource of one group and version", "kubectl apiinfo ingresses.v1beta1.networking.k8s.io --kube-version 1.21"),
     ],
+    ("timeline",): [
+        ("Chart when each group/version of ingresses came, was deprecated and removed, with 1.21 marked",
+         "kubectl apiinfo timeline ingresses --kube-version 1.21"),
+        ("Chart every group/version of two API groups across the catalog's releases",
+         "kubectl apiinfo timeline apps networking.k8s.io"),
+        ("Chart every API, one column per release", "kubectl apiinfo timeline --all -o wide"),
+        ("Draw the ingress chart as a standalone SVG picture (on stdout), for a pull request",
+         "kubectl apiinfo timeline ingresses --kube-version 1.21 -o svg"),
+        ("Chart the current cluster's APIs and its CRDs' versions, without colour",
+         "kubectl apiinfo timeline --all --color=never"),
+    ],
     ("explain",): [
         ("Get the documentation of a resource's field, for Kubernetes 1.30",
          "kubectl apiinfo explain deployments.spec.strategy --kube-version 1.30"),

@@ -18,8 +18,7 @@ from __future__ import annotations
 from kubectl_apiinfo.cli import examples, spec
 
 # The headings of the top-level help, as `kubectl --help` groups its commands; a command in no group is
-# listed under OTHER, so a new command shows up before anyone places it.  A name the spec lacks is skipped
-# (timeline: its command is on its way).
+# listed under OTHER, so a new command shows up before anyone places it.
 GROUPS = (
     ("Basic Commands", ("show", "explain", "resources", "versions", "releases", "diff", "timeline")),
     ("Upgrade Commands", ("check", "plan", "migrate", "scan")),
