@@ -185,24 +185,22 @@ def test_check_fits_the_terminal_with_every_detail_whole(cli, shared_manifests, 
     assert shown.stderr == piped.stderr, "the closing counts are the same, on stderr"
 
 
+def _fits_and_keeps_every_cell(cli, args, rows_of, first_header, at_least):
+    """On a 100-column terminal every line fits, and each row's cells read back equal the JSON's."""
+    shown = on_terminal(cli, *args, columns=100)
+    assert _widest(shown.stdout) <= 100
+    headers, rows = rows_of(json.loads(cli(*args, "-o", "json").stdout))
+    found = _cells(shown.stdout, headers, first_header)
+    assert len(found) == len(rows) > at_least
+    assert all(_same_text(c[h], cell) for c, row in zip(found, rows) for h, cell in zip(headers, row))
+    return shown
+
+
 def test_plan_and_diff_fit_too(cli, shared_manifests):
     plan = ("plan", "-f", str(shared_manifests / "raw" / "k8s-examples-2019"), "-R", "--from", "1.15", "--to", "1.30")
-    shown = on_terminal(cli, *plan, columns=100)
+    shown = _fits_and_keeps_every_cell(cli, plan, upgrade.plan_rows, "HOP", 10)
     assert shown.returncode == 3, shown.stderr
-    assert _widest(shown.stdout) <= 100
-    answer = json.loads(cli(*plan, "-o", "json").stdout)
-    headers, rows = upgrade.plan_rows(answer)
-    found = _cells(shown.stdout, headers, "HOP")
-    assert len(found) == len(rows) > 10
-    assert all(_same_text(c[h], cell) for c, row in zip(found, rows) for h, cell in zip(headers, row))
-    diff = ("diff", "1.15", "1.30")
-    shown = on_terminal(cli, *diff, columns=100)
-    assert _widest(shown.stdout) <= 100
-    answer = json.loads(cli(*diff, "-o", "json").stdout)
-    headers, rows = upgrade.diff_rows(answer)
-    found = _cells(shown.stdout, headers, "CHANGE")
-    assert len(found) == len(rows) > 50
-    assert all(_same_text(c[h], cell) for c, row in zip(found, rows) for h, cell in zip(headers, row))
+    _fits_and_keeps_every_cell(cli, ("diff", "1.15", "1.30"), upgrade.diff_rows, "CHANGE", 50)
 
 
 # --- the fitting itself ---------------------------------------------------------------------------
