@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never e
 from kubectl_apiinfo.errors import flag, printable
 from kubectl_apiinfo.model import release_span
 from kubectl_apiinfo.printers.structured import to_json
+from kubectl_apiinfo.printers.tabwriter import wrap
 
 # One character per state, none alike; console writes '=' for the block and 'v' for the marker where the
 # stream cannot encode them.
@@ -39,6 +40,7 @@ COLOURS = {
 }
 MARKER = "\u25bc"
 PIPE_WIDTH = 80  # where the width is not the terminal's: a pipe, a CI log
+NOTE_INDENT = "  "  # a note's continuation lines
 _RESET = "\x1b[0m"
 
 
@@ -166,16 +168,21 @@ def _visible(text: str) -> int:
     return len(re.sub(r"\x1b\[[0-9;]*m", "", text))
 
 
+def _hanging(text: str, width: int) -> list:
+    """A note in lines of width, those after the first indented by two (tabwriter's word wrap)."""
+    first, *rest = wrap(text, width)
+    if not rest:
+        return [first]
+    return [first] + [NOTE_INDENT + line for line in wrap(" ".join(rest), width - len(NOTE_INDENT))]
+
+
 def _notes(answer: dict, width: int) -> str:
     """When each of a resource's group/versions was deprecated and removed, and what replaces it."""
-    import textwrap
-
     with_kind = _with_kind(answer)
     lines = []
     for row in answer["rows"]:
         if row.get("deprecationWarning"):
-            lines.extend(textwrap.wrap(f"{_label(row, with_kind)}: {printable(row['deprecationWarning'])}", width,
-                                       subsequent_indent="  ", break_on_hyphens=False))
+            lines.extend(_hanging(f"{_label(row, with_kind)}: {printable(row['deprecationWarning'])}", width))
         if row.get("kind") is None or not (row["deprecated"] or row["removed"]):
             continue
         said = [f"deprecated {row['deprecated']}" if row["deprecated"] else "",
@@ -184,7 +191,7 @@ def _notes(answer: dict, width: int) -> str:
         if row["replacement"]:
             gv, _, kind = row["replacement"].partition(" ")
             text += f" → {gv if kind == row['kind'] else row['replacement']}"  # the same kind goes without saying
-        lines.extend(textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False))
+        lines.extend(_hanging(text, width))
     return ("\n" + "\n".join(lines) + "\n") if lines else ""
 
 
