@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~2 ms to import; these annotations are never evaluated
     from typing import Callable, Optional
 
+from kubectl_apiinfo import console
 from kubectl_apiinfo.cli import router, spec, validate
 from kubectl_apiinfo.errors import UserError
 
@@ -67,7 +68,7 @@ def run(args: list[str], prepare_cli: Optional[Callable[[], None]] = None) -> in
     if help_path is not None:
         from kubectl_apiinfo.cli import help as help_text
 
-        sys.stdout.write(help_text.render(help_path))
+        console.out(help_text.render(help_path))  # the one channel: ASCII where the terminal needs it
         return 0
     parsed = None if os.environ.get("KUBECTL_APIINFO_NO_FASTPATH") else router.parse(args)
     if parsed is not None:
